@@ -1,0 +1,50 @@
+"""Derive sandbox/data/web_api_methods.json from Slack's published OpenAPI description.
+
+Run from the repository root:
+
+    python -m sandbox.tools.derive_spec ../shared/slack-api-specs/web-api-openapi-v2.json
+
+The output is committed so fresh clones and CI do not need the 2020 spec file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "web_api_methods.json"
+
+
+def derive(spec: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
+    """Return method -> {"params": [...], "required": [...]}, token excluded."""
+    methods: dict[str, dict[str, list[str]]] = {}
+    for path, verbs in sorted(spec["paths"].items()):
+        params: set[str] = set()
+        required: set[str] = set()
+        for operation in verbs.values():
+            for param in operation.get("parameters", []):
+                name = param["name"]
+                if name == "token":
+                    continue
+                params.add(name)
+                if param.get("required"):
+                    required.add(name)
+        methods[path.lstrip("/")] = {"params": sorted(params), "required": sorted(required)}
+    return methods
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("spec", type=Path)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    spec = json.loads(args.spec.read_text(encoding="utf-8"))
+    derived = derive(spec)
+    args.out.write_text(json.dumps(derived, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"{len(derived)} methods -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
