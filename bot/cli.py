@@ -1,0 +1,155 @@
+"""The `breachroom` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("breachroom")
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"breachroom: {message}", file=sys.stderr)
+    return code
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def check_schema(settings: Settings) -> str | None:
+    """None when the database is at the code's schema head, else a one-line reason."""
+    from storage.db import Database
+    from storage.migrate import current_revision, head_revision
+
+    db = Database(settings.database_url)
+    try:
+        current = await current_revision(db.engine)
+    except Exception as exc:
+        return f"DATABASE_URL: cannot reach the database ({type(exc).__name__})"
+    finally:
+        await db.dispose()
+    head = head_revision()
+    if current != head:
+        have = current or "nothing"
+        return f"database schema is at {have}, this version needs {head}: run `breachroom migrate`"
+    return None
+
+
+async def _serve(settings: Settings, socket: bool) -> int:
+    from bot.runtime import Runtime
+    from bot.server import start_http
+
+    rt = Runtime(settings)
+    await rt.start()
+    runner, port = await start_http(rt, settings.host, settings.port)
+    handler = None
+    if socket:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(rt.app, settings.slack_app_token, web_client=rt.client)
+        await handler.connect_async()
+        log.info("connected to Slack over Socket Mode; health on http://%s:%d/healthz", settings.host, port)
+    else:
+        log.info("serving Slack requests on http://%s:%d/slack/events", settings.host, port)
+    await _stop_event().wait()
+    log.info("stopping: finishing in-flight requests")
+    if handler is not None:
+        await handler.close_async()
+    await runner.cleanup()
+    await rt.stop()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.require("slack_bot_token", "slack_signing_secret")
+    if args.socket:
+        settings.require("slack_app_token")
+    problem = asyncio.run(check_schema(settings))
+    if problem:
+        return _fail(problem)
+    return asyncio.run(_serve(settings, args.socket))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    print("database schema is up to date")
+    return 0
+
+
+async def _verify(settings: Settings, key: str) -> int:
+    from incident import lookup
+    from storage import timeline
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            incident = await lookup.by_key(session, key)
+            assert incident.id is not None
+            result = await timeline.verify(session, incident.id)
+    finally:
+        await db.dispose()
+    if result.ok:
+        print(f"{incident.key}: timeline intact, {result.count} events, head {result.head}")
+        return 0
+    print(f"{incident.key}: timeline BROKEN at event #{result.first_bad_seq} ({result.reason})")
+    return 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from incident.errors import NotFound
+
+    try:
+        return asyncio.run(_verify(load_settings(), args.key))
+    except NotFound:
+        return _fail(f"no incident {args.key}", 1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="breachroom", description="Data-breach incident response in Slack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve Slack (HTTP mode, or Socket Mode with --socket)")
+    serve.add_argument("--socket", action="store_true", help="connect over Socket Mode with SLACK_APP_TOKEN")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="upgrade the database schema to this version")
+    migrate.set_defaults(func=cmd_migrate)
+
+    verify = sub.add_parser("verify", help="check an incident's hash-chained timeline")
+    verify.add_argument("key", help="incident key, e.g. BR-2026-0007")
+    verify.set_defaults(func=cmd_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings_level = load_settings().log_level
+    except SettingsError as exc:
+        return _fail(str(exc))
+    logging.basicConfig(level=settings_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        return _fail(str(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The slash command: one entry point, subcommands registered by the feature modules."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.deps import Deps
+from handlers.errors import message_for
+from handlers.i18n import t
+from incident.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CommandCtx:
+    deps: Deps
+    client: AsyncWebClient
+    respond: AsyncRespond
+    body: dict[str, Any]
+    sub: str
+    args: str
+
+    @property
+    def user_id(self) -> str:
+        return self.body["user_id"]
+
+    @property
+    def channel_id(self) -> str:
+        return self.body.get("channel_id", "")
+
+    @property
+    def trigger_id(self) -> str:
+        return self.body.get("trigger_id", "")
+
+    @property
+    def locale(self) -> str:
+        return self.deps.locale
+
+    def words(self) -> list[str]:
+        """The arguments split like a shell would, tolerating an unbalanced quote."""
+        try:
+            return shlex.split(self.args)
+        except ValueError:
+            return self.args.split()
+
+    async def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """An ephemeral answer to the person who typed the command."""
+        await self.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+
+Subcommand = Callable[[CommandCtx], Awaitable[None]]
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(*names: str) -> Callable[[Subcommand], Subcommand]:
+    def register(func: Subcommand) -> Subcommand:
+        for name in names:
+            if name in SUBCOMMANDS and SUBCOMMANDS[name] is not func:
+                raise RuntimeError(f"subcommand {name!r} registered twice")
+            SUBCOMMANDS[name] = func
+        return func
+
+    return register
+
+
+def split(text: str) -> tuple[str, str]:
+    text = (text or "").strip()
+    if not text:
+        return "help", ""
+    head, _, rest = text.partition(" ")
+    return head.lower(), rest.strip()
+
+
+async def dispatch(deps: Deps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any]) -> None:
+    sub, args = split(body.get("text", ""))
+    ctx = CommandCtx(deps=deps, client=client, respond=respond, body=body, sub=sub, args=args)
+    handler = SUBCOMMANDS.get(sub)
+    try:
+        if handler is None:
+            await ctx.reply(t("help.unknown_subcommand", deps.locale, sub=sub[:40], command=deps.command))
+            return
+        await handler(ctx)
+    except DomainError as exc:
+        await ctx.reply(message_for(exc, deps.locale))
+    except Exception as exc:
+        log.exception("%s %s failed", deps.command, sub)
+        await ctx.reply(message_for(exc, deps.locale))
+
+
+def register(app: Any, deps: Deps) -> None:
+    @deps.tracker.wrap
+    async def on_command(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        await dispatch(deps, client, respond, body)
+
+    app.command(deps.command)(on_command)
+
+
+@subcommand("help")
+async def help_(ctx: CommandCtx) -> None:
+    await ctx.reply(t("help.text", ctx.locale, command=ctx.deps.command))

@@ -1,0 +1,68 @@
+"""The one place that turns failures into a kind, private answer (DESIGN.md principle 5)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.i18n import t
+from incident.errors import DomainError
+from incident.text import Locale
+
+log = logging.getLogger(__name__)
+
+
+def message_for(exc: BaseException, locale: Locale) -> str:
+    if isinstance(exc, DomainError):
+        try:
+            return t(exc.key, locale, **exc.params)
+        except KeyError:
+            log.error("missing message key %s", exc.key)
+    return t("error.generic", locale)
+
+
+def _channel_of(body: dict[str, Any]) -> str | None:
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    if not channel:
+        channel = (body.get("container") or {}).get("channel_id")
+    return channel
+
+
+def _user_of(body: dict[str, Any]) -> str | None:
+    return body.get("user_id") or (body.get("user") or {}).get("id")
+
+
+async def tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    """Say something to the person behind a payload, privately, wherever they are."""
+    user, channel = _user_of(body), _channel_of(body)
+    if not user:
+        return
+    try:
+        if channel:
+            await client.chat_postEphemeral(channel=channel, user=user, text=text)
+        else:
+            await client.chat_postMessage(channel=user, text=text)
+    except SlackApiError as exc:
+        # Not a member of that channel (or a DM we cannot post in): fall back to a direct message.
+        if channel and exc.response.get("error") in {
+            "channel_not_found",
+            "not_in_channel",
+            "user_not_in_channel",
+        }:
+            await client.chat_postMessage(channel=user, text=text)
+        else:
+            raise
+
+
+async def reply_error(
+    client: AsyncWebClient, body: dict[str, Any], exc: BaseException, locale: Locale
+) -> None:
+    if not isinstance(exc, DomainError):
+        log.exception("unhandled error in a listener", exc_info=exc)
+    try:
+        await tell(client, body, message_for(exc, locale))
+    except Exception:
+        log.exception("could not tell the user about an error")

@@ -1,0 +1,30 @@
+"""Domain errors carry a message key and parameters; handlers/ renders them in the reader's locale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    key = "error.generic"
+
+    def __init__(self, key: str | None = None, **params: Any) -> None:
+        self.key = key or type(self).key
+        self.params = params
+        super().__init__(f"{self.key} {params}" if params else self.key)
+
+
+class NotFound(DomainError):
+    key = "error.not_found"
+
+
+class NotAllowed(DomainError):
+    key = "error.not_allowed"
+
+
+class Invalid(DomainError):
+    key = "error.invalid"
+
+
+class Conflict(DomainError):
+    key = "error.conflict"

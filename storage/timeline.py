@@ -1,0 +1,131 @@
+"""The hash-chained timeline: append in the caller's transaction, verify from the rows alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Incident, TimelineEvent
+
+GENESIS = "0" * 64
+
+
+def canonical(event: TimelineEvent | dict[str, Any]) -> str:
+    """The exact bytes that are hashed: sorted keys, no spaces, UTC ISO times."""
+    if isinstance(event, TimelineEvent):
+        at = event.at
+        body = {
+            "incident_id": event.incident_id,
+            "seq": event.seq,
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor": event.actor,
+            "kind": event.kind,
+            "summary": event.summary,
+            "data": event.data,
+        }
+    else:
+        body = event
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def chain_hash(prev_hash: str, event: TimelineEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
+
+
+async def lock_incident(db: AsyncSession, incident_id: int) -> Incident:
+    """Row-lock the incident: appends to one chain are serialised (SQLite's BEGIN IMMEDIATE already is)."""
+    result = await db.execute(select(Incident).where(Incident.id == incident_id).with_for_update())
+    return result.scalar_one()
+
+
+async def append(
+    db: AsyncSession,
+    incident_id: int,
+    *,
+    actor: str,
+    kind: str,
+    summary: str,
+    data: dict[str, Any] | None = None,
+    at: datetime,
+) -> TimelineEvent:
+    """Append one event. Call inside the transaction that makes the change the event records."""
+    await lock_incident(db, incident_id)
+    last = (
+        await db.execute(
+            select(TimelineEvent.seq, TimelineEvent.hash)
+            .where(TimelineEvent.incident_id == incident_id)
+            .order_by(TimelineEvent.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    # Round-trip the data through JSON now so the hash covers exactly what the database keeps.
+    clean = json.loads(json.dumps(data or {}, default=str, ensure_ascii=False))
+    event = TimelineEvent(
+        incident_id=incident_id,
+        seq=seq,
+        at=at.astimezone(UTC),
+        actor=actor,
+        kind=kind,
+        summary=summary,
+        data=clean,
+        prev_hash=prev,
+        hash="",
+    )
+    event.hash = chain_hash(prev, event)
+    db.add(event)
+    await db.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    count: int
+    head: str
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+
+async def verify(db: AsyncSession, incident_id: int) -> Verification:
+    """Recompute the chain. A changed, removed or inserted event breaks it at the first bad seq."""
+    rows = (
+        await db.execute(
+            select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(TimelineEvent.seq)
+        )
+    ).scalars()
+    prev = GENESIS
+    count = 0
+    for expected_seq, event in enumerate(rows, start=1):
+        count += 1
+        if event.seq != expected_seq:
+            return Verification(False, count, prev, expected_seq, "missing")
+        if event.prev_hash != prev:
+            return Verification(False, count, prev, event.seq, "prev_hash")
+        if chain_hash(prev, event) != event.hash:
+            return Verification(False, count, prev, event.seq, "hash")
+        prev = event.hash
+    return Verification(True, count, prev)
+
+
+async def events(
+    db: AsyncSession,
+    incident_id: int,
+    *,
+    kinds: set[str] | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> list[TimelineEvent]:
+    stmt = select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+    if kinds:
+        stmt = stmt.where(TimelineEvent.kind.in_(sorted(kinds)))
+    stmt = stmt.order_by(TimelineEvent.seq.desc() if newest_first else TimelineEvent.seq)
+    if limit:
+        stmt = stmt.limit(limit)
+    return list((await db.execute(stmt)).scalars())

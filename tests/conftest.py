@@ -1,0 +1,120 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from TEST_DATABASE_URL (default: the local server on 127.0.0.1:5432, database
+`test`). When it does not answer, its tests are skipped locally and fail under CI, where it is required.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.db import Database, normalize_url
+from storage.migrate import upgrade
+
+PG_URL = normalize_url(
+    os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_available() -> str | None:
+    async def probe() -> str | None:
+        db = Database(PG_URL)
+        try:
+            async with db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return None
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        finally:
+            await db.dispose()
+
+    return asyncio.run(probe())
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once, copy the file for each test: every test starts from a clean, migrated schema."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str:
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI and did not answer at {PG_URL}: {problem}")
+        pytest.skip(f"PostgreSQL not available: {problem}")
+
+    async def reset() -> None:
+        db = Database(PG_URL)
+        try:
+            async with db.engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            await db.dispose()
+
+    asyncio.run(reset())
+    upgrade(PG_URL)
+    return PG_URL
+
+
+async def _truncate_pg(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        tables = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables "
+                        "WHERE schemaname='public' AND tablename <> 'alembic_version'"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if tables:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        if request.node.get_closest_marker("pg_only"):
+            pytest.skip("concurrency test: PostgreSQL only")
+        path = tmp_path / "breachroom.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_migrated")
+        db = Database(url)
+
+        async def clean() -> None:
+            try:
+                await _truncate_pg(db)
+            finally:
+                await db.dispose()
+
+        asyncio.run(clean())
+        yield url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "pg_only: needs PostgreSQL's real concurrency; skipped on SQLite")
