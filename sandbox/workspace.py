@@ -323,9 +323,9 @@ class Workspace:
         created = int(ws.clock.now())
         for entry in seed["channels"]:
             spec = entry["members"]
-            members = [*people, ws.bot_user_id] if spec == "everyone+bot" else [
-                ws.require_user(n).id for n in spec
-            ]
+            members = (
+                [*people, ws.bot_user_id] if spec == "everyone+bot" else [ws.require_user(n).id for n in spec]
+            )
             ws.channels[entry["id"]] = Channel(
                 id=entry["id"],
                 name=entry["name"],

@@ -1,0 +1,266 @@
+"""The sandbox Slack: one aiohttp server holding the workspace, the Web API and the driver."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from sandbox.clock import Clock
+from sandbox.faults import Faults, RateLimiter
+from sandbox.observe import ChannelView
+from sandbox.signing import signed_headers
+from sandbox.socket_mode import SocketHub
+from sandbox.webapi import WebApi
+from sandbox.workspace import SEED, Call, Ephemeral, Violation, Workspace
+
+DEFAULT_SIGNING_SECRET = "sandbox-signing-secret"
+DEFAULT_BOT_TOKEN = "xoxb-sandbox-bot-token"
+DEFAULT_APP_TOKEN = "xapp-1-sandbox-app-token"
+VERIFICATION_TOKEN = "sandboxverificationtoken"
+
+
+@dataclass
+class Delivery:
+    """What happened when the sandbox delivered one request to the bot.
+
+    status: the bot's HTTP status (200 for a Socket Mode ack, 0 if nothing answered in time).
+    body: the raw response text; json: it parsed (None when empty or not JSON).
+    """
+
+    kind: str
+    status: int
+    body: str
+    json: dict[str, Any] | None
+    request_body: str
+    content_type: str
+    payload: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+    @property
+    def response_action(self) -> str | None:
+        return (self.json or {}).get("response_action")
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Field errors from a view_submission ack with response_action=errors."""
+        if self.response_action == "errors":
+            return dict((self.json or {}).get("errors") or {})
+        return {}
+
+
+class Sandbox:
+    """A local Slack workspace the bot talks to instead of slack.com."""
+
+    def __init__(
+        self,
+        signing_secret: str = DEFAULT_SIGNING_SECRET,
+        bot_token: str = DEFAULT_BOT_TOKEN,
+        app_token: str = DEFAULT_APP_TOKEN,
+        seed: Path = SEED,
+        clock: Clock | None = None,
+    ) -> None:
+        self.clock = clock or Clock()
+        self.workspace = Workspace.from_seed(seed, self.clock)
+        self.signing_secret = signing_secret
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.faults = Faults()
+        self.rate_limits_enabled = False
+        self.rate_limiter = RateLimiter(self.clock)
+        self.transport = "http"
+        self.bot_url: str | None = None
+        self.bot_timeout = 10.0
+        self.idle_probe: Callable[[], Awaitable[Any]] | None = None
+        self.url = ""
+        self.socket = SocketHub(self.workspace.app_id)
+        self.webapi = WebApi(self)
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._in_flight = 0
+        self._last_activity = 0.0
+        self._people: dict[str, Any] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @classmethod
+    async def start(
+        cls,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        signing_secret: str = DEFAULT_SIGNING_SECRET,
+        bot_token: str = DEFAULT_BOT_TOKEN,
+        app_token: str = DEFAULT_APP_TOKEN,
+        seed: Path = SEED,
+        clock: Clock | None = None,
+    ) -> Sandbox:
+        sandbox = cls(signing_secret, bot_token, app_token, seed, clock)
+        await sandbox._serve(host, port)
+        return sandbox
+
+    async def _serve(self, host: str, port: int) -> None:
+        app = web.Application(client_max_size=100 * 1024 * 1024)
+        app.add_routes(self.webapi.routes())
+        app.add_routes(self.socket.routes())
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = self._runner.addresses[0][1]
+        self.url = f"http://{host}:{bound}"
+        self.socket.base_url = self.url
+        self._session = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        await self.socket.close()
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> Sandbox:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def api_url(self) -> str:
+        """What to pass as AsyncWebClient(base_url=...)."""
+        return f"{self.url}/api/"
+
+    def socket_url(self) -> str:
+        return self.socket.issue_url()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def channel(self, id_or_name: str) -> ChannelView:
+        return ChannelView(self.workspace, self.workspace.require_channel(id_or_name))
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        return [c for c in self.workspace.calls if method is None or c.method == method]
+
+    @property
+    def violations(self) -> list[Violation]:
+        return list(self.workspace.violations)
+
+    def person(self, name_or_id: str) -> Any:
+        from sandbox.driver import Person
+
+        user = self.workspace.require_user(name_or_id)
+        if user.id not in self._people:
+            self._people[user.id] = Person(self, user)
+        return self._people[user.id]
+
+    def add_ephemeral(
+        self, channel: str, user: str, fields: dict[str, Any], ts: str, source: str
+    ) -> Ephemeral:
+        eph = Ephemeral(
+            channel=channel,
+            user=user,
+            text=str(fields.get("text") or ""),
+            blocks=list(fields.get("blocks") or []),
+            ts=ts,
+            thread_ts=fields.get("thread_ts"),
+            source=source,
+        )
+        self.workspace.ephemerals.append(eph)
+        return eph
+
+    # -- settling -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def activity(self) -> Iterator[None]:
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._last_activity = asyncio.get_running_loop().time()
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has finished its background work.
+
+        With `idle_probe` set (an async callable such as the bot's in-flight tracker) it
+        is awaited first, then the Web API must be quiet for 50 ms; without it, 200 ms.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        quiet = 0.2
+        if self.idle_probe is not None:
+            await asyncio.wait_for(self.idle_probe(), timeout)
+            quiet = 0.05
+        while True:
+            now = loop.time()
+            if self._in_flight == 0 and now - self._last_activity >= quiet:
+                return
+            if now >= deadline:
+                raise TimeoutError(f"sandbox did not settle within {timeout}s")
+            await asyncio.sleep(min(quiet, 0.02 + max(0.0, quiet - (now - self._last_activity))))
+
+    # -- delivering to the bot ------------------------------------------------------------
+
+    async def deliver(
+        self, kind: str, payload: dict[str, Any], retry_num: int = 0, retry_reason: str = ""
+    ) -> Delivery:
+        """Send one request to the bot the way Slack would.
+
+        kind: "command" (form fields), "interactive" (payload=<json>), or "event" (JSON).
+        """
+        if kind == "command":
+            body = urlencode(payload)
+            content_type = "application/x-www-form-urlencoded"
+        elif kind == "interactive":
+            body = urlencode({"payload": json.dumps(payload)})
+            content_type = "application/x-www-form-urlencoded"
+        elif kind == "event":
+            body = json.dumps(payload)
+            content_type = "application/json"
+        else:
+            raise ValueError(f"unknown delivery kind {kind!r}")
+        if self.transport == "socket":
+            envelope_type = {
+                "command": "slash_commands",
+                "interactive": "interactive",
+                "event": "events_api",
+            }[kind]
+            ack = await self.socket.deliver(envelope_type, payload, retry_num, retry_reason)
+            ack_payload = (ack or {}).get("payload")
+            text = json.dumps(ack_payload) if ack_payload else ""
+            return Delivery(
+                kind, 200 if ack is not None else 0, text, ack_payload or None, body, content_type, payload
+            )
+        if not self.bot_url:
+            raise RuntimeError("set sandbox.bot_url to the bot's /slack/events URL first")
+        assert self._session is not None
+        headers = {"Content-Type": content_type, **signed_headers(self.signing_secret, body)}
+        if retry_num:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
+        try:
+            async with self._session.post(
+                self.bot_url,
+                data=body.encode(),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.bot_timeout),
+            ) as resp:
+                text = await resp.text()
+                status = resp.status
+        except TimeoutError:
+            return Delivery(kind, 0, "", None, body, content_type, payload)
+        parsed: dict[str, Any] | None = None
+        if text.strip().startswith("{"):
+            with contextlib.suppress(json.JSONDecodeError):
+                parsed = json.loads(text)
+        return Delivery(kind, status, text, parsed, body, content_type, payload)
