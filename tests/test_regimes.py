@@ -1,0 +1,563 @@
+"""Which notification duties an incident triggers, and when each clock runs out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from incident.regimes import (
+    CATEGORIES,
+    CLOCK_STARTS,
+    REMINDER_OFFSETS,
+    Applicability,
+    Duration,
+    Facts,
+    InvalidFact,
+    Regimes,
+    clock_state,
+    diff,
+    evaluate,
+    is_missed,
+    load_regimes,
+    reminder_times,
+    time_left,
+)
+from incident.yamlsource import ConfigError
+
+REGIMES = load_regimes()
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+# A US tax client's data: the common case for the firms this bot serves.
+US_TAX_BREACH = Facts(
+    jurisdictions=frozenset({"US"}),
+    data_categories=frozenset({"national_id", "tax_return"}),
+    encrypted=False,
+    role="controller",
+    discovered_at=MONDAY,
+)
+
+
+def verdict(facts: Facts, regime_id: str, regimes: Regimes = REGIMES) -> Applicability:
+    (found,) = [a for a in evaluate(facts, regimes) if a.regime.id == regime_id]
+    return found
+
+
+def with_(facts: Facts, **changes: object) -> Facts:
+    from dataclasses import replace
+
+    return replace(facts, **changes)
+
+
+# --------------------------------------------------------------------------- the packaged file
+
+
+def test_the_packaged_file_holds_every_regime_of_the_domain_table() -> None:
+    assert set(REGIMES.ids()) == {
+        "cn-pipl-57",
+        "cn-cac-report",
+        "eu-gdpr-33",
+        "eu-gdpr-34",
+        "eu-gdpr-33-5",
+        "processor-notify-controller",
+        "us-ftc-safeguards",
+        "us-irs-tax-pro",
+        "us-state-ca",
+        "us-state-co",
+        "us-state-wa",
+        "us-state-ny",
+        "us-state-tx",
+        "us-state-tx-ag",
+        "us-state-vt",
+        "us-sec-8k-105",
+    }
+    expected = {
+        "cn-pipl-57": ("discovered_at", "24h"),
+        "cn-cac-report": ("discovered_at", "4h"),
+        "eu-gdpr-33": ("aware_at", "72h"),
+        "eu-gdpr-34": ("aware_at", "72h"),
+        "eu-gdpr-33-5": (None, None),
+        "processor-notify-controller": ("discovered_at", "24h"),
+        "us-ftc-safeguards": ("discovered_at", "30d"),
+        "us-irs-tax-pro": ("discovered_at", "24h"),
+        "us-state-ca": ("discovered_at", "30d"),
+        "us-state-co": ("discovered_at", "30d"),
+        "us-state-wa": ("discovered_at", "30d"),
+        "us-state-ny": ("discovered_at", "30d"),
+        "us-state-tx": ("discovered_at", "60d"),
+        "us-state-tx-ag": ("discovered_at", "30d"),
+        "us-state-vt": ("discovered_at", "14d"),
+        "us-sec-8k-105": ("materiality_decided_at", "4bd"),
+    }
+    for regime in REGIMES:
+        assert (regime.clock_start, regime.deadline and str(regime.deadline)) == expected[regime.id]
+
+
+def test_every_regime_cites_a_source_and_the_state_deadlines_are_flagged_unverified() -> None:
+    for regime in REGIMES:
+        assert regime.sources, regime.id
+        assert regime.notify and regime.notice_contents, regime.id
+    for regime_id in (
+        "us-state-ca",
+        "us-state-co",
+        "us-state-wa",
+        "us-state-ny",
+        "us-state-tx",
+        "us-state-vt",
+    ):
+        assert REGIMES.get(regime_id).unverified is not None
+
+
+def test_laws_that_say_immediately_carry_an_editable_target_note() -> None:
+    for regime_id in ("cn-pipl-57", "eu-gdpr-34", "us-irs-tax-pro", "processor-notify-controller"):
+        note = REGIMES.get(regime_id).target_note
+        assert note is not None and note.zh_CN and note.en
+
+
+# --------------------------------------------------------------------------- GDPR
+
+
+def test_gdpr_gives_the_authority_72_hours_from_awareness_not_discovery() -> None:
+    aware = MONDAY + timedelta(days=2)
+    facts = Facts(
+        jurisdictions=frozenset({"EU"}),
+        data_categories=frozenset({"payroll"}),
+        encrypted=False,
+        role="controller",
+        discovered_at=MONDAY,
+        aware_at=aware,
+    )
+    gdpr = verdict(facts, "eu-gdpr-33")
+    assert gdpr.status == "applies"
+    assert gdpr.clock_start == aware
+    assert gdpr.deadline_at == aware + timedelta(hours=72)
+
+
+def test_gdpr_clock_waits_for_awareness_and_asks_for_it() -> None:
+    facts = Facts(
+        jurisdictions=frozenset({"EU"}),
+        data_categories=frozenset({"payroll"}),
+        encrypted=False,
+        role="controller",
+        discovered_at=MONDAY,
+    )
+    gdpr = verdict(facts, "eu-gdpr-33")
+    assert gdpr.status == "applies"
+    assert gdpr.deadline_at is None
+    assert gdpr.missing_facts == ["aware_at"]
+
+
+def test_data_subjects_are_told_only_when_the_risk_is_high() -> None:
+    facts = Facts(
+        jurisdictions=frozenset({"EU"}),
+        data_categories=frozenset({"bank_account"}),
+        encrypted=False,
+        role="controller",
+        aware_at=MONDAY,
+    )
+    assert verdict(facts, "eu-gdpr-34").status == "unknown"
+    assert verdict(facts, "eu-gdpr-34").missing_facts == ["high_risk"]
+    assert verdict(with_(facts, high_risk=True), "eu-gdpr-34").status == "applies"
+    assert verdict(with_(facts, high_risk=False), "eu-gdpr-34").status == "does_not_apply"
+
+
+def test_the_breach_register_has_no_clock() -> None:
+    facts = Facts(
+        jurisdictions=frozenset({"EU"}),
+        data_categories=frozenset({"contact"}),
+        encrypted=True,
+        role="controller",
+        aware_at=MONDAY,
+    )
+    register = verdict(facts, "eu-gdpr-33-5")
+    assert register.status == "applies"
+    assert register.regime.register_only
+    assert register.deadline_at is None and register.clock_start is None
+    # Encrypted with the key safe: no notice to the authority, but still a register entry.
+    assert verdict(facts, "eu-gdpr-33").status == "does_not_apply"
+
+
+# --------------------------------------------------------------------------- FTC Safeguards
+
+
+def test_ftc_applies_at_500_unencrypted_consumers() -> None:
+    ftc = verdict(with_(US_TAX_BREACH, people_affected=500), "us-ftc-safeguards")
+    assert ftc.status == "applies"
+    assert ftc.deadline_at == MONDAY + timedelta(days=30)
+    assert any("≥500 people affected (500)" in r.en for r in ftc.reasons)
+    assert any("受影响人数 ≥500（500）" in r.zh_CN for r in ftc.reasons)
+    assert any(r.en == "data not encrypted" for r in ftc.reasons)
+
+
+def test_ftc_does_not_apply_at_499_consumers() -> None:
+    ftc = verdict(with_(US_TAX_BREACH, people_affected=499), "us-ftc-safeguards")
+    assert ftc.status == "does_not_apply"
+    assert [r.en for r in ftc.reasons] == ["fewer than 500 people affected (499)"]
+    assert ftc.deadline_at is None
+
+
+def test_ftc_does_not_apply_when_the_data_was_encrypted() -> None:
+    ftc = verdict(with_(US_TAX_BREACH, people_affected=5000, encrypted=True), "us-ftc-safeguards")
+    assert ftc.status == "does_not_apply"
+    assert [r.en for r in ftc.reasons] == ["data encrypted, key safe"]
+
+
+def test_ftc_is_unknown_while_the_count_is_unknown_and_says_what_to_find_out() -> None:
+    ftc = verdict(US_TAX_BREACH, "us-ftc-safeguards")
+    assert ftc.status == "unknown"
+    assert ftc.missing_facts == ["people_affected"]
+    # A possibly running clock is still shown.
+    assert ftc.deadline_at == MONDAY + timedelta(days=30)
+
+
+def test_a_state_code_implies_its_country() -> None:
+    facts = with_(US_TAX_BREACH, jurisdictions=frozenset({"US-CA"}), people_affected=800)
+    assert verdict(facts, "us-ftc-safeguards").status == "applies"
+    assert verdict(facts, "us-state-ca").status == "applies"
+    assert verdict(facts, "us-state-ny").status == "does_not_apply"
+
+
+# --------------------------------------------------------------------------- China
+
+
+def cn_breach(**changes: object) -> Facts:
+    base = Facts(
+        jurisdictions=frozenset({"CN"}),
+        data_categories=frozenset({"contact"}),
+        role="controller",
+        discovered_at=MONDAY,
+    )
+    return with_(base, **changes)
+
+
+def test_pipl_57_applies_to_any_personal_information_leak_in_china_whatever_its_size() -> None:
+    for people in (1, 10, 5_000_000):
+        pipl = verdict(cn_breach(people_affected=people), "cn-pipl-57")
+        assert pipl.status == "applies"
+        assert pipl.deadline_at == MONDAY + timedelta(hours=24)
+    # "or possibly so": neither the count nor confirmed exfiltration is needed.
+    pipl = verdict(cn_breach(exfiltration_confirmed=False), "cn-pipl-57")
+    assert pipl.status == "applies" and pipl.missing_facts == []
+
+
+def test_pipl_57_does_not_apply_without_personal_information() -> None:
+    assert verdict(cn_breach(data_categories=frozenset({"ledger"})), "cn-pipl-57").status == "does_not_apply"
+
+
+def test_cac_report_is_due_in_4_hours_from_a_million_people() -> None:
+    cac = verdict(cn_breach(people_affected=1_000_000, critical_infrastructure=False), "cn-cac-report")
+    assert cac.status == "applies"
+    assert cac.deadline_at == MONDAY + timedelta(hours=4)
+    assert any("较大" in r.zh_CN for r in cac.reasons)
+    below = verdict(cn_breach(people_affected=999_999), "cn-cac-report")
+    assert below.status == "does_not_apply"
+
+
+def test_cac_report_is_due_in_1_hour_for_critical_infrastructure() -> None:
+    cac = verdict(cn_breach(people_affected=2_000_000, critical_infrastructure=True), "cn-cac-report")
+    assert cac.deadline_at == MONDAY + timedelta(hours=1)
+    assert str(cac.deadline) == "1h"
+
+
+def test_cac_assumes_the_shorter_deadline_while_critical_infrastructure_is_unknown() -> None:
+    cac = verdict(cn_breach(people_affected=2_000_000), "cn-cac-report")
+    assert cac.status == "applies"
+    assert cac.deadline_at == MONDAY + timedelta(hours=1)
+    assert cac.missing_facts == ["critical_infrastructure"]
+
+
+# --------------------------------------------------------------------------- processor
+
+
+def test_a_processor_must_first_tell_its_client_and_files_no_controller_notices() -> None:
+    facts = Facts(
+        jurisdictions=frozenset({"EU", "CN"}),
+        data_categories=frozenset({"payroll"}),
+        encrypted=False,
+        role="processor",
+        discovered_at=MONDAY,
+        aware_at=MONDAY,
+    )
+    tell_client = verdict(facts, "processor-notify-controller")
+    assert tell_client.status == "applies"
+    assert tell_client.deadline_at == MONDAY + timedelta(hours=24)
+    assert any("processor" in r.en for r in tell_client.reasons)
+    assert {s.cite for s in tell_client.regime.sources} >= {"Regulation (EU) 2016/679 (GDPR) Art. 33(2)"}
+    assert verdict(facts, "eu-gdpr-33").status == "does_not_apply"
+    assert verdict(facts, "cn-pipl-57").status == "does_not_apply"
+
+
+def test_an_unknown_role_leaves_controller_duties_unknown() -> None:
+    facts = with_(US_TAX_BREACH, role=None, jurisdictions=frozenset({"US-TX"}))
+    tx = verdict(facts, "us-state-tx")
+    assert tx.status == "unknown" and tx.missing_facts == ["role"]
+    assert verdict(facts, "processor-notify-controller").status == "unknown"
+
+
+# --------------------------------------------------------------------------- US states
+
+
+def test_texas_attorney_general_is_told_from_250_residents() -> None:
+    texas = with_(US_TAX_BREACH, jurisdictions=frozenset({"US-TX"}))
+    at_250 = verdict(with_(texas, people_affected=250), "us-state-tx-ag")
+    assert at_250.status == "applies"
+    assert at_250.deadline_at == MONDAY + timedelta(days=30)
+    assert verdict(with_(texas, people_affected=249), "us-state-tx-ag").status == "does_not_apply"
+    individuals = verdict(with_(texas, people_affected=249), "us-state-tx")
+    assert individuals.status == "applies"
+    assert individuals.deadline_at == MONDAY + timedelta(days=60)
+
+
+def test_vermont_gives_14_days() -> None:
+    vt = verdict(with_(US_TAX_BREACH, jurisdictions=frozenset({"US-VT"})), "us-state-vt")
+    assert vt.deadline_at == MONDAY + timedelta(days=14)
+
+
+# --------------------------------------------------------------------------- SEC and business days
+
+
+def test_sec_8k_counts_four_business_days_over_a_weekend() -> None:
+    friday = datetime(2026, 3, 6, 15, 30, tzinfo=UTC)
+    facts = Facts(public_company_material=True, materiality_decided_at=friday, discovered_at=MONDAY)
+    sec = verdict(facts, "us-sec-8k-105")
+    assert sec.status == "applies"
+    assert sec.clock_start == friday
+    assert sec.deadline_at == datetime(2026, 3, 12, 15, 30, tzinfo=UTC)  # Thursday
+
+
+def test_business_days_from_a_weekend_start_count_from_monday() -> None:
+    saturday = datetime(2026, 3, 7, 8, 0, tzinfo=UTC)
+    assert Duration.parse("1bd").after(saturday) == datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    assert Duration.parse("5bd").after(MONDAY) == MONDAY + timedelta(days=7)
+
+
+def test_clock_starts_are_normalised_to_utc() -> None:
+    from zoneinfo import ZoneInfo
+
+    shanghai = datetime(2026, 3, 2, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    facts = cn_breach(discovered_at=shanghai)
+    assert facts.discovered_at == MONDAY
+    assert facts.discovered_at.tzinfo is UTC
+
+
+def test_naive_times_and_unknown_categories_are_refused() -> None:
+    with pytest.raises(InvalidFact):
+        Facts(discovered_at=datetime(2026, 3, 2, 9, 0))
+    with pytest.raises(InvalidFact):
+        Facts(data_categories=frozenset({"ssn"}))
+    with pytest.raises(InvalidFact):
+        Facts(people_affected=-1)
+
+
+# --------------------------------------------------------------------------- re-evaluation
+
+
+def test_diff_reports_ftc_starting_to_apply_when_the_count_rises_past_500() -> None:
+    before = evaluate(with_(US_TAX_BREACH, people_affected=400), REGIMES)
+    after = evaluate(with_(US_TAX_BREACH, people_affected=1200), REGIMES)
+    changes = diff(before, after)
+    assert [(c.regime_id, c.kind) for c in changes] == [("us-ftc-safeguards", "started")]
+    (change,) = changes
+    assert change.old_status == "does_not_apply" and change.new_status == "applies"
+    assert change.new_deadline_at == MONDAY + timedelta(days=30)
+    assert "now applies" in change.describe().en
+    assert "现已适用" in change.describe().zh_CN
+    assert diff(after, after) == []
+
+
+def test_diff_reports_a_moved_deadline_and_a_regime_that_stops_applying() -> None:
+    before = evaluate(cn_breach(people_affected=2_000_000), REGIMES)
+    after = evaluate(cn_breach(people_affected=2_000_000, critical_infrastructure=False), REGIMES)
+    (moved,) = diff(before, after)
+    assert (moved.regime_id, moved.kind) == ("cn-cac-report", "deadline_changed")
+    assert moved.new_deadline_at == MONDAY + timedelta(hours=4)
+    gone = diff(after, evaluate(cn_breach(people_affected=10), REGIMES))
+    assert [(c.regime_id, c.kind) for c in gone] == [("cn-cac-report", "stopped")]
+
+
+# --------------------------------------------------------------------------- clock state and reminders
+
+
+def test_clock_states() -> None:
+    ftc = verdict(with_(US_TAX_BREACH, people_affected=1200), "us-ftc-safeguards")
+    deadline = ftc.deadline_at
+    assert deadline is not None
+    before, after = deadline - timedelta(hours=1), deadline + timedelta(hours=1)
+    assert clock_state(ftc, None, before) == "open"
+    assert clock_state(ftc, None, deadline) == "open"
+    assert clock_state(ftc, None, after) == "overdue"
+    assert clock_state(ftc, deadline, after) == "met"
+    assert clock_state(ftc, before, after) == "met"
+    assert clock_state(ftc, after, after) == "late"
+    assert is_missed("late") and is_missed("overdue") and not is_missed("met")
+    register = verdict(
+        Facts(jurisdictions=frozenset({"EU"}), data_categories=frozenset({"contact"}), role="controller"),
+        "eu-gdpr-33-5",
+    )
+    assert clock_state(register, None, after) == "unscheduled"
+
+
+def test_time_left_goes_negative_after_the_deadline() -> None:
+    deadline = MONDAY + timedelta(hours=72)
+    assert time_left(deadline, MONDAY) == timedelta(hours=72)
+    assert time_left(deadline, deadline + timedelta(minutes=5)) == timedelta(minutes=-5)
+    assert time_left(None, MONDAY) is None
+
+
+def test_reminders_skip_what_is_past_but_always_keep_overdue() -> None:
+    deadline = MONDAY + timedelta(hours=72)
+    assert [label for label, _ in REMINDER_OFFSETS] == ["T-24h", "T-4h", "T-1h", "overdue"]
+    assert reminder_times(deadline, MONDAY) == [
+        ("T-24h", deadline - timedelta(hours=24)),
+        ("T-4h", deadline - timedelta(hours=4)),
+        ("T-1h", deadline - timedelta(hours=1)),
+        ("overdue", deadline),
+    ]
+    assert reminder_times(deadline, deadline - timedelta(hours=2)) == [
+        ("T-1h", deadline - timedelta(hours=1)),
+        ("overdue", deadline),
+    ]
+    assert reminder_times(deadline, deadline + timedelta(days=1)) == [("overdue", deadline)]
+
+
+# --------------------------------------------------------------------------- property
+
+
+def _optional(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    return st.none() | strategy
+
+
+_times = st.datetimes(
+    min_value=datetime(1970, 1, 1), max_value=datetime(9000, 12, 31), timezones=st.just(UTC)
+)
+_codes = st.sampled_from(["CN", "EU", "US", "US-CA", "US-CO", "US-WA", "US-NY", "US-TX", "US-VT", "GB", "DE"])
+
+facts_strategy = st.builds(
+    Facts,
+    jurisdictions=_optional(st.frozensets(_codes)),
+    people_affected=_optional(st.integers(min_value=0, max_value=10**10)),
+    data_categories=_optional(st.frozensets(st.sampled_from(sorted(CATEGORIES)))),
+    encrypted=_optional(st.booleans()),
+    exfiltration_confirmed=_optional(st.booleans()),
+    role=_optional(st.sampled_from(["controller", "processor"])),
+    critical_infrastructure=_optional(st.booleans()),
+    high_risk=_optional(st.booleans()),
+    crime_suspected=_optional(st.booleans()),
+    public_company_material=_optional(st.booleans()),
+    systemic_compromise=_optional(st.booleans()),
+    filings_disrupted_near_deadline=_optional(st.booleans()),
+    discovered_at=_optional(_times),
+    aware_at=_optional(_times),
+    materiality_decided_at=_optional(_times),
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(facts_strategy)
+def test_evaluate_never_raises_and_every_running_clock_has_a_deadline(facts: Facts) -> None:
+    results = evaluate(facts, REGIMES)
+    assert [a.regime.id for a in results] == list(REGIMES.ids())
+    for a in results:
+        assert a.status in ("applies", "does_not_apply", "unknown")
+        assert a.reasons, a.regime.id
+        assert all(r.zh_CN and r.en for r in a.reasons)
+        if a.status == "unknown":
+            assert a.missing_facts, a.regime.id
+        if a.status == "does_not_apply":
+            assert a.deadline_at is None
+        if a.status == "applies" and a.clock_start is not None:
+            assert a.regime.register_only or a.deadline_at is not None
+            assert a.deadline_at is None or a.deadline_at > a.clock_start
+        if a.status == "applies" and not a.regime.register_only and a.clock_start is None:
+            assert a.regime.clock_start in a.missing_facts
+        for name in a.missing_facts:
+            assert name in Facts.__dataclass_fields__
+            assert getattr(facts, name) is None
+
+
+# --------------------------------------------------------------------------- loader
+
+
+GOOD_REGIME = """\
+regimes:
+  - id: test-regime
+    name: {zh-CN: 测试, en: Test}
+    jurisdiction: US
+    applies_when: {fact: people_affected, at_least: 10}
+    clock_start: discovered_at
+    deadline: 72h
+    notify:
+      - key: someone
+        text: {zh-CN: 某人, en: Someone}
+    notice_contents:
+      - key: what
+        text: {zh-CN: 内容, en: What}
+    sources:
+      - cite: Some Act s. 1
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "regimes.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(tmp_path: Path, text: str) -> list[tuple[int | None, str]]:
+    with pytest.raises(ConfigError) as caught:
+        load_regimes(write(tmp_path, text))
+    return [(p.line, p.message) for p in caught.value.problems]
+
+
+def test_a_minimal_file_loads(tmp_path: Path) -> None:
+    regimes = load_regimes(write(tmp_path, GOOD_REGIME))
+    assert regimes.ids() == ("test-regime",)
+    assert str(regimes.get("test-regime").deadline) == "72h"
+
+
+def test_loader_rejects_a_bad_duration_naming_its_line(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, GOOD_REGIME.replace("deadline: 72h", "deadline: 3 days"))
+    assert len(problems) == 1
+    line, message = problems[0]
+    assert line == 7
+    assert "'3 days' is not a duration" in message
+    with pytest.raises(ConfigError) as caught:
+        load_regimes(write(tmp_path, GOOD_REGIME.replace("deadline: 72h", "deadline: 3 days")))
+    assert "regimes.yaml:7:" in str(caught.value)
+
+
+def test_loader_rejects_an_unknown_fact_naming_its_line(tmp_path: Path) -> None:
+    text = GOOD_REGIME.replace("{fact: people_affected, at_least: 10}", "{fact: victims, at_least: 10}")
+    ((line, message),) = problems_of(tmp_path, text)
+    assert line == 5 and "unknown fact 'victims'" in message
+
+
+def test_loader_rejects_a_missing_translation(tmp_path: Path) -> None:
+    ((line, message),) = problems_of(
+        tmp_path, GOOD_REGIME.replace("{zh-CN: 某人, en: Someone}", "{en: Someone}")
+    )
+    assert line == 10 and "missing the zh-CN translation" in message
+
+
+def test_loader_rejects_a_duplicate_id(tmp_path: Path) -> None:
+    body = GOOD_REGIME.split("regimes:\n", 1)[1]
+    ((line, message),) = problems_of(tmp_path, GOOD_REGIME + body)
+    assert line == 16 and "duplicate id 'test-regime' (first on line 2)" in message
+
+
+def test_loader_reports_every_problem_at_once(tmp_path: Path) -> None:
+    text = (
+        GOOD_REGIME.replace("deadline: 72h", "deadline: soon")
+        .replace("clock_start: discovered_at", "clock_start: noticed_at")
+        .replace("at_least: 10", "at_least: many")
+    )
+    lines = sorted(line for line, _ in problems_of(tmp_path, text))
+    assert lines == [5, 6, 7]
+
+
+def test_every_clock_start_named_in_the_file_is_a_facts_field() -> None:
+    for regime in REGIMES:
+        assert regime.clock_start is None or regime.clock_start in CLOCK_STARTS
