@@ -8,7 +8,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -21,6 +21,9 @@ from sandbox.signing import signed_headers
 from sandbox.socket_mode import SocketHub
 from sandbox.webapi import WebApi
 from sandbox.workspace import SEED, Call, Ephemeral, Violation, Workspace
+
+if TYPE_CHECKING:
+    from sandbox.driver import Person
 
 DEFAULT_SIGNING_SECRET = "sandbox-signing-secret"
 DEFAULT_BOT_TOKEN = "xoxb-sandbox-bot-token"
@@ -90,7 +93,7 @@ class Sandbox:
         self._session: aiohttp.ClientSession | None = None
         self._in_flight = 0
         self._last_activity = 0.0
-        self._people: dict[str, Any] = {}
+        self._people: dict[str, Person] = {}
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -155,7 +158,7 @@ class Sandbox:
     def violations(self) -> list[Violation]:
         return list(self.workspace.violations)
 
-    def person(self, name_or_id: str) -> Any:
+    def person(self, name_or_id: str) -> Person:
         from sandbox.driver import Person
 
         user = self.workspace.require_user(name_or_id)

@@ -369,7 +369,7 @@ class WebApi:
         everyone = [
             u.to_slack(self.ws.team_id, as_bool(p.get("include_locale"))) for u in self.ws.users.values()
         ]
-        members, cursor = _page(everyone, p, default_limit=0 or 1000)
+        members, cursor = _page(everyone, p, default_limit=1000)
         return {
             "members": members,
             "cache_ts": int(self.ws.clock.now()),
