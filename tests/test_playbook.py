@@ -25,12 +25,14 @@ from incident.playbook import (
     parse_duration,
     render_playbook,
 )
+from incident.regimes import load_regimes
 from incident.roles_config import RolesConfig, load_roles
 from incident.text import Text
 from incident.yamlsource import ConfigError
 
-# The regime ids DOMAIN.md defines; the packaged playbooks may only use these.
+# The regime ids DOMAIN.md defines, plus the processor's duty to tell its client.
 KNOWN_REGIMES = {
+    "processor-notify-controller",
     "cn-pipl-57",
     "cn-cac-report",
     "eu-gdpr-33",
@@ -97,6 +99,13 @@ def test_packaged_playbooks_load_with_known_roles_and_regimes(roles: RolesConfig
         assert playbook.phases[0].opens is Opens.AT_DECLARE
 
 
+def test_packaged_playbooks_only_name_regimes_the_regimes_file_defines(roles: RolesConfig) -> None:
+    regime_ids = set(load_regimes().ids())
+
+    for playbook in builtin_playbooks(roles, regime_ids).values():
+        assert set(playbook.regimes()) <= regime_ids
+
+
 def test_default_playbook_follows_the_domain_phases(default: Playbook) -> None:
     assert [(p.key, p.title.zh_CN, p.title.en, p.opens.value) for p in default.phases] == [
         ("respond", "应急响应", "Respond", "at_declare"),
@@ -154,7 +163,13 @@ def test_every_regime_item_everywhere_is_restricted_to_legal_or_compliance(roles
 def test_the_firm_tells_its_clients_as_their_processor(default: Playbook) -> None:
     item = default.item("notify_clients")
 
-    assert item.owner == "legal" and item.restricted and item.due == timedelta(hours=24)
+    # The regime's clock (24 h from discovery, editable) sets the deadline, not a due offset.
+    assert (item.owner, item.restricted, item.regime, item.due) == (
+        "legal",
+        True,
+        "processor-notify-controller",
+        None,
+    )
     assert item.help is not None and "controller" in item.help.en and "控制者" in item.help.zh_CN
 
 
