@@ -721,13 +721,13 @@ def _parse_regime(value: Any, path: YamlPath, check: Checker) -> Regime | None:
             (*path, "clock_start"), f"clock_start {clock_start!r} is not one of: {', '.join(CLOCK_STARTS)}"
         )
     deadline = _parse_duration(data, path, "deadline", check)
-    if ("deadline" in data) != ("clock_start" in data):
+    if (data.get("deadline") is None) != (clock_start is None):
         check.add(
             path,
             "a deadline needs a clock_start and a clock_start needs a deadline (omit both: register only)",
         )
     overrides = _parse_overrides(data, path, check)
-    if overrides and "deadline" not in data:
+    if overrides and data.get("deadline") is None:
         check.add((*path, "deadline_overrides"), "deadline_overrides need a deadline to override")
 
     notify = _parse_items(data, path, "notify", Recipient, check)

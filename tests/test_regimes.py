@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from incident.errors import NotFound
 from incident.regimes import (
     CATEGORIES,
     CLOCK_STARTS,
@@ -556,6 +557,17 @@ def test_loader_reports_every_problem_at_once(tmp_path: Path) -> None:
     )
     lines = sorted(line for line, _ in problems_of(tmp_path, text))
     assert lines == [5, 6, 7]
+
+
+def test_loader_rejects_a_clock_start_without_a_deadline(tmp_path: Path) -> None:
+    ((line, message),) = problems_of(tmp_path, GOOD_REGIME.replace("    deadline: 72h\n", ""))
+    assert line == 2 and "a clock_start needs a deadline" in message
+
+
+def test_asking_for_an_unknown_regime_is_a_domain_error() -> None:
+    with pytest.raises(NotFound):
+        REGIMES.get("us-state-zz")
+    assert "eu-gdpr-33" in REGIMES and len(REGIMES) == len(REGIMES.ids())
 
 
 def test_every_clock_start_named_in_the_file_is_a_facts_field() -> None:
