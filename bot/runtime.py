@@ -12,8 +12,10 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack_client import CountingWebClient, build_client
 from handlers.deps import Deps
+from handlers.directory import Directory
 from handlers.tracking import InFlight
 from incident.clock import Clock, SystemClock
+from incident.config import IncidentConfig, load_config
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,14 @@ log = logging.getLogger(__name__)
 class Runtime:
     """Everything one bot process holds: database, Slack client, Bolt app, scheduler, metrics."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        db: Database | None = None,
+        config: IncidentConfig | None = None,
+    ) -> None:
         settings.require("slack_bot_token", "slack_signing_secret")
         assert settings.slack_bot_token and settings.slack_signing_secret
         self.settings = settings
@@ -45,7 +54,9 @@ class Runtime:
                 b"breachroom-links:" + settings.slack_signing_secret.encode()
             ).digest(),
             redact_sensitive=settings.redact_sensitive,
+            config=config or load_config(settings.roles_file, settings.playbook_dir, settings.regimes_file),
         )
+        self.deps.extras["directory"] = Directory()
         self.app = AsyncApp(
             signing_secret=settings.slack_signing_secret,
             client=self.client,
@@ -56,6 +67,12 @@ class Runtime:
         self._started = False
 
     async def start(self) -> None:
+        """Learn who the bot is; Slack being unreachable here is not fatal (handlers ask again)."""
+        try:
+            auth = await self.client.auth_test()
+            self.deps.extras["bot_user_id"] = auth.get("user_id")
+        except Exception as exc:
+            log.warning("auth.test failed at start-up: %s", exc)
         self._started = True
 
     async def stop(self, *, grace: float = 10.0) -> None:

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     command: str = Field(default="/breach", validation_alias="BREACHROOM_COMMAND")
     public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
     host: str = Field(default="0.0.0.0", validation_alias=AliasChoices("BREACHROOM_HOST", "HOST"))
-    port: int = Field(default=3000, ge=1, le=65535, validation_alias=AliasChoices("BREACHROOM_PORT", "PORT"))
+    port: int = Field(default=3000, ge=0, le=65535, validation_alias=AliasChoices("BREACHROOM_PORT", "PORT"))
     roles_file: Path | None = Field(default=None, validation_alias="BREACHROOM_ROLES_FILE")
     playbook_dir: Path | None = Field(default=None, validation_alias="BREACHROOM_PLAYBOOK_DIR")
     regimes_file: Path | None = Field(default=None, validation_alias="BREACHROOM_REGIMES_FILE")

@@ -6,8 +6,12 @@ from enum import StrEnum
 
 
 class ActionId(StrEnum):
-    pass
+    CARD_RETRY_SETUP = "card_retry_setup"
+    CARD_REFRESH = "card_refresh"
+    REQUEST_ACCESS = "request_access"
+    ACCESS_APPROVE = "access_approve"
+    ACCESS_DENY = "access_deny"
 
 
 class CallbackId(StrEnum):
-    pass
+    DECLARE = "declare"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -30,3 +31,14 @@ class ManualClock:
 
     def set(self, when: datetime) -> None:
         self._now = when.astimezone(UTC)
+
+
+class FollowClock:
+    """Follows another clock given as epoch seconds, e.g. the sandbox workspace's clock, so that
+    the bot and its simulated Slack agree on what time it is when a test or drill moves time."""
+
+    def __init__(self, now_seconds: Callable[[], float]) -> None:
+        self._source = now_seconds
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self._source(), tz=UTC)

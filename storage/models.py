@@ -55,6 +55,8 @@ class Incident(SQLModel, table=True):
     declare_token: str | None = Field(default=None, max_length=128, unique=True)
     # Which Slack-side setup steps are done (channel, invites, card, pins, checklists, announcement).
     setup: dict[str, Any] = _json(dict)
+    setup_lease_until: datetime | None = _ts()
+    setup_lease_by: str | None = Field(default=None, max_length=64)
     declared_by: str = Field(max_length=32, nullable=False)
     declared_at: datetime = _ts(nullable=False)
     discovered_at: datetime | None = _ts()

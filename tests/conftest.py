@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,12 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "pg_only: needs PostgreSQL's real concurrency; skipped on SQLite")
+
+
+@pytest.fixture
+async def slack(db_url: str) -> AsyncIterator[Any]:
+    """The real bot on a free port, talking to the sandbox workspace, on this test's database."""
+    from tests.harness import running_bot
+
+    async with running_bot(db_url) as s:
+        yield s

@@ -42,6 +42,8 @@ def upgrade() -> None:
         sa.Column("channel_name", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
         sa.Column("declare_token", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
         sa.Column("setup", sa.JSON(), nullable=False),
+        sa.Column("setup_lease_until", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("setup_lease_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("declared_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("declared_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("discovered_at", storage.types.UTCDateTime(timezone=True), nullable=True),

@@ -1,0 +1,111 @@
+"""Declaring: `/breach declare [title]`, `/breach drill [title]`, and the modal's submission."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.commands import CommandCtx, subcommand
+from handlers.deps import Deps
+from handlers.errors import tell
+from handlers.i18n import t
+from handlers.ids import ActionId, CallbackId
+from handlers.publish import ensure_setup, load, refresh_card
+from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_declare
+from incident.declare import declare, validate
+from incident.severity import severity_help
+
+log = logging.getLogger(__name__)
+
+
+async def open_declare_modal(ctx: CommandCtx, *, drill: bool) -> None:
+    config = ctx.deps.config
+    view = declare_modal(
+        ctx.locale,
+        config.playbooks,
+        config.default_playbook,
+        severity_help(ctx.locale),
+        title=ctx.args,
+        drill=drill,
+        origin_channel=ctx.channel_id,
+    )
+    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+
+
+@subcommand("declare")
+async def declare_command(ctx: CommandCtx) -> None:
+    await open_declare_modal(ctx, drill=False)
+
+
+@subcommand("drill")
+async def drill_command(ctx: CommandCtx) -> None:
+    await open_declare_modal(ctx, drill=True)
+
+
+async def default_holders(client: AsyncWebClient, deps: Deps) -> dict[str, str]:
+    """Each role's first configured default responder (a user group gives its first member)."""
+    holders: dict[str, str] = {}
+    for role in deps.config.roles:
+        people = await deps.extras["directory"].expand(client, list(role.defaults))
+        if people:
+            holders[role.key] = people[0]
+    return holders
+
+
+async def on_declare_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    locale = deps.locale
+    now = deps.clock.now()
+    inp, errors = parse_declare(view)
+    for field, key in validate(inp, now, deps.config).items():
+        errors.setdefault(FIELD_BLOCKS.get(field, field), key)
+    if errors:
+        await ack(response_action="errors", errors={block: t(key, locale) for block, key in errors.items()})
+        return
+    await ack()
+    user = body["user"]["id"]
+    origin = json.loads(view.get("private_metadata") or "{}").get("origin") or ""
+    holders = await default_holders(client, deps)
+    result = await declare(deps.db, deps.config, inp, actor=user, now=now, locale=locale, holders=holders)
+    if not result.created:
+        return  # a second delivery of the same submission: the first one is doing the work
+    incident = result.incident
+    assert incident.id is not None
+    await ensure_setup(client, deps, incident.id)
+    incident = await load(deps, incident.id)
+    if incident.channel_id:
+        text = t("declare.done", locale, key=incident.key, severity=incident.severity, channel=incident.channel_id)
+    else:
+        text = t("declare.done_pending", locale, key=incident.key, severity=incident.severity)
+    await tell(client, {"user_id": user, "channel_id": origin}, text)
+
+
+async def on_retry_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await ack()
+    incident_id = int(body["actions"][0]["value"])
+    await ensure_setup(client, deps, incident_id)
+
+
+async def on_refresh_card(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await ack()
+    await refresh_card(client, deps, int(body["actions"][0]["value"]))
+
+
+def register(app: Any, deps: Deps) -> None:
+    def bind(func: Any) -> Any:
+        async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+            await func(ack=ack, body=body, client=client, deps=deps)
+
+        return deps.tracker.wrap(listener)
+
+    async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+        await on_declare_submitted(ack, body, view, client, deps)
+
+    app.view(CallbackId.DECLARE)(deps.tracker.wrap(submitted))
+    app.action(ActionId.CARD_RETRY_SETUP)(bind(on_retry_setup))
+    app.action(ActionId.CARD_REFRESH)(bind(on_refresh_card))

@@ -1,0 +1,36 @@
+"""People and user groups as Slack knows them, cached briefly to spare rate limits."""
+
+from __future__ import annotations
+
+import time
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+CACHE_SECONDS = 300.0
+
+
+class Directory:
+    def __init__(self) -> None:
+        self._groups: dict[str, tuple[float, list[str]]] = {}
+
+    async def usergroup_members(self, client: AsyncWebClient, usergroup: str) -> list[str]:
+        hit = self._groups.get(usergroup)
+        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        response = await client.usergroups_users_list(usergroup=usergroup)
+        users = list(response.get("users") or [])
+        self._groups[usergroup] = (time.monotonic(), users)
+        return users
+
+    async def expand(self, client: AsyncWebClient, ids: tuple[str, ...] | list[str]) -> list[str]:
+        """User and user-group ids → user ids, in order, without duplicates."""
+        out: list[str] = []
+        for ident in ids:
+            members = await self.usergroup_members(client, ident) if ident.startswith("S") else [ident]
+            out.extend(m for m in members if m not in out)
+        return out
+
+    async def is_member(self, client: AsyncWebClient, usergroup: str | None, user: str) -> bool:
+        if not usergroup:
+            return False
+        return user in await self.usergroup_members(client, usergroup)

@@ -1,0 +1,310 @@
+"""Keeping Slack in step with the database: incident set-up, the card, and re-rendering.
+
+Every message the bot owns is rendered from the database and recorded in `bot_message`, so a
+re-render after any change, a retry, or a restart all converge on the same picture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+
+from handlers.deps import Deps
+from handlers.i18n import t
+from handlers.render.card import announcement, card, card_text
+from incident import roster
+from incident import setup as setup_state
+from incident.naming import channel_name
+from incident.overview import overview
+from storage.models import BotMessage, Incident
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_TRIES = 20
+WORKER = f"worker-{uuid.uuid4().hex[:8]}"
+
+
+def _hash(blocks: list[dict[str, Any]], text: str) -> str:
+    return hashlib.sha256(json.dumps([blocks, text], sort_keys=True).encode()).hexdigest()
+
+
+def slack_error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or "slack_error")
+    return type(exc).__name__
+
+
+async def load(deps: Deps, incident_id: int) -> Incident:
+    async with deps.db.session() as db:
+        incident = await db.get(Incident, incident_id)
+        assert incident is not None
+        return incident
+
+
+async def owned_message(deps: Deps, incident_id: int, kind: str, ref: str = "") -> BotMessage | None:
+    async with deps.db.session() as db:
+        return (
+            await db.execute(
+                select(BotMessage).where(
+                    BotMessage.incident_id == incident_id, BotMessage.kind == kind, BotMessage.ref == ref
+                )
+            )
+        ).scalar_one_or_none()
+
+
+async def put_message(
+    client: AsyncWebClient,
+    deps: Deps,
+    incident_id: int,
+    kind: str,
+    ref: str,
+    channel: str,
+    blocks: list[dict[str, Any]],
+    text: str,
+) -> BotMessage:
+    """Post the message the first time, update it afterwards; skip the call when nothing changed."""
+    digest = _hash(blocks, text)
+    existing = await owned_message(deps, incident_id, kind, ref)
+    if existing and existing.ts and existing.rendered_hash == digest:
+        return existing
+    if existing and existing.ts:
+        try:
+            await client.chat_update(channel=existing.channel_id, ts=existing.ts, blocks=blocks, text=text)
+            ts = existing.ts
+        except SlackApiError as exc:
+            if exc.response.get("error") != "message_not_found":
+                raise
+            ts = (await client.chat_postMessage(channel=channel, blocks=blocks, text=text))["ts"]
+    else:
+        ts = (await client.chat_postMessage(channel=channel, blocks=blocks, text=text))["ts"]
+    async with deps.db.transaction() as db:
+        row = (
+            await db.execute(
+                select(BotMessage).where(
+                    BotMessage.incident_id == incident_id, BotMessage.kind == kind, BotMessage.ref == ref
+                )
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = BotMessage(incident_id=incident_id, kind=kind, ref=ref, channel_id=channel)
+            db.add(row)
+        row.ts, row.channel_id, row.rendered_hash = ts, channel, digest
+    return row
+
+
+async def refresh_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
+    """Re-render the incident card (and topic) from the database."""
+    incident = await load(deps, incident_id)
+    if not incident.channel_id:
+        return
+    now = deps.clock.now()
+    async with deps.db.session() as db:
+        ov = await overview(db, incident, deps.config, now)
+    locale = incident.locale
+    await put_message(
+        client,
+        deps,
+        incident_id,
+        "card",
+        "",
+        incident.channel_id,
+        card(ov, deps.config.roles, locale, now),
+        card_text(ov, locale),
+    )
+
+
+async def refresh_topic(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    locale = incident.locale
+    topic = t(
+        "topic.text",
+        locale,
+        key=incident.key,
+        severity=incident.severity,
+        status=t(f"status.{incident.status}", locale),
+        drill=" · DRILL" if incident.is_drill else "",
+    )
+    await client.conversations_setTopic(channel=incident.channel_id, topic=topic)
+
+
+# Set-up steps ---------------------------------------------------------------------------------
+
+
+async def _step_channel(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    assert incident.id is not None
+    for attempt in range(1, MAX_NAME_TRIES + 1):
+        name = channel_name(incident.key, incident.title, drill=incident.is_drill, suffix=attempt)
+        try:
+            response = await client.conversations_create(name=name, is_private=True)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "name_taken":
+                continue
+            raise
+        channel = response["channel"]
+        await setup_state.record_channel(
+            deps.db, incident.id, channel["id"], channel["name"], now=deps.clock.now()
+        )
+        incident.channel_id, incident.channel_name = channel["id"], channel["name"]
+        return
+    raise RuntimeError("no free channel name")
+
+
+async def team_members(client: AsyncWebClient, deps: Deps, incident: Incident) -> list[str]:
+    """The declarer, the current role holders, and everyone in a default responders' user group."""
+    assert incident.id is not None
+    async with deps.db.session() as db:
+        holders = await roster.current(db, incident.id)
+    people = [incident.declared_by, *holders.values()]
+    for role in deps.config.roles:
+        people.extend(await deps.extras["directory"].expand(client, list(role.default_usergroups)))
+    return list(dict.fromkeys(p for p in people if p))
+
+
+async def _step_invites(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    assert incident.id is not None and incident.channel_id
+    wanted = await team_members(client, deps, incident)
+    present: set[str] = set()
+    cursor = None
+    while True:
+        page = await client.conversations_members(channel=incident.channel_id, cursor=cursor, limit=200)
+        present.update(page.get("members") or [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    bot_user = deps.extras.get("bot_user_id")
+    missing = [u for u in wanted if u not in present and u != bot_user]
+    if missing:
+        try:
+            await client.conversations_invite(channel=incident.channel_id, users=",".join(missing))
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_in_channel":
+                raise
+    await setup_state.record_invites(deps.db, incident.id, missing, now=deps.clock.now())
+
+
+async def _step_topic(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    await refresh_topic(client, deps, incident)
+    assert incident.id is not None
+    await setup_state.mark(deps.db, incident.id, "topic")
+
+
+async def _step_card(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    assert incident.id is not None
+    await refresh_card(client, deps, incident.id)
+    await setup_state.mark(deps.db, incident.id, "card")
+
+
+async def _step_pin(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    assert incident.id is not None
+    msg = await owned_message(deps, incident.id, "card")
+    if msg is None or not msg.ts:
+        raise RuntimeError("card_not_posted")
+    try:
+        await client.pins_add(channel=msg.channel_id, timestamp=msg.ts)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "already_pinned":
+            raise
+    await setup_state.mark(deps.db, incident.id, "pin")
+
+
+async def _step_checklists(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    assert incident.id is not None
+    refresh = deps.extras.get("refresh_checklists")
+    if refresh is not None:
+        await refresh(client, deps, incident.id)
+    await setup_state.mark(deps.db, incident.id, "checklists")
+
+
+async def _step_announcement(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    assert incident.id is not None
+    channel = deps.config.roles.announcement_channel
+    if channel:
+        blocks = announcement(
+            incident.key, incident.severity, incident.id, incident.is_drill, incident.locale
+        )
+        text = f"{incident.key} · {incident.severity}"
+        await put_message(client, deps, incident.id, "announcement", "", channel, blocks, text)
+    await setup_state.mark(deps.db, incident.id, "announcement")
+
+
+async def _step_role_dms(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    assert incident.id is not None
+    async with deps.db.session() as db:
+        holders = await roster.current(db, incident.id)
+    for role_key, user_id in holders.items():
+        await dm_role_duties(client, deps, incident, role_key, user_id)
+    await setup_state.mark(deps.db, incident.id, "role_dms")
+
+
+async def dm_role_duties(
+    client: AsyncWebClient, deps: Deps, incident: Incident, role_key: str, user_id: str
+) -> None:
+    role = deps.config.roles.get(role_key)
+    if role is None:
+        return
+    locale = incident.locale
+    duties = "\n".join(f"• {line}" for line in role.duties.get(locale).splitlines() if line.strip())
+    text = t(
+        "role_dm.text",
+        locale,
+        key=incident.key,
+        role=role.name.get(locale),
+        channel=incident.channel_id,
+        duties=duties,
+    )
+    await client.chat_postMessage(channel=user_id, text=text)
+
+
+Step = Callable[[AsyncWebClient, Deps, Incident], Awaitable[None]]
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("channel", _step_channel),
+    ("invites", _step_invites),
+    ("topic", _step_topic),
+    ("card", _step_card),
+    ("pin", _step_pin),
+    ("checklists", _step_checklists),
+    ("announcement", _step_announcement),
+    ("role_dms", _step_role_dms),
+)
+
+
+async def ensure_setup(client: AsyncWebClient, deps: Deps, incident_id: int) -> list[str]:
+    """Run every set-up step not done yet; returns the steps still pending afterwards.
+
+    A failed step is recorded with Slack's error and the others go on (nothing but the channel
+    itself is a prerequisite); the card then says what is missing and offers Retry.
+    """
+    now = deps.clock.now()
+    if not await setup_state.claim(deps.db, incident_id, WORKER, now):
+        return []
+    try:
+        incident = await load(deps, incident_id)
+        for step, run in STEPS:
+            if (incident.setup or {}).get(step):
+                continue
+            if step != "channel" and not incident.channel_id:
+                break
+            try:
+                await run(client, deps, incident)
+            except Exception as exc:
+                log.warning("set-up step %s of %s failed: %s", step, incident.key, slack_error(exc))
+                await setup_state.mark(deps.db, incident_id, step, error=slack_error(exc))
+                if step == "channel":
+                    break
+            incident = await load(deps, incident_id)
+        incident = await load(deps, incident_id)
+        if incident.channel_id:
+            try:
+                await refresh_card(client, deps, incident_id)
+            except Exception as exc:
+                log.warning("card refresh of %s failed: %s", incident.key, slack_error(exc))
+        return [s for s, _ in STEPS if not (incident.setup or {}).get(s)]
+    finally:
+        await setup_state.release(deps.db, incident_id, WORKER)

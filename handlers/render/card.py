@@ -1,0 +1,121 @@
+"""The incident card: the headline message of an incident channel, re-rendered from the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from handlers.i18n import t
+from handlers.ids import ActionId
+from handlers.render.common import (
+    actions,
+    button,
+    context,
+    divider,
+    duration,
+    escape,
+    fields,
+    header,
+    section,
+    user,
+    when,
+)
+from incident.clocks import ClockView
+from incident.overview import Overview
+from incident.roles_config import RolesConfig
+
+
+def clock_line(view: ClockView, locale: str, now: datetime) -> str:
+    app = view.applicability
+    name = f"*{escape(app.regime.name.get(locale))}*"
+    deadline = app.deadline_at
+    ref = f" · {escape(view.reference)}" if view.reference else ""
+    if view.state == "open" and deadline:
+        status = t(
+            "card.clock.open",
+            locale,
+            deadline=when(deadline),
+            left=duration((deadline - now).total_seconds(), locale),
+        )
+    elif view.state == "overdue" and deadline:
+        status = t(
+            "card.clock.overdue",
+            locale,
+            deadline=when(deadline),
+            left=duration((now - deadline).total_seconds(), locale),
+        )
+    elif view.state in ("met", "late"):
+        status = t(f"card.clock.{view.state}", locale, sent=when(view.notified_at), reference=ref)
+    else:
+        status = t("card.clock.unscheduled", locale)
+    maybe = ""
+    if app.status == "unknown":
+        maybe = t("card.clock.maybe", locale, missing=", ".join(app.missing_facts) or "—")
+    return f"{name}: {status}{maybe}"
+
+
+def card(ov: Overview, roles: RolesConfig, locale: str, now: datetime) -> list[dict[str, Any]]:
+    inc = ov.incident
+    drill = f" · {t('card.drill', locale)}" if inc.is_drill else ""
+    current_phase = next((p.title.get(locale) for p in ov.phases if p.current), inc.phase or "—")
+    blocks: list[dict[str, Any]] = [header(f"🚨 {inc.key} · {inc.severity}{drill}")]
+    if inc.is_drill:
+        blocks.append(section(t("card.drill_banner", locale)))
+    blocks.append(
+        section(f"*{escape(inc.title)}*" + (f"\n{escape(inc.summary[:500])}" if inc.summary else ""))
+    )
+    blocks.append(
+        fields(
+            (t("card.status", locale), t(f"status.{inc.status}", locale)),
+            (t("card.severity", locale), inc.severity),
+            (t("card.phase", locale), current_phase),
+            (t("card.declared", locale), f"{when(inc.declared_at)} · {user(inc.declared_by)}"),
+        )
+    )
+    unfilled = t("card.unfilled", locale)
+    role_lines = [
+        f"{r.name.get(locale)}: {user(ov.holders[r.key]) if r.key in ov.holders else unfilled}" for r in roles
+    ]
+    blocks.append(section(f"*{t('card.roles', locale)}*\n" + "\n".join(role_lines)))
+    progress = [
+        f"{'▶️' if p.current else ('✅' if p.done == p.total and p.total else '▫️')} "
+        f"{p.title.get(locale)} {p.done} / {p.total}"
+        for p in ov.phases
+    ]
+    blocks.append(section(f"*{t('card.checklists', locale)}*\n" + "\n".join(progress)))
+    clock_lines = [clock_line(c, locale, now) for c in ov.clocks] or [t("card.no_clocks", locale)]
+    blocks.append(section(f"*{t('card.clocks', locale)}*\n" + "\n".join(clock_lines)))
+    blocks.append(divider())
+    buttons = [button(t("card.button.refresh", locale), ActionId.CARD_REFRESH, str(inc.id))]
+    if ov.pending_setup:
+        steps = ", ".join(t(f"setup.{s}", locale) for s in ov.pending_setup)
+        blocks.append(context(t("card.pending_setup", locale, steps=steps)))
+        buttons.insert(
+            0, button(t("card.button.retry", locale), ActionId.CARD_RETRY_SETUP, str(inc.id), "primary")
+        )
+    blocks.append(actions(*buttons, block_id="card_actions"))
+    blocks.append(context(t("card.confidential", locale)))
+    return blocks
+
+
+def card_text(ov: Overview, locale: str) -> str:
+    """The notification fallback: no title, so nothing confidential shows in a push preview."""
+    inc = ov.incident
+    return f"{inc.key} · {inc.severity} · {t(f'status.{inc.status}', locale)}"
+
+
+def announcement(key: str, severity: str, incident_id: int, drill: bool, locale: str) -> list[dict[str, Any]]:
+    text = t(
+        "announce.text",
+        locale,
+        key=key,
+        severity=severity,
+        drill=t("announce.drill", locale) if drill else "",
+    )
+    return [
+        section(text),
+        actions(
+            button(t("announce.button", locale), ActionId.REQUEST_ACCESS, str(incident_id)),
+            block_id="announce",
+        ),
+    ]

@@ -1,0 +1,127 @@
+"""Small, pure Block Kit pieces shared by the renderers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+SECTION_TEXT_MAX = 3000
+BUTTON_TEXT_MAX = 75
+PLAIN_MAX = 150
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn escaping: people's text must not become mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def when(at: datetime | None, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A time every reader sees in their own timezone; the fallback is UTC."""
+    if at is None:
+        return "—"
+    return f"<!date^{int(at.timestamp())}^{fmt}|{at.strftime('%Y-%m-%d %H:%M UTC')}>"
+
+
+def user(user_id: str | None) -> str:
+    return f"<@{user_id}>" if user_id else "—"
+
+
+def duration(seconds: float, locale: str) -> str:
+    negative = seconds < 0
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    zh = locale == "zh-CN"
+    parts = []
+    if days:
+        parts.append(f"{days}{'天' if zh else 'd'}")
+    if hours:
+        parts.append(f"{hours}{'小时' if zh else 'h'}")
+    if not days and (minutes or not parts):
+        parts.append(f"{minutes}{'分钟' if zh else 'm'}")
+    text = ("" if zh else " ").join(parts)
+    return f"-{text}" if negative else text
+
+
+def plain(text: str, limit: int = PLAIN_MAX) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, SECTION_TEXT_MAX)}
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": plain(text, 150)}
+
+
+def section(
+    text: str, accessory: dict[str, Any] | None = None, block_id: str | None = None
+) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": mrkdwn(text)}
+    if accessory:
+        block["accessory"] = accessory
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def fields(*pairs: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "fields": [mrkdwn(f"*{label}*\n{value}") for label, value in pairs[:10]],
+    }
+
+
+def context(*texts: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(t) for t in texts[:10]]}
+
+
+def divider() -> dict[str, Any]:
+    return {"type": "divider"}
+
+
+def button(
+    text: str,
+    action_id: str,
+    value: str = "",
+    style: str | None = None,
+    confirm: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(text, BUTTON_TEXT_MAX),
+        "action_id": action_id,
+    }
+    if value:
+        element["value"] = value[:2000]
+    if style:
+        element["style"] = style
+    if confirm:
+        element["confirm"] = confirm
+    return element
+
+
+def actions(*elements: dict[str, Any], block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "actions", "elements": list(elements)[:25]}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(text, 75), "value": value}
+
+
+def confirm_dialog(title: str, text: str, yes: str, no: str) -> dict[str, Any]:
+    return {
+        "title": plain(title, 100),
+        "text": mrkdwn(text),
+        "confirm": plain(yes, 30),
+        "deny": plain(no, 30),
+    }

@@ -1,0 +1,215 @@
+"""The declare modal and the parsing of its submission."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from handlers.i18n import t
+from handlers.ids import CallbackId
+from handlers.render.common import clip, mrkdwn, option, plain
+from incident.declare import DATA_CATEGORIES, JURISDICTIONS, SEVERITIES, DeclareInput
+from incident.playbook import Playbook
+
+VALUE = "value"
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True, hint: str | None = None
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {**element, "action_id": VALUE},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _tristate(locale: str) -> list[dict[str, Any]]:
+    return [
+        option(t("declare.option.yes", locale), "yes"),
+        option(t("declare.option.no", locale), "no"),
+        option(t("declare.option.unknown", locale), "unknown"),
+    ]
+
+
+def declare_modal(
+    locale: str,
+    playbooks: dict[str, Playbook],
+    default_playbook: str,
+    severity_help: str,
+    *,
+    title: str = "",
+    drill: bool = False,
+    origin_channel: str = "",
+) -> dict[str, Any]:
+    severity_options = [option(s, s) for s in SEVERITIES]
+    playbook_options = [option(pb.title.get(locale), pid) for pid, pb in sorted(playbooks.items())]
+    default_pb = next(o for o in playbook_options if o["value"] == default_playbook)
+    drill_option = option(t("declare.option.drill", locale), "drill")
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": mrkdwn(t("declare.modal.intro", locale))},
+        _input(
+            "title",
+            t("declare.field.title", locale),
+            {
+                "type": "plain_text_input",
+                "max_length": 200,
+                "placeholder": plain(t("declare.field.title_placeholder", locale)),
+                **({"initial_value": clip(title, 200)} if title else {}),
+            },
+            optional=False,
+        ),
+        _input(
+            "summary",
+            t("declare.field.summary", locale),
+            {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+        ),
+        _input(
+            "severity",
+            t("declare.field.severity", locale),
+            {"type": "static_select", "options": severity_options, "initial_option": severity_options[2]},
+            optional=False,
+            hint=clip(severity_help, 2000),
+        ),
+        _input(
+            "data_categories",
+            t("declare.field.data_categories", locale),
+            {
+                "type": "checkboxes",
+                "options": [option(t(f"category.{c}", locale), c) for c in DATA_CATEGORIES],
+            },
+        ),
+        _input(
+            "people_affected",
+            t("declare.field.people_affected", locale),
+            {"type": "number_input", "is_decimal_allowed": False},
+        ),
+        _input(
+            "affected_clients",
+            t("declare.field.affected_clients", locale),
+            {"type": "plain_text_input", "multiline": True, "max_length": 2000},
+        ),
+        _input(
+            "jurisdictions",
+            t("declare.field.jurisdictions", locale),
+            {
+                "type": "multi_static_select",
+                "options": [option(t(f"jurisdiction.{j}", locale), j) for j in JURISDICTIONS],
+            },
+        ),
+        _input(
+            "encrypted",
+            t("declare.field.encrypted", locale),
+            {"type": "radio_buttons", "options": _tristate(locale)},
+        ),
+        _input(
+            "exfiltration",
+            t("declare.field.exfiltration", locale),
+            {"type": "radio_buttons", "options": _tristate(locale)},
+        ),
+        _input(
+            "processor_role",
+            t("declare.field.processor_role", locale),
+            {
+                "type": "radio_buttons",
+                "options": [
+                    option(t("declare.option.controller", locale), "controller"),
+                    option(t("declare.option.processor", locale), "processor"),
+                    option(t("declare.option.unknown", locale), "unknown"),
+                ],
+            },
+        ),
+        _input(
+            "discovered_at",
+            t("declare.field.discovered_at", locale),
+            {"type": "datetimepicker"},
+            hint=t("declare.field.discovered_hint", locale),
+        ),
+        _input(
+            "playbook",
+            t("declare.field.playbook", locale),
+            {"type": "static_select", "options": playbook_options, "initial_option": default_pb},
+            optional=False,
+        ),
+        _input(
+            "drill",
+            t("declare.field.drill", locale),
+            {
+                "type": "checkboxes",
+                "options": [drill_option],
+                **({"initial_options": [drill_option]} if drill else {}),
+            },
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.DECLARE,
+        "title": plain(t("declare.modal.title_drill" if drill else "declare.modal.title", locale), 24),
+        "submit": plain(t("declare.modal.submit", locale), 24),
+        "close": plain(t("declare.modal.cancel", locale), 24),
+        "private_metadata": json.dumps({"origin": origin_channel}),
+        "blocks": blocks,
+    }
+
+
+def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return (values.get(block_id) or {}).get(VALUE) or {}
+
+
+def _tri(values: dict[str, Any], block_id: str) -> bool | None:
+    selected = (_value(values, block_id).get("selected_option") or {}).get("value")
+    return {"yes": True, "no": False}.get(selected or "")
+
+
+def parse_declare(view: dict[str, Any]) -> tuple[DeclareInput, dict[str, str]]:
+    """The submitted view as domain input, plus parse errors (block id → message key)."""
+    values = view.get("state", {}).get("values", {})
+    errors: dict[str, str] = {}
+    people: int | None = None
+    raw_people = _value(values, "people_affected").get("value")
+    if raw_people not in (None, ""):
+        try:
+            people = int(str(raw_people).strip())
+        except ValueError:
+            errors["people_affected"] = "declare.error.not_a_number"
+    discovered: datetime | None = None
+    stamp = _value(values, "discovered_at").get("selected_date_time")
+    if stamp:
+        discovered = datetime.fromtimestamp(int(stamp), tz=UTC)
+    role = (_value(values, "processor_role").get("selected_option") or {}).get("value")
+    clients = _value(values, "affected_clients").get("value") or ""
+    inp = DeclareInput(
+        title=_value(values, "title").get("value") or "",
+        summary=_value(values, "summary").get("value") or "",
+        severity=(_value(values, "severity").get("selected_option") or {}).get("value") or "",
+        data_categories=[o["value"] for o in _value(values, "data_categories").get("selected_options") or []],
+        people_affected=people,
+        affected_clients=[c.strip() for c in clients.replace(",", "\n").splitlines() if c.strip()],
+        jurisdictions=[o["value"] for o in _value(values, "jurisdictions").get("selected_options") or []],
+        encrypted=_tri(values, "encrypted"),
+        exfiltration_confirmed=_tri(values, "exfiltration"),
+        processor_role=role if role in ("controller", "processor") else None,
+        discovered_at=discovered,
+        is_drill=bool(_value(values, "drill").get("selected_options")),
+        playbook_id=(_value(values, "playbook").get("selected_option") or {}).get("value"),
+        declare_token=view.get("id"),
+    )
+    return inp, errors
+
+
+# Field names of DeclareInput validation → the block that shows the error.
+FIELD_BLOCKS = {
+    "title": "title",
+    "severity": "severity",
+    "people_affected": "people_affected",
+    "discovered_at": "discovered_at",
+    "aware_at": "discovered_at",
+    "playbook": "playbook",
+    "data_categories": "data_categories",
+}

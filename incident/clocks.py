@@ -1,0 +1,75 @@
+"""Regulatory clocks of one incident: its facts judged against the regimes, and what was notified."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from incident.regimes import Applicability, ClockState, Facts, Regimes, clock_state, evaluate
+from storage.models import Incident, Notification
+
+
+def facts_of(incident: Incident) -> Facts:
+    """The incident's record as the facts the regimes are evaluated against (None = not known)."""
+    extra = incident.facts or {}
+    return Facts(
+        jurisdictions=frozenset(incident.jurisdictions) if incident.jurisdictions else None,
+        people_affected=incident.people_affected,
+        data_categories=frozenset(incident.data_categories) if incident.data_categories else None,
+        encrypted=incident.encrypted,
+        exfiltration_confirmed=incident.exfiltration_confirmed,
+        role=incident.processor_role,  # type: ignore[arg-type]
+        critical_infrastructure=extra.get("critical_infrastructure"),
+        high_risk=extra.get("high_risk"),
+        crime_suspected=extra.get("crime_suspected"),
+        public_company_material=extra.get("public_company_material"),
+        discovered_at=incident.discovered_at,
+        aware_at=incident.aware_at,
+        materiality_decided_at=incident.materiality_decided_at,
+    )
+
+
+@dataclass(frozen=True)
+class ClockView:
+    applicability: Applicability
+    state: ClockState
+    notified_at: datetime | None
+    reference: str | None
+
+    @property
+    def regime_id(self) -> str:
+        return self.applicability.regime.id
+
+    @property
+    def deadline_at(self) -> datetime | None:
+        return self.applicability.deadline_at
+
+
+def first_notifications(notifications: Iterable[Notification]) -> dict[str, Notification]:
+    """The earliest notification recorded per regime: that one satisfies the clock."""
+    first: dict[str, Notification] = {}
+    for n in sorted(notifications, key=lambda n: n.sent_at):
+        first.setdefault(n.regime, n)
+    return first
+
+
+def clocks(
+    incident: Incident, notifications: Iterable[Notification], regimes: Regimes, now: datetime
+) -> list[ClockView]:
+    """Clocks that apply or may apply (unknown facts), with deadline, state and what satisfied them."""
+    sent = first_notifications(notifications)
+    views: list[ClockView] = []
+    for app in evaluate(facts_of(incident), regimes):
+        if app.status == "does_not_apply" or app.regime.register_only:
+            continue
+        n = sent.get(app.regime.id)
+        views.append(
+            ClockView(
+                applicability=app,
+                state=clock_state(app, n.sent_at if n else None, now),
+                notified_at=n.sent_at if n else None,
+                reference=n.reference if n else None,
+            )
+        )
+    return views

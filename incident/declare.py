@@ -1,0 +1,214 @@
+"""Declaring an incident: the record first, in one transaction; Slack catches up afterwards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from incident.config import IncidentConfig
+from incident.naming import incident_key
+from incident.playbook import Opens, Playbook
+from incident.roster import assign
+from storage import timeline
+from storage.db import Database
+from storage.models import ChecklistItem, Incident, KeySequence
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+DATA_CATEGORIES = (
+    "national_id",
+    "bank_account",
+    "tax_return",
+    "payroll",
+    "ledger",
+    "credentials",
+    "contact",
+    "other",
+)
+JURISDICTIONS = ("CN", "EU", "US", "US-CA", "US-CO", "US-NY", "US-TX", "US-VT", "US-WA", "OTHER")
+TITLE_MAX = 200
+
+
+@dataclass
+class DeclareInput:
+    title: str
+    severity: str
+    summary: str = ""
+    data_categories: list[str] = field(default_factory=list)
+    people_affected: int | None = None
+    affected_clients: list[str] = field(default_factory=list)
+    jurisdictions: list[str] = field(default_factory=list)
+    encrypted: bool | None = None
+    exfiltration_confirmed: bool | None = None
+    processor_role: str | None = None
+    discovered_at: datetime | None = None
+    aware_at: datetime | None = None
+    is_drill: bool = False
+    playbook_id: str | None = None
+    # The same submission delivered twice (double click, Slack retry) carries the same token.
+    declare_token: str | None = None
+
+
+def validate(inp: DeclareInput, now: datetime, config: IncidentConfig) -> dict[str, str]:
+    """Field → message key, for errors shown on the modal's fields."""
+    errors: dict[str, str] = {}
+    if not inp.title.strip():
+        errors["title"] = "declare.error.title_required"
+    elif len(inp.title) > TITLE_MAX:
+        errors["title"] = "declare.error.title_too_long"
+    if inp.severity not in SEVERITIES:
+        errors["severity"] = "declare.error.severity"
+    if inp.people_affected is not None and inp.people_affected < 0:
+        errors["people_affected"] = "declare.error.negative"
+    if inp.discovered_at is not None and inp.discovered_at > now:
+        errors["discovered_at"] = "declare.error.future"
+    if inp.aware_at is not None and inp.aware_at > now:
+        errors["aware_at"] = "declare.error.future"
+    if inp.playbook_id and inp.playbook_id not in config.playbooks:
+        errors["playbook"] = "declare.error.playbook"
+    unknown = set(inp.data_categories) - set(DATA_CATEGORIES)
+    if unknown:
+        errors["data_categories"] = "declare.error.category"
+    return errors
+
+
+async def next_number(db: AsyncSession, year: int, dialect: str) -> int:
+    """Race-free per-year sequence: the upsert takes the row lock, so concurrent declarers queue."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(KeySequence)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last": KeySequence.last + 1})
+        .returning(KeySequence.last)
+    )
+    return int((await db.execute(stmt)).scalar_one())
+
+
+def first_phase(playbook: Playbook) -> str:
+    sequential = [p for p in playbook.phases if p.opens is Opens.AFTER_PREVIOUS]
+    return (sequential or list(playbook.phases))[0].key
+
+
+def checklist_rows(incident: Incident, playbook: Playbook) -> list[ChecklistItem]:
+    assert incident.id is not None
+    rows: list[ChecklistItem] = []
+    for phase in playbook.phases:
+        for position, item in enumerate(phase.items):
+            rows.append(
+                ChecklistItem(
+                    incident_id=incident.id,
+                    phase=phase.key,
+                    item_key=item.key,
+                    position=position,
+                    owner_role=item.owner,
+                    required=item.required,
+                    restricted=item.restricted,
+                    regime=item.regime,
+                    due_at=incident.declared_at + item.due if item.due else None,
+                )
+            )
+    return rows
+
+
+@dataclass(frozen=True)
+class Declared:
+    incident: Incident
+    created: bool
+
+
+async def declare(
+    database: Database,
+    config: IncidentConfig,
+    inp: DeclareInput,
+    *,
+    actor: str,
+    now: datetime,
+    locale: str,
+    holders: dict[str, str],
+) -> Declared:
+    """Record the incident, its roles and its checklist, with their timeline events.
+
+    `holders` are the default responders per role, already resolved to user ids. Idempotent on
+    `declare_token`: a second delivery of the same submission returns the first incident.
+    """
+    if inp.declare_token:
+        async with database.session() as db:
+            existing = (
+                await db.execute(select(Incident).where(Incident.declare_token == inp.declare_token))
+            ).scalar_one_or_none()
+            if existing is not None:
+                return Declared(existing, created=False)
+    playbook = config.playbook(inp.playbook_id)
+    try:
+        async with database.transaction() as db:
+            number = await next_number(db, now.year, database.dialect)
+            incident = Incident(
+                key=incident_key(now.year, number),
+                year=now.year,
+                number=number,
+                title=inp.title.strip(),
+                summary=inp.summary.strip(),
+                severity=inp.severity,
+                status="open",
+                phase=first_phase(playbook),
+                locale=locale,
+                is_drill=inp.is_drill,
+                playbook_id=playbook.id,
+                playbook_version=playbook.version,
+                playbook_snapshot=playbook.to_dict(),
+                declare_token=inp.declare_token,
+                declared_by=actor,
+                declared_at=now,
+                discovered_at=inp.discovered_at or now,
+                aware_at=inp.aware_at,
+                data_categories=sorted(set(inp.data_categories)),
+                people_affected=inp.people_affected,
+                affected_clients=inp.affected_clients,
+                jurisdictions=sorted(set(inp.jurisdictions)),
+                encrypted=inp.encrypted,
+                exfiltration_confirmed=inp.exfiltration_confirmed,
+                processor_role=inp.processor_role,
+            )
+            db.add(incident)
+            await db.flush()
+            assert incident.id is not None
+            drill = " DRILL" if incident.is_drill else ""
+            await timeline.append(
+                db,
+                incident.id,
+                actor=actor,
+                kind="declared",
+                summary=f"{incident.key} {incident.severity}{drill}: {incident.title}",
+                data={
+                    "severity": incident.severity,
+                    "drill": incident.is_drill,
+                    "playbook": {"id": playbook.id, "version": playbook.version},
+                    "discovered_at": incident.discovered_at,
+                    "aware_at": incident.aware_at,
+                    "data_categories": incident.data_categories,
+                    "people_affected": incident.people_affected,
+                    "affected_clients": incident.affected_clients,
+                    "jurisdictions": incident.jurisdictions,
+                    "encrypted": incident.encrypted,
+                    "exfiltration_confirmed": incident.exfiltration_confirmed,
+                },
+                at=now,
+            )
+            db.add_all(checklist_rows(incident, playbook))
+            for role in config.roles.keys():
+                if role in holders:
+                    await assign(db, incident, role, holders[role], actor=actor, now=now, roles=config.roles)
+    except IntegrityError:
+        # Two deliveries of one submission raced past the check above: the other one won.
+        if not inp.declare_token:
+            raise
+        async with database.session() as db:
+            existing = (
+                await db.execute(select(Incident).where(Incident.declare_token == inp.declare_token))
+            ).scalar_one()
+            return Declared(existing, created=False)
+    return Declared(incident, created=True)

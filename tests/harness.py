@@ -1,0 +1,110 @@
+"""The bot and the sandbox workspace, wired together the way Slack and the bot meet in production."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.runtime import Runtime
+from bot.server import start_http
+from bot.settings import load_settings
+from incident.clock import FollowClock
+from sandbox.driver import Person
+from sandbox.observe import ChannelView
+from sandbox.server import Sandbox
+from storage import timeline
+from storage.db import Database
+from storage.models import Incident, TimelineEvent
+
+SIGNING_SECRET = "sandbox-signing-secret"
+BOT_TOKEN = "xoxb-sandbox-bot-token"
+
+
+@dataclass
+class Slack:
+    """What a test holds: the workspace, the bot, and the people in it."""
+
+    sb: Sandbox
+    rt: Runtime
+    runner: web.AppRunner
+    bot_url: str
+
+    def person(self, name: str) -> Person:
+        return self.sb.person(name)
+
+    def __getattr__(self, name: str) -> Person:
+        # slack.alice, slack.heidi, ... are the seeded people.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self.sb.person(name)
+        except (KeyError, LookupError) as exc:
+            raise AttributeError(name) from exc
+
+    def channel(self, id_or_name: str) -> ChannelView:
+        return self.sb.channel(id_or_name)
+
+    async def settle(self, timeout: float = 15.0) -> None:
+        await self.sb.settle(timeout=timeout)
+
+    @property
+    def db(self) -> Database:
+        return self.rt.db
+
+    async def incident(self, key: str | None = None) -> Incident:
+        """The incident by key, or the most recently declared one."""
+        async with self.db.session() as s:
+            stmt = select(Incident)
+            stmt = stmt.where(Incident.key == key) if key else stmt.order_by(Incident.id.desc()).limit(1)
+            found = (await s.execute(stmt)).scalar_one()
+            return found
+
+    async def incidents(self) -> list[Incident]:
+        async with self.db.session() as s:
+            return list((await s.execute(select(Incident).order_by(Incident.id))).scalars())
+
+    async def timeline(self, incident: Incident) -> list[TimelineEvent]:
+        assert incident.id is not None
+        async with self.db.session() as s:
+            return await timeline.events(s, incident.id)
+
+    async def kinds(self, incident: Incident) -> list[str]:
+        return [e.kind for e in await self.timeline(incident)]
+
+    def violations(self) -> list[Any]:
+        return list(self.sb.violations)
+
+
+@asynccontextmanager
+async def running_bot(db_url: str, **env: Any) -> AsyncIterator[Slack]:
+    sb = await Sandbox.start(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
+    settings = load_settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=sb.api_url,
+        database_url=db_url,
+        host="127.0.0.1",
+        port=0,
+        **env,
+    )
+    rt = Runtime(settings, clock=FollowClock(sb.clock.now))
+    await rt.start()
+    runner, port = await start_http(rt, "127.0.0.1", 0)
+    bot_url = f"http://127.0.0.1:{port}/slack/events"
+    sb.bot_url = bot_url
+
+    async def idle() -> None:
+        await rt.tracker.wait_idle(timeout=15.0)
+
+    sb.idle_probe = idle
+    try:
+        yield Slack(sb=sb, rt=rt, runner=runner, bot_url=bot_url)
+    finally:
+        await runner.cleanup()
+        await rt.stop()
+        await sb.stop()
