@@ -79,7 +79,9 @@ async def on_declare_submitted(
     await ensure_setup(client, deps, incident.id)
     incident = await load(deps, incident.id)
     if incident.channel_id:
-        text = t("declare.done", locale, key=incident.key, severity=incident.severity, channel=incident.channel_id)
+        text = t(
+            "declare.done", locale, key=incident.key, severity=incident.severity, channel=incident.channel_id
+        )
     else:
         text = t("declare.done_pending", locale, key=incident.key, severity=incident.severity)
     await tell(client, {"user_id": user, "channel_id": origin}, text)
@@ -103,7 +105,9 @@ def register(app: Any, deps: Deps) -> None:
 
         return deps.tracker.wrap(listener)
 
-    async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+    async def submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await on_declare_submitted(ack, body, view, client, deps)
 
     app.view(CallbackId.DECLARE)(deps.tracker.wrap(submitted))

@@ -45,7 +45,7 @@ def catalog() -> dict[str, dict[str, str]]:
     return merged
 
 
-def t(key: str, locale: Locale | str, **params: Any) -> str:
+def t(message: str, locale: Locale | str, /, **params: Any) -> str:
     """The message in the given locale. An unknown key is a programming error and raises KeyError."""
-    template = catalog()[key][normalize_locale(locale)]
+    template = catalog()[message][normalize_locale(locale)]
     return template.format(**params) if params else template

@@ -187,9 +187,7 @@ def _build(
                 lines[(*path, key)] = key_line
                 result[key] = _build(loader, value_node, (*path, key), lines, problems, active)
             return result
-        raise yaml.constructor.ConstructorError(
-            None, None, f"unexpected node {node.tag}", node.start_mark
-        )
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node.tag}", node.start_mark)
     finally:
         active.discard(id(node))
 

@@ -10,8 +10,8 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text

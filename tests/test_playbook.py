@@ -347,10 +347,16 @@ def test_every_problem_is_reported_at_once_in_line_order(roles: RolesConfig) -> 
         (4, "unknown field 'colour' (allowed: id, version, title, phases, description)"),
         (7, "title is missing the en translation"),
         (8, "the first phase has no previous phase: use opens: at_declare"),
-        (12, "unknown role 'hacker' (known: incident_commander, deputy, tech_lead, forensics, legal, "
-             "compliance, comms, customer_care, scribe)"),
-        (13, "due: bad duration 'soon': write a number followed by d, h or m, largest unit first, "
-             "e.g. 30m, 4h, 1h30m, 3d"),
+        (
+            12,
+            "unknown role 'hacker' (known: incident_commander, deputy, tech_lead, forensics, legal, "
+            "compliance, comms, customer_care, scribe)",
+        ),
+        (
+            13,
+            "due: bad duration 'soon': write a number followed by d, h or m, largest unit first, "
+            "e.g. 30m, 4h, 1h30m, 3d",
+        ),
         (14, "unknown field 'urgent' (allowed: key, title, owner, help, required, due, restricted, regime)"),
         (15, "duplicate item key 'form_team' (first on line 10)"),
         (18, "required must be true or false, not 'maybe'"),
