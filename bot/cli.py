@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check an incident's hash-chained timeline")
     verify.add_argument("key", help="incident key, e.g. BR-2026-0007")
     verify.set_defaults(func=cmd_verify)
+
+    from bot.cli_commands import add_all
+
+    add_all(sub)
     return parser
 
 

@@ -1,15 +1,30 @@
-"""Slack adapters: translate payloads into domain calls and domain results into Block Kit."""
+"""Slack adapters: translate payloads into domain calls and domain results into Block Kit.
+
+Every module in this package that defines `register(app, deps)` is a feature's set of
+listeners; they are all attached here, so adding a feature means adding a module.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 from handlers.deps import Deps
 
 
-def register(app: Any, deps: Deps) -> None:
-    """Attach every listener to the Bolt app. Feature modules are imported here, in one place."""
-    from handlers import commands, declare
+def feature_modules() -> list[str]:
+    return sorted(
+        f"{__name__}.{m.name}"
+        for m in pkgutil.iter_modules(__path__)
+        if not m.ispkg and not m.name.startswith("_")
+    )
 
-    commands.register(app, deps)
-    declare.register(app, deps)
+
+def register(app: Any, deps: Deps) -> None:
+    """Attach every listener to the Bolt app."""
+    for name in feature_modules():
+        module = importlib.import_module(name)
+        hook = getattr(module, "register", None)
+        if callable(hook):
+            hook(app, deps)

@@ -6,12 +6,47 @@ from enum import StrEnum
 
 
 class ActionId(StrEnum):
+    # The incident card (value: incident id)
     CARD_RETRY_SETUP = "card_retry_setup"
     CARD_REFRESH = "card_refresh"
+    CARD_POST_UPDATE = "card_post_update"
+    CARD_NEXT_PHASE = "card_next_phase"
+    CARD_ASSIGN_ROLE = "card_assign_role"
+    CARD_SEVERITY = "card_severity"
+    CARD_RESOLVE = "card_resolve"
+    CARD_CLOSE = "card_close"
+    CARD_TIMELINE = "card_timeline"
+    # Access to a confidential incident
     REQUEST_ACCESS = "request_access"
     ACCESS_APPROVE = "access_approve"
     ACCESS_DENY = "access_deny"
+    # Checklist items (value: item id and version)
+    ITEM_DONE = "item_done"
+    ITEM_NA = "item_na"
+    ITEM_ASSIGN = "item_assign"
+    ITEM_REOPEN = "item_reopen"
+    ITEM_NOTE = "item_note"
+    # Reminders (value: reminder id)
+    REMINDER_SNOOZE = "reminder_snooze"
+    REMINDER_DONE = "reminder_done"
+    REMINDER_POST_UPDATE = "reminder_post_update"
+    # App Home
+    HOME_OPEN_INCIDENT = "home_open_incident"
 
 
 class CallbackId(StrEnum):
     DECLARE = "declare"
+    CLOSE = "close"
+    RESOLVE = "resolve"
+    ASSIGN_ROLE = "assign_role"
+    STATUS_UPDATE = "status_update"
+    ITEM_NA = "item_na"
+    ITEM_ASSIGN = "item_assign"
+    ITEM_NOTE = "item_note"
+    PHASE_OVERRIDE = "phase_override"
+    NOTIFY = "notify"
+    DECISION = "decision"
+    EVIDENCE = "evidence"
+    ACTION_ITEM = "action_item"
+    LOG_EVENT = "log_event"
+    ADD_TO_TIMELINE = "add_to_timeline"

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import Database, normalize_url
 from storage.migrate import upgrade
@@ -49,25 +52,33 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_migrated() -> str:
+def pg_migrated() -> Iterator[str]:
+    """A database of this test session's own on the PostgreSQL server, migrated, dropped at the end.
+
+    Its own database (not the shared `test` one) lets several test runs share one server.
+    """
     problem = _pg_available()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required under CI and did not answer at {PG_URL}: {problem}")
         pytest.skip(f"PostgreSQL not available: {problem}")
+    name = f"breachroom_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
-    async def reset() -> None:
-        db = Database(PG_URL)
+    async def admin(sql: str) -> None:
+        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
         try:
-            async with db.engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
+            async with engine.connect() as conn:
+                await conn.execute(text(sql))
         finally:
-            await db.dispose()
+            await engine.dispose()
 
-    asyncio.run(reset())
-    upgrade(PG_URL)
-    return PG_URL
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _truncate_pg(db: Database) -> None:

@@ -16,11 +16,14 @@ from handlers.render.common import (
     escape,
     fields,
     header,
+    option,
+    plain,
     section,
     user,
     when,
 )
 from incident.clocks import ClockView
+from incident.declare import SEVERITIES
 from incident.overview import Overview
 from incident.roles_config import RolesConfig
 
@@ -86,13 +89,30 @@ def card(ov: Overview, roles: RolesConfig, locale: str, now: datetime) -> list[d
     clock_lines = [clock_line(c, locale, now) for c in ov.clocks] or [t("card.no_clocks", locale)]
     blocks.append(section(f"*{t('card.clocks', locale)}*\n" + "\n".join(clock_lines)))
     blocks.append(divider())
-    buttons = [button(t("card.button.refresh", locale), ActionId.CARD_REFRESH, str(inc.id))]
+    value = str(inc.id)
+    buttons: list[dict[str, Any]] = []
     if ov.pending_setup:
         steps = ", ".join(t(f"setup.{s}", locale) for s in ov.pending_setup)
         blocks.append(context(t("card.pending_setup", locale, steps=steps)))
-        buttons.insert(
-            0, button(t("card.button.retry", locale), ActionId.CARD_RETRY_SETUP, str(inc.id), "primary")
-        )
+        buttons.append(button(t("card.button.retry", locale), ActionId.CARD_RETRY_SETUP, value, "primary"))
+    if inc.status != "closed":
+        buttons += [
+            button(t("card.button.post_update", locale), ActionId.CARD_POST_UPDATE, value),
+            button(t("card.button.next_phase", locale), ActionId.CARD_NEXT_PHASE, value),
+            button(t("card.button.assign_role", locale), ActionId.CARD_ASSIGN_ROLE, value),
+            {
+                "type": "static_select",
+                "action_id": ActionId.CARD_SEVERITY,
+                "placeholder": plain(t("card.button.severity", locale)),
+                "options": [option(s, f"{inc.id}:{s}") for s in SEVERITIES],
+            },
+            button(t("card.button.resolve", locale), ActionId.CARD_RESOLVE, value),
+            button(t("card.button.close", locale), ActionId.CARD_CLOSE, value, "danger"),
+        ]
+    buttons += [
+        button(t("card.button.timeline", locale), ActionId.CARD_TIMELINE, value),
+        button(t("card.button.refresh", locale), ActionId.CARD_REFRESH, value),
+    ]
     blocks.append(actions(*buttons, block_id="card_actions"))
     blocks.append(context(t("card.confidential", locale)))
     return blocks

@@ -1,0 +1,86 @@
+"""Which incident a command or click is about, and whether the person may see it.
+
+Inside an incident channel a command acts on that incident; elsewhere a key may be given
+(`/breach status BR-2026-0007`), and only members of the incident's channel get anything back.
+"""
+
+from __future__ import annotations
+
+import re
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.deps import Deps
+from incident import lookup
+from incident.errors import DomainError, NotAllowed, NotFound
+from storage.models import Incident
+
+KEY = re.compile(r"\bBR-\d{4}-\d{4,}\b", re.IGNORECASE)
+
+
+class NoIncidentHere(DomainError):
+    key = "error.no_incident_here"
+
+
+def key_in(text: str) -> str | None:
+    match = KEY.search(text or "")
+    return match.group(0).upper() if match else None
+
+
+async def channel_members(client: AsyncWebClient, channel: str) -> set[str]:
+    members: set[str] = set()
+    cursor = None
+    while True:
+        page = await client.conversations_members(channel=channel, cursor=cursor, limit=200)
+        members.update(page.get("members") or [])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return members
+
+
+async def require_member(client: AsyncWebClient, incident: Incident, user: str) -> None:
+    """Only people in the incident's private channel may read or change it.
+
+    A person who is not is told the same thing as for an incident that does not exist, so a
+    guessed key reveals nothing.
+    """
+    if not incident.channel_id:
+        if user != incident.declared_by:
+            raise NotFound("error.incident_not_found", key=incident.key)
+        return
+    try:
+        members = await channel_members(client, incident.channel_id)
+    except SlackApiError as exc:
+        raise NotFound("error.incident_not_found", key=incident.key) from exc
+    if user not in members:
+        raise NotFound("error.incident_not_found", key=incident.key)
+
+
+async def incident_for(
+    client: AsyncWebClient, deps: Deps, *, user: str, channel: str, text: str = ""
+) -> Incident:
+    """The incident of this channel, or the one whose key is in `text` (members only)."""
+    async with deps.db.session() as db:
+        here = await lookup.by_channel(db, channel)
+        if here is not None:
+            return here
+        key = key_in(text)
+        if key is None:
+            raise NoIncidentHere(command=deps.command)
+        incident = await lookup.by_key(db, key)
+    await require_member(client, incident, user)
+    return incident
+
+
+async def incident_by_id(client: AsyncWebClient, deps: Deps, incident_id: int, user: str) -> Incident:
+    """For buttons: the incident behind an id in a payload, if the clicker may act on it."""
+    async with deps.db.session() as db:
+        incident = await db.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound("error.not_found")
+    await require_member(client, incident, user)
+    return incident
+
+
+__all__ = ["NoIncidentHere", "NotAllowed", "incident_by_id", "incident_for", "key_in", "require_member"]
