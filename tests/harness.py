@@ -10,19 +10,17 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.embedded import embedded
 from bot.runtime import Runtime
-from bot.server import start_http
-from bot.settings import load_settings
-from incident.clock import FollowClock
 from sandbox.driver import Person
 from sandbox.observe import ChannelView
-from sandbox.server import Sandbox
+from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
 from storage import timeline
 from storage.db import Database
 from storage.models import Incident, TimelineEvent
 
-SIGNING_SECRET = "sandbox-signing-secret"
-BOT_TOKEN = "xoxb-sandbox-bot-token"
+SIGNING_SECRET = DEFAULT_SIGNING_SECRET
+BOT_TOKEN = DEFAULT_BOT_TOKEN
 
 
 @dataclass
@@ -82,29 +80,5 @@ class Slack:
 
 @asynccontextmanager
 async def running_bot(db_url: str, **env: Any) -> AsyncIterator[Slack]:
-    sb = await Sandbox.start(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
-    settings = load_settings(
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=sb.api_url,
-        database_url=db_url,
-        host="127.0.0.1",
-        port=0,
-        **env,
-    )
-    rt = Runtime(settings, clock=FollowClock(sb.clock.now))
-    await rt.start()
-    runner, port = await start_http(rt, "127.0.0.1", 0)
-    bot_url = f"http://127.0.0.1:{port}/slack/events"
-    sb.bot_url = bot_url
-
-    async def idle() -> None:
-        await rt.tracker.wait_idle(timeout=15.0)
-
-    sb.idle_probe = idle
-    try:
-        yield Slack(sb=sb, rt=rt, runner=runner, bot_url=bot_url)
-    finally:
-        await runner.cleanup()
-        await rt.stop()
-        await sb.stop()
+    async with embedded(db_url, **env) as e:
+        yield Slack(sb=e.sb, rt=e.rt, runner=e.runner, bot_url=e.bot_url)

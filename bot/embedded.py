@@ -1,0 +1,69 @@
+"""The bot wired to the embedded sandbox workspace: the demo, drills and the tests all start here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.runtime import Runtime
+from bot.server import start_http
+from bot.settings import load_settings
+from incident.clock import FollowClock
+from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
+
+
+@dataclass
+class Embedded:
+    sb: Sandbox
+    rt: Runtime
+    runner: web.AppRunner
+    bot_url: str
+
+
+@asynccontextmanager
+async def embedded(
+    database_url: str,
+    *,
+    host: str = "127.0.0.1",
+    bot_port: int = 0,
+    sandbox_port: int = 0,
+    **settings: Any,
+) -> AsyncIterator[Embedded]:
+    """Start the sandbox workspace and the real bot (HTTP mode) pointed at it; stop both after.
+
+    The bot's clock follows the sandbox's, so moving the workspace's time (tests, drills at
+    speed) moves the bot's with it.
+    """
+    sb = await Sandbox.start(host=host, port=sandbox_port)
+    try:
+        config = load_settings(
+            slack_bot_token=DEFAULT_BOT_TOKEN,
+            slack_signing_secret=DEFAULT_SIGNING_SECRET,
+            slack_api_url=sb.api_url,
+            database_url=database_url,
+            host=host,
+            port=bot_port,
+            **settings,
+        )
+        rt = Runtime(config, clock=FollowClock(sb.clock.now))
+        await rt.start()
+        try:
+            runner, port = await start_http(rt, host, bot_port)
+            sb.bot_url = f"http://{host}:{port}/slack/events"
+
+            async def idle() -> None:
+                await rt.tracker.wait_idle(timeout=15.0)
+
+            sb.idle_probe = idle
+            try:
+                yield Embedded(sb=sb, rt=rt, runner=runner, bot_url=sb.bot_url)
+            finally:
+                await runner.cleanup()
+        finally:
+            await rt.stop()
+    finally:
+        await sb.stop()
