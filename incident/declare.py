@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident.config import IncidentConfig
 from incident.naming import incident_key
-from incident.playbook import Opens, Playbook
+from incident.playbook import Playbook
 from incident.roster import assign
 from storage import timeline
 from storage.db import Database
@@ -89,8 +89,13 @@ async def next_number(db: AsyncSession, year: int, dialect: str) -> int:
 
 
 def first_phase(playbook: Playbook) -> str:
-    sequential = [p for p in playbook.phases if p.opens is Opens.AFTER_PREVIOUS]
-    return (sequential or list(playbook.phases))[0].key
+    """The phase an incident starts in: the playbook's first (it always opens at declaration).
+
+    at_declare phases later in the playbook (the notify track) are open from the start too, but
+    the incident still reaches them in order; starting at the first after_previous phase would
+    open it at declaration and skip the first phase's gate.
+    """
+    return playbook.phases[0].key
 
 
 def checklist_rows(incident: Incident, playbook: Playbook) -> list[ChecklistItem]:

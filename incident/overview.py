@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from incident import roster
 from incident.clocks import ClockView, clocks
 from incident.config import IncidentConfig
-from incident.playbook import Opens, Playbook
+from incident.playbook import Playbook
 from incident.text import Text
 from storage.models import ChecklistItem, Incident, Notification
 
@@ -43,16 +43,19 @@ def playbook_of(incident: Incident) -> Playbook:
     return Playbook.from_dict(incident.playbook_snapshot)
 
 
+def phases_before(incident: Incident, playbook: Playbook) -> list[str]:
+    """Keys of the phases the incident has moved past (the playbook's order up to its current phase)."""
+    keys = [phase.key for phase in playbook.phases]
+    if incident.phase not in keys:
+        return []
+    return keys[: keys.index(incident.phase)]
+
+
 def open_phase_keys(incident: Incident, playbook: Playbook) -> list[str]:
-    """Phases whose checklists are out: those open from the start, and every one up to the current."""
-    keys: list[str] = []
-    reached = True
-    for phase in playbook.phases:
-        if phase.opens is Opens.AT_DECLARE or reached:
-            keys.append(phase.key)
-        if phase.key == incident.phase:
-            reached = False
-    return keys
+    """Phases whose checklists are out: ``Playbook.open_phases`` with every phase before the current one
+    counted as completed, so there is one definition of "open" (at_declare phases from the start,
+    after_previous ones as the current phase reaches them)."""
+    return [phase.key for phase in playbook.open_phases(phases_before(incident, playbook))]
 
 
 def pending_setup(incident: Incident) -> list[str]:
