@@ -32,6 +32,8 @@ class ActionId(StrEnum):
     REMINDER_POST_UPDATE = "reminder_post_update"
     # App Home
     HOME_OPEN_INCIDENT = "home_open_incident"
+    # The phase gate's refusal (value: "<incident id>:<phase key>")
+    PHASE_OVERRIDE = "phase_override"
 
 
 class CallbackId(StrEnum):
