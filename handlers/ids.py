@@ -34,6 +34,8 @@ class ActionId(StrEnum):
     HOME_OPEN_INCIDENT = "home_open_incident"
     # The phase gate's refusal (value: "<incident id>:<phase key>")
     PHASE_OVERRIDE = "phase_override"
+    # Follow-up actions list (value: action item id)
+    ACTION_DONE = "action_done"
 
 
 class CallbackId(StrEnum):
