@@ -8,7 +8,8 @@ from typing import Any
 class DomainError(Exception):
     key = "error.generic"
 
-    def __init__(self, key: str | None = None, **params: Any) -> None:
+    # `key` is positional-only so that `key=...` can be a message parameter (an incident key).
+    def __init__(self, key: str | None = None, /, **params: Any) -> None:
         self.key = key or type(self).key
         self.params = params
         super().__init__(f"{self.key} {params}" if params else self.key)
