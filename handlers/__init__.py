@@ -23,6 +23,9 @@ def feature_modules() -> list[str]:
 
 def register(app: Any, deps: Deps) -> None:
     """Attach every listener to the Bolt app."""
+    from handlers.errors import install
+
+    install(app, deps.locale)
     for name in feature_modules():
         module = importlib.import_module(name)
         hook = getattr(module, "register", None)

@@ -45,10 +45,10 @@ async def require_member(client: AsyncWebClient, incident: Incident, user: str) 
     A person who is not is told the same thing as for an incident that does not exist, so a
     guessed key reveals nothing.
     """
+    if user == incident.declared_by:
+        return  # the declarer may always see (and finish setting up) what they declared
     if not incident.channel_id:
-        if user != incident.declared_by:
-            raise NotFound("error.incident_not_found", key=incident.key)
-        return
+        raise NotFound("error.incident_not_found", key=incident.key)
     try:
         members = await channel_members(client, incident.channel_id)
     except SlackApiError as exc:
@@ -73,6 +73,21 @@ async def incident_for(
     return incident
 
 
+def id_in(value: object) -> int:
+    """The leading number of a button value (`"12"`, `"12:SEV2"`, `"12:3"`); NotFound if there is none."""
+    head = str(value or "").split(":", 1)[0].strip()
+    if not head.isdigit() or len(head) > 18:
+        raise NotFound("error.not_found")
+    return int(head)
+
+
+async def incident_from_action(client: AsyncWebClient, deps: Deps, body: dict) -> Incident:  # type: ignore[type-arg]
+    """The incident a clicked button or select refers to, checked against the clicker's membership."""
+    action = (body.get("actions") or [{}])[0]
+    value = action.get("value") or (action.get("selected_option") or {}).get("value")
+    return await incident_by_id(client, deps, id_in(value), body["user"]["id"])
+
+
 async def incident_by_id(client: AsyncWebClient, deps: Deps, incident_id: int, user: str) -> Incident:
     """For buttons: the incident behind an id in a payload, if the clicker may act on it."""
     async with deps.db.session() as db:
@@ -83,4 +98,13 @@ async def incident_by_id(client: AsyncWebClient, deps: Deps, incident_id: int, u
     return incident
 
 
-__all__ = ["NoIncidentHere", "NotAllowed", "incident_by_id", "incident_for", "key_in", "require_member"]
+__all__ = [
+    "NoIncidentHere",
+    "NotAllowed",
+    "id_in",
+    "incident_by_id",
+    "incident_for",
+    "incident_from_action",
+    "key_in",
+    "require_member",
+]

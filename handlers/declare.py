@@ -10,14 +10,17 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.commands import CommandCtx, subcommand
+from handlers.context import incident_from_action
 from handlers.deps import Deps
 from handlers.errors import tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import ensure_setup, load, refresh_card
+from handlers.render.common import actions, button, context, section
 from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_declare
 from incident.declare import declare, validate
 from incident.severity import severity_help
+from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
@@ -76,26 +79,43 @@ async def on_declare_submitted(
         return  # a second delivery of the same submission: the first one is doing the work
     incident = result.incident
     assert incident.id is not None
-    await ensure_setup(client, deps, incident.id)
-    incident = await load(deps, incident.id)
+    pending = await ensure_setup(client, deps, incident.id)
+    await tell_declarer(client, deps, await load(deps, incident.id), user, origin, pending)
+
+
+async def tell_declarer(
+    client: AsyncWebClient, deps: Deps, incident: Incident, user: str, origin: str, pending: list[str]
+) -> None:
+    """Where the channel is; or, while set-up is unfinished, what is missing and a Retry button."""
+    locale = incident.locale
     if incident.channel_id:
         text = t(
             "declare.done", locale, key=incident.key, severity=incident.severity, channel=incident.channel_id
         )
     else:
         text = t("declare.done_pending", locale, key=incident.key, severity=incident.severity)
-    await tell(client, {"user_id": user, "channel_id": origin}, text)
+    blocks = None
+    if pending:
+        steps = ", ".join(t(f"setup.{s}", locale) for s in pending)
+        retry = button(t("card.button.retry", locale), ActionId.CARD_RETRY_SETUP, str(incident.id), "primary")
+        blocks = [section(text), context(t("card.pending_setup", locale, steps=steps)), actions(retry)]
+    await tell(client, {"user_id": user, "channel_id": origin}, text, blocks)
 
 
 async def on_retry_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
-    incident_id = int(body["actions"][0]["value"])
-    await ensure_setup(client, deps, incident_id)
+    incident = await incident_from_action(client, deps, body)
+    assert incident.id is not None
+    pending = await ensure_setup(client, deps, incident.id)
+    channel = (body.get("container") or {}).get("channel_id") or ""
+    await tell_declarer(client, deps, await load(deps, incident.id), body["user"]["id"], channel, pending)
 
 
 async def on_refresh_card(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
-    await refresh_card(client, deps, int(body["actions"][0]["value"]))
+    incident = await incident_from_action(client, deps, body)
+    assert incident.id is not None
+    await refresh_card(client, deps, incident.id)
 
 
 def register(app: Any, deps: Deps) -> None:

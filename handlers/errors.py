@@ -35,24 +35,25 @@ def _user_of(body: dict[str, Any]) -> str | None:
     return body.get("user_id") or (body.get("user") or {}).get("id")
 
 
-async def tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+NOT_THERE = {"channel_not_found", "not_in_channel", "user_not_in_channel"}
+
+
+async def tell(
+    client: AsyncWebClient, body: dict[str, Any], text: str, blocks: list[dict[str, Any]] | None = None
+) -> None:
     """Say something to the person behind a payload, privately, wherever they are."""
     user, channel = _user_of(body), _channel_of(body)
     if not user:
         return
     try:
         if channel:
-            await client.chat_postEphemeral(channel=channel, user=user, text=text)
+            await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
         else:
-            await client.chat_postMessage(channel=user, text=text)
+            await client.chat_postMessage(channel=user, text=text, blocks=blocks)
     except SlackApiError as exc:
         # Not a member of that channel (or a DM we cannot post in): fall back to a direct message.
-        if channel and exc.response.get("error") in {
-            "channel_not_found",
-            "not_in_channel",
-            "user_not_in_channel",
-        }:
-            await client.chat_postMessage(channel=user, text=text)
+        if channel and exc.response.get("error") in NOT_THERE:
+            await client.chat_postMessage(channel=user, text=text, blocks=blocks)
         else:
             raise
 
@@ -66,3 +67,13 @@ async def reply_error(
         await tell(client, body, message_for(exc, locale))
     except Exception:
         log.exception("could not tell the user about an error")
+
+
+def install(app: Any, locale: Locale) -> None:
+    """One error path for every listener: a domain refusal is a private, translated answer;
+    anything else is logged with its trace and answered with a kind, generic message."""
+
+    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await reply_error(client, body or {}, error, locale)
+
+    app.error(on_error)

@@ -135,8 +135,15 @@ async def test_a_failed_invite_is_recovered_by_retry(slack: Slack) -> None:
     card = channel.pins[0]
     assert "Not done yet" in card.all_text and "inviting members" in card.all_text
     assert set(channel.members) == {"UBREACHBOT"}
+    # The declarer was told privately what is missing, with a Retry button.
+    told = slack.alice.ephemerals[-1]
+    assert "inviting members" in told.all_text and "Retry" in told.buttons
     slack.sb.faults.clear()
-    await slack.heidi.click(card, "Retry")
+    # Someone outside the incident cannot drive its set-up.
+    await slack.mallory.click(card, "Retry")
+    await slack.settle()
+    assert set(channel.members) == {"UBREACHBOT"}
+    await slack.alice.click(told, "Retry")
     await slack.settle()
     assert set(channel.members) - {"UBREACHBOT"} == TEAM
     assert "Not done yet" not in channel.refreshed(card).all_text
