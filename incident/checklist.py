@@ -1,0 +1,294 @@
+"""Checklist items: done, not applicable, assigned, reopened, annotated.
+
+Each change is one transaction: the item row locked (``FOR UPDATE``), its version bumped, and a
+timeline event with the actor and the before/after state. A click carries the version the item
+was rendered at; a stale click acts on the current state and never undoes someone else's change:
+if the item's state moved since the clicker saw it (done, N/A, reopened), nothing changes and the
+result says so, so the handler can re-render and tell the clicker what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from incident import roster
+from incident.errors import Invalid, NotAllowed, NotFound
+from incident.roles_config import COMMANDER
+from storage import timeline
+from storage.db import Database
+from storage.models import ChecklistItem, TimelineEvent
+
+OPEN, DONE, NA = "open", "done", "na"
+STATE_EVENTS = ("item_done", "item_na", "item_reopened")
+REASON_MAX = 2000
+NOTE_MAX = 3000
+
+
+class Outcome(StrEnum):
+    """What a request did; anything but CHANGED left the item as it was."""
+
+    CHANGED = "changed"
+    ALREADY = "already"  # the item is already in the asked-for state
+    IS_DONE = "is_done"  # asked for N/A, but someone completed it
+    IS_NA = "is_na"  # asked for done, but someone marked it not applicable
+    MOVED = "moved"  # its state changed since the click was rendered
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """An item as a click names it: its id and the version the message showed."""
+
+    item_id: int
+    version: int | None = None
+
+    @classmethod
+    def parse(cls, value: str) -> ItemRef:
+        """``"123:4"`` (or just ``"123"``); ``Invalid`` for anything else."""
+        head, _, tail = (value or "").partition(":")
+        try:
+            return cls(int(head), int(tail) if tail else None)
+        except ValueError as exc:
+            raise Invalid("error.invalid", reason=value[:40]) from exc
+
+    def __str__(self) -> str:
+        return f"{self.item_id}:{self.version}" if self.version is not None else str(self.item_id)
+
+
+@dataclass(frozen=True)
+class ItemChanged:
+    item: ChecklistItem
+    outcome: Outcome
+    stale: bool
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome is Outcome.CHANGED
+
+    @property
+    def incident_id(self) -> int:
+        return self.item.incident_id
+
+    @property
+    def phase(self) -> str:
+        return self.item.phase
+
+
+def may_complete(item: ChecklistItem, held_roles: Collection[str]) -> bool:
+    """Restricted items are completed only by the owner role's holder or the commander."""
+    return not item.restricted or item.owner_role in held_roles or COMMANDER in held_roles
+
+
+def snapshot(item: ChecklistItem) -> dict[str, Any]:
+    return {
+        "state": item.state,
+        "assignee": item.assignee,
+        "done_by": item.done_by,
+        "done_at": item.done_at,
+        "na_reason": item.na_reason,
+        "note": item.note,
+    }
+
+
+async def get(db: AsyncSession, item_id: int) -> ChecklistItem:
+    item = await db.get(ChecklistItem, item_id)
+    if item is None:
+        raise NotFound("error.not_found")
+    return item
+
+
+async def items_of(db: AsyncSession, incident_id: int, phase: str | None = None) -> list[ChecklistItem]:
+    stmt = select(ChecklistItem).where(ChecklistItem.incident_id == incident_id)
+    if phase is not None:
+        stmt = stmt.where(ChecklistItem.phase == phase)
+    stmt = stmt.order_by(ChecklistItem.phase, ChecklistItem.position, ChecklistItem.id)
+    return list((await db.execute(stmt)).scalars())
+
+
+async def _lock(db: AsyncSession, item_id: int) -> ChecklistItem:
+    item = (
+        await db.execute(
+            select(ChecklistItem)
+            .where(ChecklistItem.id == item_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if item is None:
+        raise NotFound("error.not_found")
+    return item
+
+
+async def _state_moved_since(db: AsyncSession, item: ChecklistItem, version: int | None) -> bool:
+    """Whether the item was completed, marked N/A or reopened after the clicked version."""
+    if version is None or version >= item.version:
+        return False
+    events = await timeline.events(db, item.incident_id, kinds=set(STATE_EVENTS))
+    return any(_about(event, item) and int(event.data.get("version") or 0) > version for event in events)
+
+
+def _about(event: TimelineEvent, item: ChecklistItem) -> bool:
+    return event.data.get("item_id") == item.id
+
+
+async def _log(
+    db: AsyncSession,
+    item: ChecklistItem,
+    before: dict[str, Any],
+    *,
+    kind: str,
+    actor: str,
+    now: datetime,
+    summary: str,
+) -> None:
+    item.version += 1
+    await db.flush()
+    await timeline.append(
+        db,
+        item.incident_id,
+        actor=actor,
+        kind=kind,
+        summary=summary,
+        data={
+            "item_id": item.id,
+            "item_key": item.item_key,
+            "phase": item.phase,
+            "version": item.version,
+            "before": before,
+            "after": snapshot(item),
+        },
+        at=now,
+    )
+
+
+async def _require_may_complete(db: AsyncSession, item: ChecklistItem, actor: str) -> None:
+    holders = await roster.current(db, item.incident_id)
+    if not may_complete(item, roster.roles_of(holders, actor)):
+        owner = holders.get(item.owner_role)
+        commander = holders.get(COMMANDER)
+        raise NotAllowed(
+            "checklist.error.restricted",
+            role=item.owner_role,
+            owner=f"<@{owner}>" if owner else "—",
+            commander=f"<@{commander}>" if commander else "—",
+        )
+
+
+def _result(item: ChecklistItem, outcome: Outcome, ref: ItemRef) -> ItemChanged:
+    stale = ref.version is not None and ref.version != item.version
+    return ItemChanged(item=item, outcome=outcome, stale=stale)
+
+
+async def complete(database: Database, ref: ItemRef, *, actor: str, now: datetime) -> ItemChanged:
+    """Mark an item done. Idempotent; never turns an N/A item done; restricted items need the owner."""
+    async with database.transaction() as db:
+        item = await _lock(db, ref.item_id)
+        clicked_stale = ref.version is not None and ref.version != item.version
+        if item.state == DONE:
+            return _result(item, Outcome.ALREADY, ref)
+        if item.state == NA:
+            return _result(item, Outcome.IS_NA, ref)
+        if await _state_moved_since(db, item, ref.version):
+            return _result(item, Outcome.MOVED, ref)
+        await _require_may_complete(db, item, actor)
+        before = snapshot(item)
+        item.state, item.done_by, item.done_at, item.na_reason = DONE, actor, now, None
+        await _log(db, item, before, kind="item_done", actor=actor, now=now, summary=f"✅ {item.item_key}")
+        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
+
+
+async def mark_not_applicable(
+    database: Database, ref: ItemRef, reason: str, *, actor: str, now: datetime
+) -> ItemChanged:
+    """Mark an open item not applicable, with the reason (required). Same rules as ``complete``."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("checklist.error.reason_required")
+    if len(reason) > REASON_MAX:
+        raise Invalid("checklist.error.too_long", limit=REASON_MAX)
+    async with database.transaction() as db:
+        item = await _lock(db, ref.item_id)
+        clicked_stale = ref.version is not None and ref.version != item.version
+        if item.state == NA:
+            return _result(item, Outcome.ALREADY, ref)
+        if item.state == DONE:
+            return _result(item, Outcome.IS_DONE, ref)
+        if await _state_moved_since(db, item, ref.version):
+            return _result(item, Outcome.MOVED, ref)
+        await _require_may_complete(db, item, actor)
+        before = snapshot(item)
+        item.state, item.done_by, item.done_at, item.na_reason = NA, actor, now, reason
+        await _log(
+            db, item, before, kind="item_na", actor=actor, now=now, summary=f"➖ {item.item_key}: {reason}"
+        )
+        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
+
+
+async def reopen(database: Database, ref: ItemRef, *, actor: str, now: datetime) -> ItemChanged:
+    """Reopen a done or N/A item: the incident commander only."""
+    async with database.transaction() as db:
+        item = await _lock(db, ref.item_id)
+        holders = await roster.current(db, item.incident_id)
+        if holders.get(COMMANDER) != actor:
+            commander = holders.get(COMMANDER)
+            raise NotAllowed(
+                "checklist.error.reopen_commander", commander=f"<@{commander}>" if commander else "—"
+            )
+        clicked_stale = ref.version is not None and ref.version != item.version
+        if item.state == OPEN:
+            return _result(item, Outcome.ALREADY, ref)
+        if await _state_moved_since(db, item, ref.version):
+            return _result(item, Outcome.MOVED, ref)
+        before = snapshot(item)
+        item.state, item.done_by, item.done_at, item.na_reason = OPEN, None, None, None
+        await _log(db, item, before, kind="item_reopened", actor=actor, now=now, summary=f"↩️ {item.item_key}")
+        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
+
+
+async def assign(database: Database, ref: ItemRef, user: str, *, actor: str, now: datetime) -> ItemChanged:
+    """Give the item to a person (on top of its owner role). The same person again changes nothing."""
+    if not user:
+        raise Invalid("checklist.error.assignee_required")
+    async with database.transaction() as db:
+        item = await _lock(db, ref.item_id)
+        if item.assignee == user:
+            return _result(item, Outcome.ALREADY, ref)
+        clicked_stale = ref.version is not None and ref.version != item.version
+        before = snapshot(item)
+        item.assignee = user
+        summary = f"{item.item_key}: {before['assignee'] or '—'} → {user}"
+        await _log(db, item, before, kind="item_assigned", actor=actor, now=now, summary=summary)
+        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
+
+
+async def add_note(database: Database, ref: ItemRef, text: str, *, actor: str, now: datetime) -> ItemChanged:
+    """Set the item's note (the timeline keeps every earlier one)."""
+    text = (text or "").strip()
+    if not text:
+        raise Invalid("checklist.error.note_required")
+    if len(text) > NOTE_MAX:
+        raise Invalid("checklist.error.too_long", limit=NOTE_MAX)
+    async with database.transaction() as db:
+        item = await _lock(db, ref.item_id)
+        if item.note == text:
+            return _result(item, Outcome.ALREADY, ref)
+        clicked_stale = ref.version is not None and ref.version != item.version
+        before = snapshot(item)
+        item.note = text
+        await _log(
+            db, item, before, kind="item_note", actor=actor, now=now, summary=f"📝 {item.item_key}: {text}"
+        )
+        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
+
+
+def open_required(items: Collection[ChecklistItem]) -> list[ChecklistItem]:
+    """Required items still open, in checklist order."""
+    return sorted(
+        (i for i in items if i.required and i.state == OPEN), key=lambda i: (i.phase, i.position, i.id or 0)
+    )
