@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from incident.errors import Invalid, NotAllowed
 from incident.roles_config import COMMANDER, RolesConfig
 from storage import timeline
+from storage.db import Database
 from storage.models import Incident, RoleAssignment
 
 
@@ -49,6 +50,18 @@ def require_manage(holders: dict[str, str], user: str, roles: RolesConfig, *, is
     if not may_manage(holders, user, roles, is_admin=is_admin):
         commander = holders.get(COMMANDER)
         raise NotAllowed("error.manage_only", commander=f"<@{commander}>" if commander else "—")
+
+
+async def locked_for_manager(
+    db: AsyncSession, incident_id: int, actor: str, roles: RolesConfig, *, is_admin: bool = False
+) -> Incident:
+    """Lock the incident and check, against the holders as they are now, that `actor` may manage it.
+
+    Call first thing inside the transaction of a managing change: a refusal then changes nothing.
+    """
+    incident = await timeline.lock_incident(db, incident_id)
+    require_manage(await current(db, incident_id), actor, roles, is_admin=is_admin)
+    return incident
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,23 @@ async def assign(
         at=now,
     )
     return Handoff(role, user, previous, changed=True)
+
+
+async def hand_over(
+    database: Database,
+    incident_id: int,
+    role: str,
+    user: str,
+    *,
+    actor: str,
+    now: datetime,
+    roles: RolesConfig,
+    is_admin: bool = False,
+) -> Handoff:
+    """A manager gives `role` to `user`: one transaction with the permission check and the handoff."""
+    async with database.transaction() as db:
+        incident = await locked_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
+        return await assign(db, incident, role, user, actor=actor, now=now, roles=roles)
 
 
 def unfilled(holders: dict[str, str], roles: RolesConfig, wanted: Collection[str] | None = None) -> list[str]:

@@ -1,0 +1,314 @@
+"""After declaring: `/breach status`, `severity`, `resolve`, `close`, and the card's matching controls.
+
+Changing severity, resolving and closing are for the incident commander, the deputy and admins;
+the domain checks that inside the change's own transaction, so a refusal writes nothing, and
+the handler then touches nothing in Slack either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.commands import CommandCtx, subcommand
+from handlers.context import incident_by_id, incident_for, key_in
+from handlers.deps import Deps
+from handlers.errors import reply_error, tell
+from handlers.i18n import t
+from handlers.ids import ActionId, CallbackId
+from handlers.publish import load, refresh_card, refresh_topic, slack_error
+from handlers.render.card import card, card_text
+from handlers.render.lifecycle import (
+    close_modal,
+    incident_of,
+    parse_close,
+    parse_resolve,
+    resolve_modal,
+)
+from incident import lifecycle
+from incident.declare import SEVERITIES
+from incident.errors import Invalid
+from incident.overview import overview
+from storage.models import Incident
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncAck, dict[str, Any], AsyncWebClient, Deps], Awaitable[None]]
+CloseHook = Callable[[AsyncWebClient, Deps, int], Awaitable[None]]
+
+
+def listener(deps: Deps, func: Handler) -> Any:
+    """A Bolt listener for `func`: tracked, and any failure told privately to whoever clicked."""
+
+    async def run(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        try:
+            await func(ack, body, client, deps)
+        except Exception as exc:
+            if ack.response is None:
+                await ack()
+            await reply_error(client, body, exc, deps.locale)
+
+    return deps.tracker.wrap(run)
+
+
+async def is_admin(client: AsyncWebClient, deps: Deps, user: str) -> bool:
+    """Members of the configured admin user group may manage every incident."""
+    return await deps.extras["directory"].is_member(client, deps.config.roles.admin_usergroup, user)
+
+
+def about(incident: Incident, user: str) -> dict[str, Any]:
+    """Where to answer someone privately about an incident when the payload has no channel."""
+    return {"user_id": user, "channel_id": incident.channel_id or ""}
+
+
+async def rerender(client: AsyncWebClient, deps: Deps, incident_id: int, *, topic: bool = True) -> None:
+    """Card (and topic) from the database. A Slack failure loses nothing: Refresh redraws."""
+    incident = await load(deps, incident_id)
+    if not incident.channel_id:
+        return
+    try:
+        await refresh_card(client, deps, incident_id)
+        if topic:
+            await refresh_topic(client, deps, incident)
+    except SlackApiError as exc:
+        log.warning("re-rendering %s failed: %s", incident.key, slack_error(exc))
+
+
+# Status -----------------------------------------------------------------------------------------
+
+
+@subcommand("status")
+async def status_command(ctx: CommandCtx) -> None:
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    now = ctx.deps.clock.now()
+    async with ctx.deps.db.session() as db:
+        ov = await overview(db, incident, ctx.deps.config, now)
+    locale = incident.locale
+    await ctx.reply(card_text(ov, locale), card(ov, ctx.deps.config.roles, locale, now))
+
+
+# Severity ---------------------------------------------------------------------------------------
+
+
+async def set_severity(
+    client: AsyncWebClient, deps: Deps, incident_id: int, severity: str, actor: str
+) -> lifecycle.Changed:
+    result = await lifecycle.change_severity(
+        deps.db,
+        incident_id,
+        severity,
+        actor=actor,
+        now=deps.clock.now(),
+        roles=deps.config.roles,
+        is_admin=await is_admin(client, deps, actor),
+    )
+    if result.changed:
+        await rerender(client, deps, incident_id)
+        # The status-update cadence follows severity.
+        await deps.reminders_changed()
+    return result
+
+
+@subcommand("severity", "sev")
+async def severity_command(ctx: CommandCtx) -> None:
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    words = [w for w in ctx.words() if not key_in(w)]
+    severity = lifecycle.parse_severity(words[0]) if words else None
+    if severity is None:
+        raise Invalid(
+            "lifecycle.error.severity", given=" ".join(words)[:20] or "—", known=", ".join(SEVERITIES)
+        )
+    assert incident.id is not None
+    before = incident.severity
+    result = await set_severity(ctx.client, ctx.deps, incident.id, severity, ctx.user_id)
+    key = "lifecycle.severity.changed" if result.changed else "lifecycle.severity.unchanged"
+    await ctx.reply(t(key, ctx.locale, key=incident.key, before=before, after=severity))
+
+
+async def on_card_severity(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await ack()
+    raw_id, _, severity = body["actions"][0]["selected_option"]["value"].partition(":")
+    user = body["user"]["id"]
+    incident = await incident_by_id(client, deps, int(raw_id), user)
+    assert incident.id is not None
+    result = await set_severity(client, deps, incident.id, severity, user)
+    if result.changed:
+        after = result.incident.severity
+        await tell(
+            client,
+            body,
+            t(
+                "lifecycle.severity.changed",
+                deps.locale,
+                key=incident.key,
+                before=incident.severity,
+                after=after,
+            ),
+        )
+
+
+# Resolve ----------------------------------------------------------------------------------------
+
+
+async def open_resolve(
+    client: AsyncWebClient, deps: Deps, incident: Incident, user: str, trigger: str
+) -> None:
+    assert incident.id is not None
+    current = await lifecycle.require_manager(
+        deps.db, incident.id, user, deps.config.roles, is_admin=await is_admin(client, deps, user)
+    )
+    if current.status == lifecycle.CLOSED:
+        raise lifecycle.AlreadyClosed(incident=current.key)
+    # Resolving is what remains once contained; once resolved there is nothing left to record.
+    problems = lifecycle.check_resolution(current, lifecycle.Resolution("resolved"), deps.clock.now())
+    if "stage" in problems:
+        raise Invalid(problems["stage"], incident=current.key)
+    await client.views_open(trigger_id=trigger, view=resolve_modal(current, deps.clock.now(), deps.locale))
+
+
+@subcommand("resolve")
+async def resolve_command(ctx: CommandCtx) -> None:
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    await open_resolve(ctx.client, ctx.deps, incident, ctx.user_id, ctx.trigger_id)
+
+
+async def on_card_resolve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await ack()
+    user = body["user"]["id"]
+    incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user)
+    await open_resolve(client, deps, incident, user, body["trigger_id"])
+
+
+async def on_resolve_submitted(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    view = body["view"]
+    user = body["user"]["id"]
+    res = parse_resolve(view)
+    incident = await load(deps, incident_of(view))
+    now = deps.clock.now()
+    errors = lifecycle.check_resolution(incident, res, now)
+    if errors:
+        await ack(
+            response_action="errors",
+            errors={field: t(key, deps.locale, incident=incident.key) for field, key in errors.items()},
+        )
+        return
+    await ack()
+    assert incident.id is not None
+    try:
+        await lifecycle.resolve(
+            deps.db,
+            incident.id,
+            res,
+            actor=user,
+            now=now,
+            roles=deps.config.roles,
+            is_admin=await is_admin(client, deps, user),
+        )
+    except Exception as exc:
+        await reply_error(client, about(incident, user), exc, deps.locale)
+        return
+    await rerender(client, deps, incident.id)
+    await deps.reminders_changed()
+
+
+# Close ------------------------------------------------------------------------------------------
+
+
+async def open_close(client: AsyncWebClient, deps: Deps, incident: Incident, user: str, trigger: str) -> None:
+    assert incident.id is not None
+    current, still_open = await lifecycle.close_preview(
+        deps.db, incident.id, user, deps.config.roles, is_admin=await is_admin(client, deps, user)
+    )
+    await client.views_open(trigger_id=trigger, view=close_modal(current, still_open, deps.locale))
+
+
+@subcommand("close")
+async def close_command(ctx: CommandCtx) -> None:
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    await open_close(ctx.client, ctx.deps, incident, ctx.user_id, ctx.trigger_id)
+
+
+async def on_card_close(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await ack()
+    user = body["user"]["id"]
+    incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user)
+    await open_close(client, deps, incident, user, body["trigger_id"])
+
+
+async def run_close_hooks(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
+    """Every registered after-close step runs; one that fails is logged and never undoes the close."""
+    hooks: list[CloseHook] = deps.extras.setdefault("on_close", [])
+    for hook in list(hooks):
+        try:
+            await hook(client, deps, incident_id)
+        except Exception:
+            log.exception(
+                "on_close hook %s failed for incident %s", getattr(hook, "__name__", hook), incident_id
+            )
+
+
+async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    view = body["view"]
+    user = body["user"]["id"]
+    lessons, archive = parse_close(view)
+    if not lessons.strip():
+        await ack(
+            response_action="errors", errors={"lessons": t("lifecycle.error.lessons_required", deps.locale)}
+        )
+        return
+    await ack()
+    incident_id = incident_of(view)
+    now = deps.clock.now()
+    try:
+        closed = await lifecycle.close(
+            deps.db,
+            incident_id,
+            lessons=lessons,
+            archive=archive,
+            actor=user,
+            now=now,
+            roles=deps.config.roles,
+            is_admin=await is_admin(client, deps, user),
+        )
+    except Exception as exc:
+        await reply_error(client, about(await load(deps, incident_id), user), exc, deps.locale)
+        return
+    await rerender(client, deps, incident_id)
+    await deps.reminders_changed()
+    await run_close_hooks(client, deps, incident_id)
+    if archive and closed.channel_id:
+        # Last: an archived channel takes no more messages, card updates or hook output.
+        try:
+            await client.conversations_archive(channel=closed.channel_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_archived":
+                await tell(
+                    client,
+                    about(closed, user),
+                    t("lifecycle.close.archive_failed", deps.locale, key=closed.key, error=slack_error(exc)),
+                )
+                return
+        await lifecycle.record_archived(deps.db, incident_id, actor=user, now=deps.clock.now())
+
+
+def register(app: Any, deps: Deps) -> None:
+    app.action(ActionId.CARD_SEVERITY)(listener(deps, on_card_severity))
+    app.action(ActionId.CARD_RESOLVE)(listener(deps, on_card_resolve))
+    app.action(ActionId.CARD_CLOSE)(listener(deps, on_card_close))
+    app.view(CallbackId.RESOLVE)(listener(deps, on_resolve_submitted))
+    app.view(CallbackId.CLOSE)(listener(deps, on_close_submitted))

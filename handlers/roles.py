@@ -1,0 +1,158 @@
+"""Roles: `/breach role <role> @person`, the card's Assign role form, and `/breach roles`.
+
+A handoff keeps history (the old holder is relieved, not overwritten); the new holder is brought
+into the private channel if needed and told their duties, and the card shows the new roster.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.commands import CommandCtx, subcommand
+from handlers.context import KEY, channel_members, incident_by_id, incident_for
+from handlers.deps import Deps
+from handlers.errors import reply_error, tell
+from handlers.i18n import t
+from handlers.ids import ActionId, CallbackId
+from handlers.lifecycle import about, is_admin, listener, rerender
+from handlers.publish import dm_role_duties, load
+from handlers.render.lifecycle import assign_role_modal, incident_of, parse_assign_role, roster
+from incident import lifecycle
+from incident import roster as roster_domain
+from incident.errors import Invalid
+from incident.roles_config import RoleDef, RolesConfig
+from incident.text import LOCALES
+from storage.models import Incident
+
+# Slack escapes a mention in a command as <@U123|name> (or <@U123> without the name).
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def find_role(roles: RolesConfig, text: str) -> RoleDef | None:
+    """A role by its key or its name in either language, ignoring case and surrounding spaces."""
+    wanted = " ".join(text.split()).casefold()
+    if not wanted:
+        return None
+    for role in roles:
+        names = {role.key, *(role.name.get(loc) for loc in LOCALES)}
+        if wanted in {n.casefold() for n in names} or wanted.replace(" ", "_") == role.key:
+            return role
+    return None
+
+
+def role_list(roles: RolesConfig, locale: str) -> str:
+    return ", ".join(f"`{r.key}` ({r.name.get(locale)})" for r in roles)
+
+
+async def hand_over(
+    client: AsyncWebClient, deps: Deps, incident: Incident, role: str, user: str, actor: str
+) -> roster_domain.Handoff:
+    """Give the role (managers only), then bring the new holder in, tell them their duties, redraw."""
+    assert incident.id is not None
+    handoff = await roster_domain.hand_over(
+        deps.db,
+        incident.id,
+        role,
+        user,
+        actor=actor,
+        now=deps.clock.now(),
+        roles=deps.config.roles,
+        is_admin=await is_admin(client, deps, actor),
+    )
+    if not handoff.changed:
+        return handoff
+    if incident.channel_id and user not in await channel_members(client, incident.channel_id):
+        try:
+            await client.conversations_invite(channel=incident.channel_id, users=user)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_in_channel":
+                raise
+    await dm_role_duties(client, deps, incident, role, user)
+    await rerender(client, deps, incident.id, topic=False)
+    return handoff
+
+
+@subcommand("role", "assign")
+async def role_command(ctx: CommandCtx) -> None:
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    roles = ctx.deps.config.roles
+    mention = MENTION.search(ctx.args)
+    role_text = KEY.sub(" ", MENTION.sub(" ", ctx.args))
+    role = find_role(roles, role_text)
+    if role is None:
+        raise Invalid(
+            "error.unknown_role",
+            role=" ".join(role_text.split())[:60] or "—",
+            known=role_list(roles, ctx.locale),
+        )
+    if mention is None:
+        raise Invalid("roles.error.usage", command=ctx.deps.command)
+    user = mention.group(1)
+    handoff = await hand_over(ctx.client, ctx.deps, incident, role.key, user, ctx.user_id)
+    name = role.name.get(ctx.locale)
+    if not handoff.changed:
+        await ctx.reply(t("roles.already", ctx.locale, role=name, user=f"<@{user}>"))
+        return
+    previous = f"<@{handoff.previous}>" if handoff.previous else "—"
+    await ctx.reply(t("roles.assigned", ctx.locale, role=name, user=f"<@{user}>", previous=previous))
+
+
+@subcommand("roles", "roster")
+async def roles_command(ctx: CommandCtx) -> None:
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    assert incident.id is not None
+    async with ctx.deps.db.session() as db:
+        history = await roster_domain.history(db, incident.id)
+    blocks = roster(incident, ctx.deps.config.roles, history, ctx.locale)
+    await ctx.reply(t("roles.roster.title", ctx.locale, key=incident.key), blocks)
+
+
+async def on_card_assign_role(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    await ack()
+    user = body["user"]["id"]
+    incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user)
+    assert incident.id is not None
+    # Refuse before the form opens, so nobody fills one in for nothing.
+    await lifecycle.require_manager(
+        deps.db, incident.id, user, deps.config.roles, is_admin=await is_admin(client, deps, user)
+    )
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=assign_role_modal(incident, deps.config.roles, deps.locale)
+    )
+
+
+async def on_assign_role_submitted(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    role, user = parse_assign_role(body["view"])
+    if role not in deps.config.roles or not user:
+        await ack(response_action="errors", errors={"role": t("roles.error.pick", deps.locale)})
+        return
+    await ack()
+    actor = body["user"]["id"]
+    incident = await load(deps, incident_of(body["view"]))
+    try:
+        await hand_over(client, deps, incident, role, user, actor)
+    except Exception as exc:
+        await reply_error(client, about(incident, actor), exc, deps.locale)
+        return
+    name = deps.config.roles[role].name.get(deps.locale)
+    await tell(
+        client, about(incident, actor), t("roles.assigned_short", deps.locale, role=name, user=f"<@{user}>")
+    )
+
+
+def register(app: Any, deps: Deps) -> None:
+    app.action(ActionId.CARD_ASSIGN_ROLE)(listener(deps, on_card_assign_role))
+    app.view(CallbackId.ASSIGN_ROLE)(listener(deps, on_assign_role_submitted))
