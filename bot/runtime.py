@@ -13,10 +13,17 @@ from bot.settings import Settings
 from bot.slack_client import CountingWebClient, build_client
 from handlers.deps import Deps
 from handlers.directory import Directory
+from handlers.publish import ensure_setup
+from handlers.reminders import deliver
 from handlers.tracking import InFlight
+from incident import reminders
+from incident import setup as setup_state
 from incident.clock import Clock, SystemClock
 from incident.config import IncidentConfig, load_config
+from incident.reminders import Delivered
+from schedules.scheduler import ReminderScheduler
 from storage.db import Database
+from storage.models import Reminder
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,17 @@ class Runtime:
             config=config or load_config(settings.roles_file, settings.playbook_dir, settings.regimes_file),
         )
         self.deps.extras["directory"] = Directory()
+        cadences = reminders.cadences()
+        self.deps.extras["cadences"] = cadences
+
+        async def send(row: Reminder) -> Delivered:
+            return await deliver(self.client, self.deps, row)
+
+        # Reminder rows are the truth; this process's scheduler only wakes up to look at them.
+        self.reminders = ReminderScheduler(
+            self.db, self.deps.config, self.clock, send, cadences=cadences, track=self.tracker.spawn
+        )
+        self.deps.on_reminders_changed = self.reminders.changed
         self.app = AsyncApp(
             signing_secret=settings.slack_signing_secret,
             client=self.client,
@@ -73,10 +91,27 @@ class Runtime:
             self.deps.extras["bot_user_id"] = auth.get("user_id")
         except Exception as exc:
             log.warning("auth.test failed at start-up: %s", exc)
+        self.reminders.start()
+        self.tracker.spawn(self.reconcile())
         self._started = True
+
+    async def reconcile(self) -> None:
+        """Finish incident set-ups a crash or an outage left half done (the reminders' own
+        catch-up pass is started by the scheduler)."""
+        try:
+            unfinished = await setup_state.unfinished(self.db)
+        except Exception:
+            log.exception("could not list unfinished set-ups")
+            return
+        for incident_id in unfinished:
+            try:
+                await ensure_setup(self.client, self.deps, incident_id)
+            except Exception:
+                log.exception("reconcile of incident %s failed", incident_id)
 
     async def stop(self, *, grace: float = 10.0) -> None:
         """Let listeners finish what they acked, then release everything."""
+        await self.reminders.stop()
         if not await self.tracker.wait_idle(timeout=grace):
             log.warning("stopping with %d listener(s) still running", self.tracker.count)
         await self.db.dispose()

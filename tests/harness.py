@@ -82,3 +82,56 @@ class Slack:
 async def running_bot(db_url: str, **env: Any) -> AsyncIterator[Slack]:
     async with embedded(db_url, **env) as e:
         yield Slack(sb=e.sb, rt=e.rt, runner=e.runner, bot_url=e.bot_url)
+
+
+# Reminders ---------------------------------------------------------------------------------------
+
+
+async def fire_due(slack: Slack) -> None:
+    """Run what is due at the workspace's current time, as the scheduler's wake-up would, and settle."""
+    await slack.rt.reminders.run_due()
+    await slack.settle()
+
+
+def _runtime_like(slack: Slack) -> Runtime:
+    from incident.clock import FollowClock
+
+    return Runtime(slack.rt.settings, clock=FollowClock(slack.sb.clock.now))
+
+
+@asynccontextmanager
+async def another_process(slack: Slack) -> AsyncIterator[Runtime]:
+    """A second bot process (its own Runtime, scheduler and connection pool) on the same database
+    and workspace, as two replicas of `breachroom serve` would be."""
+    rt = _runtime_like(slack)
+    await rt.start()
+    try:
+        yield rt
+    finally:
+        await rt.stop()
+
+
+@asynccontextmanager
+async def restarted(slack: Slack) -> AsyncIterator[Slack]:
+    """Stop the bot process, then start a new one on the same database (a deploy, a crash)."""
+    from bot.server import start_http
+
+    await slack.runner.cleanup()
+    await slack.rt.stop()
+    rt = _runtime_like(slack)
+    await rt.start()
+    runner, port = await start_http(rt, "127.0.0.1", 0)
+    old = (slack.rt, slack.runner, slack.bot_url)
+    slack.rt, slack.runner, slack.bot_url = rt, runner, f"http://127.0.0.1:{port}/slack/events"
+    slack.sb.bot_url = slack.bot_url
+
+    async def idle() -> None:
+        await rt.tracker.wait_idle(timeout=15.0)
+
+    slack.sb.idle_probe = idle
+    try:
+        yield slack
+    finally:
+        await runner.cleanup()
+        await rt.stop()
+        slack.rt, slack.runner, slack.bot_url = old

@@ -1,0 +1,80 @@
+"""Status updates: the card's and the reminder's "Post update" open a modal; posting resets the cadence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.context import incident_by_id
+from handlers.deps import Deps
+from handlers.errors import reply_error
+from handlers.i18n import t
+from handlers.ids import ActionId, CallbackId
+from handlers.reminders import refresh_reminder
+from handlers.render.reminders import parse_status_update, status_update_modal, status_update_post
+from incident import reminders
+from incident.errors import DomainError
+
+
+async def on_post_update_clicked(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    await ack()
+    user_id = body["user"]["id"]
+    try:
+        incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user_id)
+    except DomainError as exc:
+        await reply_error(client, body, exc, deps.locale)
+        return
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=status_update_modal(incident, incident.locale)
+    )
+
+
+async def on_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    incident_id, text = parse_status_update(view)
+    user_id = body["user"]["id"]
+    if not text.strip():
+        await ack(
+            response_action="errors", errors={"update_text": t("status_update.error.empty", deps.locale)}
+        )
+        return
+    await ack()
+    try:
+        incident = await incident_by_id(client, deps, incident_id, user_id)
+        incident, answered = await reminders.record_status_update(
+            deps.db,
+            incident_id,
+            text,
+            actor=user_id,
+            now=deps.clock.now(),
+            config=deps.config,
+            cadence_of=deps.extras.get("cadences"),
+        )
+    except DomainError as exc:
+        await reply_error(client, {"user_id": user_id}, exc, deps.locale)
+        return
+    await deps.reminders_changed()
+    blocks, fallback = status_update_post(incident, user_id, text.strip(), incident.locale)
+    if incident.channel_id:
+        await client.chat_postMessage(channel=incident.channel_id, blocks=blocks, text=fallback)
+    for reminder_id in answered:
+        await refresh_reminder(client, deps, reminder_id)
+
+
+def register(app: Any, deps: Deps) -> None:
+    async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await on_post_update_clicked(ack, body, client, deps)
+
+    async def submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await on_submitted(ack, body, view, client, deps)
+
+    app.action(ActionId.CARD_POST_UPDATE)(deps.tracker.wrap(clicked))
+    app.action(ActionId.REMINDER_POST_UPDATE)(deps.tracker.wrap(clicked))
+    app.view(CallbackId.STATUS_UPDATE)(deps.tracker.wrap(submitted))
