@@ -36,6 +36,8 @@ class ActionId(StrEnum):
     PHASE_OVERRIDE = "phase_override"
     # Follow-up actions list (value: action item id)
     ACTION_DONE = "action_done"
+    # The notify form's regime select (re-shows that regime's required notice contents)
+    NOTIFY_REGIME = "notify_regime"
 
 
 class CallbackId(StrEnum):
