@@ -56,3 +56,4 @@ class CallbackId(StrEnum):
     ACTION_ITEM = "action_item"
     LOG_EVENT = "log_event"
     ADD_TO_TIMELINE = "add_to_timeline"
+    FACTS = "facts"
