@@ -1,0 +1,238 @@
+"""Notes, decisions, evidence and follow-up actions: `/breach note|decision|evidence|action|actions`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.commands import CommandCtx, subcommand
+from handlers.context import incident_by_id, incident_for, key_in
+from handlers.deps import Deps
+from handlers.errors import reply_error, tell
+from handlers.i18n import t
+from handlers.ids import ActionId, CallbackId
+from handlers.render import records as render
+from incident import records
+from incident.redact import Finding
+from storage.models import Incident
+
+log = logging.getLogger(__name__)
+
+DECISION_FIELDS = {"decision": "decision", "rationale": "rationale", "alternatives": "alternatives"}
+
+
+async def post_in_channel(
+    client: AsyncWebClient,
+    incident: Incident,
+    user: str,
+    blocks: list[dict[str, Any]],
+    text: str,
+) -> None:
+    """Confirm a record in the incident channel; if the channel takes no more messages, tell the author."""
+    if not incident.channel_id:
+        await tell(client, {"user_id": user}, text)
+        return
+    try:
+        await client.chat_postMessage(channel=incident.channel_id, blocks=blocks, text=text)
+    except SlackApiError as exc:
+        log.warning("could not confirm a record in %s: %s", incident.key, exc.response.get("error"))
+        await tell(
+            client, {"user_id": user}, t("records.saved_not_posted", incident.locale, key=incident.key)
+        )
+
+
+async def warn_redacted(
+    client: AsyncWebClient, incident: Incident, user: str | None, findings: tuple[Finding, ...], what: str
+) -> None:
+    """Tell the author, privately, that part of what they wrote was not stored, and why."""
+    if not findings or not user:
+        return
+    text = render.redaction_notice(findings, what, incident.key, incident.locale)
+    await tell(client, {"user_id": user, "channel_id": incident.channel_id}, text)
+
+
+# /breach note <text> ----------------------------------------------------------------------------
+
+
+@subcommand("note")
+async def note_command(ctx: CommandCtx) -> None:
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    assert incident.id is not None
+    text = ctx.args
+    if ctx.channel_id != incident.channel_id:
+        key = key_in(text)
+        text = text.replace(key, "", 1) if key else text
+        text = text.replace(incident.key.lower(), "", 1) if incident.key.lower() in text else text
+    recorded = await records.add_note(
+        ctx.deps.db,
+        incident.id,
+        text,
+        actor=ctx.user_id,
+        now=ctx.deps.clock.now(),
+        redact_on=ctx.deps.redact_sensitive,
+    )
+    blocks, fallback = render.note_posted(ctx.user_id, recorded.stored["text"], recorded.seq, incident.locale)
+    await post_in_channel(ctx.client, incident, ctx.user_id, blocks, fallback)
+    await warn_redacted(ctx.client, incident, ctx.user_id, recorded.findings, "note")
+
+
+# Modals: decision, evidence, action -------------------------------------------------------------
+
+
+def _opener(build: Callable[[Incident, str], dict[str, Any]]) -> Callable[[CommandCtx], Awaitable[None]]:
+    async def open_modal(ctx: CommandCtx) -> None:
+        incident = await incident_for(
+            ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+        )
+        await ctx.client.views_open(trigger_id=ctx.trigger_id, view=build(incident, incident.locale))
+
+    return open_modal
+
+
+subcommand("decision")(_opener(render.decision_modal))
+subcommand("evidence")(_opener(render.evidence_modal))
+subcommand("action")(_opener(render.action_modal))
+
+
+def _field_errors(problems: dict[str, str], locale: str) -> dict[str, str]:
+    return {block: t(key, locale) for block, key in problems.items()}
+
+
+async def on_decision_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    inp = render.parse_decision(view)
+    problems = records.validate_decision(inp)
+    if problems:
+        await ack(response_action="errors", errors=_field_errors(problems, deps.locale))
+        return
+    await ack()
+    user = body["user"]["id"]
+    try:
+        incident = await incident_by_id(client, deps, render.incident_of(view), user)
+        assert incident.id is not None
+        recorded = await records.record_decision(
+            deps.db, incident.id, inp, actor=user, now=deps.clock.now(), redact_on=deps.redact_sensitive
+        )
+        blocks, text = render.decision_posted(user, inp, recorded.stored, recorded.seq, incident.locale)
+        await post_in_channel(client, incident, user, blocks, text)
+        await warn_redacted(client, incident, user, recorded.findings, "decision")
+    except Exception as exc:
+        await reply_error(client, {"user_id": user}, exc, deps.locale)
+
+
+async def on_evidence_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    inp = render.parse_evidence(view)
+    now = deps.clock.now()
+    problems = records.validate_evidence(inp, now)
+    if problems:
+        await ack(response_action="errors", errors=_field_errors(problems, deps.locale))
+        return
+    await ack()
+    user = body["user"]["id"]
+    try:
+        incident = await incident_by_id(client, deps, render.incident_of(view), user)
+        assert incident.id is not None
+        recorded = await records.add_evidence(
+            deps.db, incident.id, inp, actor=user, now=now, redact_on=deps.redact_sensitive
+        )
+        blocks, text = render.evidence_posted(
+            user, inp, recorded.stored, inp.collected_at or now, recorded.seq, incident.locale
+        )
+        await post_in_channel(client, incident, user, blocks, text)
+        await warn_redacted(client, incident, user, recorded.findings, "evidence")
+    except Exception as exc:
+        await reply_error(client, {"user_id": user}, exc, deps.locale)
+
+
+async def on_action_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    inp = render.parse_action(view)
+    now = deps.clock.now()
+    problems = records.validate_action(inp, now)
+    if problems:
+        await ack(response_action="errors", errors=_field_errors(problems, deps.locale))
+        return
+    await ack()
+    user = body["user"]["id"]
+    try:
+        incident = await incident_by_id(client, deps, render.incident_of(view), user)
+        assert incident.id is not None
+        recorded = await records.add_action(
+            deps.db, incident.id, inp, actor=user, now=now, redact_on=deps.redact_sensitive
+        )
+        item = await records.action_item(deps.db, recorded.row_id or 0)
+        blocks, text = render.action_posted(user, item, recorded.seq, incident.locale)
+        await post_in_channel(client, incident, user, blocks, text)
+        await warn_redacted(client, incident, user, recorded.findings, "action")
+        await deps.reminders_changed()
+    except Exception as exc:
+        await reply_error(client, {"user_id": user}, exc, deps.locale)
+
+
+# /breach actions and the Done button ------------------------------------------------------------
+
+
+@subcommand("actions")
+async def actions_command(ctx: CommandCtx) -> None:
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    assert incident.id is not None
+    async with ctx.deps.db.session() as db:
+        items = await records.action_items(db, incident.id)
+    blocks, text = render.actions_list(incident, items, incident.locale)
+    await ctx.reply(text, blocks)
+
+
+async def on_action_done(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: Deps
+) -> None:
+    await ack()
+    user = body["user"]["id"]
+    try:
+        item = await records.action_item(deps.db, int(body["actions"][0]["value"]))
+        incident = await incident_by_id(client, deps, item.incident_id, user)
+        assert incident.id is not None
+        done = await records.complete_action(deps.db, item.id or 0, actor=user, now=deps.clock.now())
+        async with deps.db.session() as db:
+            items = await records.action_items(db, incident.id)
+        blocks, text = render.actions_list(incident, items, incident.locale)
+        await respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
+        if done.changed:
+            posted, fallback = render.action_done_posted(user, done.item, incident.locale)
+            await post_in_channel(client, incident, user, posted, fallback)
+            await deps.reminders_changed()
+    except Exception as exc:
+        await reply_error(client, body, exc, deps.locale)
+
+
+def register(app: Any, deps: Deps) -> None:
+    def view_listener(func: Any) -> Any:
+        async def listener(
+            ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+        ) -> None:
+            await func(ack, body, view, client, deps)
+
+        return deps.tracker.wrap(listener)
+
+    async def done_listener(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await on_action_done(ack, body, client, respond, deps)
+
+    app.view(CallbackId.DECISION)(view_listener(on_decision_submitted))
+    app.view(CallbackId.EVIDENCE)(view_listener(on_evidence_submitted))
+    app.view(CallbackId.ACTION_ITEM)(view_listener(on_action_submitted))
+    app.action(ActionId.ACTION_DONE)(deps.tracker.wrap(done_listener))

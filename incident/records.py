@@ -1,0 +1,501 @@
+"""The incident's records: notes, decisions, the evidence register, follow-up actions, captured messages.
+
+Each change is one transaction holding the row and its timeline event. Free text goes through
+the sensitive-data guard before it is stored, so a pasted ID or card number never reaches the
+record, the timeline or the post-mortem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from incident.errors import Invalid, NotFound
+from incident.redact import Finding, guard
+from storage import timeline
+from storage.db import Database
+from storage.models import ActionItem, Decision, Evidence, ProcessedEvent, TimelineEvent
+
+TEXT_MAX = 3000
+ACTION_CATEGORIES = ("policy", "training", "other")
+SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+CAPTURE_KINDS = frozenset({"message_added", "message_retracted"})
+# Kinds this module writes; the timeline view offers them (and every other kind it finds) as filters.
+KINDS = ("note", "decision", "evidence_added", "action_added", "action_done", *sorted(CAPTURE_KINDS))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What was stored: the row id, the timeline event, and what the guard took out."""
+
+    incident_id: int
+    kind: str
+    row_id: int | None
+    seq: int
+    summary: str
+    findings: tuple[Finding, ...] = ()
+    # The values as stored (after the guard), for confirmations that must show what was kept.
+    stored: dict[str, str] = field(default_factory=dict)
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _summary(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# Notes ------------------------------------------------------------------------------------------
+
+
+async def add_note(
+    database: Database, incident_id: int, text: str, *, actor: str, now: datetime, redact_on: bool
+) -> Recorded:
+    text = _text(text)
+    if not text:
+        raise Invalid("records.error.note_empty")
+    if len(text) > TEXT_MAX:
+        raise Invalid("records.error.too_long", limit=TEXT_MAX)
+    clean = guard(text, redact_on)
+    async with database.transaction() as db:
+        event = await timeline.append(
+            db,
+            incident_id,
+            actor=actor,
+            kind="note",
+            summary=_summary(clean.text),
+            data={"text": clean.text, "redacted": [f.kind for f in clean.findings]},
+            at=now,
+        )
+    return Recorded(incident_id, "note", None, event.seq, event.summary, clean.findings, {"text": clean.text})
+
+
+# Decisions --------------------------------------------------------------------------------------
+
+
+@dataclass
+class DecisionInput:
+    text: str
+    rationale: str = ""
+    alternatives: str = ""
+    approver: str | None = None
+    privileged: bool = False
+
+
+def validate_decision(inp: DecisionInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not _text(inp.text):
+        errors["decision"] = "records.error.decision_empty"
+    if not _text(inp.rationale):
+        errors["rationale"] = "records.error.rationale_empty"
+    for name in ("text", "rationale", "alternatives"):
+        if len(getattr(inp, name)) > TEXT_MAX:
+            errors["decision" if name == "text" else name] = "records.error.field_too_long"
+    return errors
+
+
+async def record_decision(
+    database: Database,
+    incident_id: int,
+    inp: DecisionInput,
+    *,
+    actor: str,
+    now: datetime,
+    redact_on: bool,
+) -> Recorded:
+    problems = validate_decision(inp)
+    if problems:
+        raise Invalid(next(iter(problems.values())))
+    text, rationale, alternatives = (
+        guard(_text(inp.text), redact_on),
+        guard(_text(inp.rationale), redact_on),
+        guard(_text(inp.alternatives), redact_on),
+    )
+    async with database.transaction() as db:
+        row = Decision(
+            incident_id=incident_id,
+            text=text.text,
+            rationale=rationale.text,
+            alternatives=alternatives.text,
+            approver=inp.approver,
+            privileged=inp.privileged,
+            decided_by=actor,
+            decided_at=now,
+        )
+        db.add(row)
+        await db.flush()
+        # A privileged decision stays in its register row; the timeline (read by everyone with the
+        # incident, and exported) says only that one was taken, by whom and who approved it.
+        if inp.privileged:
+            summary = "privileged decision recorded"
+            data = {"decision_id": row.id, "privileged": True, "approver": inp.approver}
+        else:
+            summary = _summary(text.text)
+            data = {
+                "decision_id": row.id,
+                "privileged": False,
+                "text": text.text,
+                "rationale": rationale.text,
+                "alternatives": alternatives.text,
+                "approver": inp.approver,
+            }
+        event = await timeline.append(
+            db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now
+        )
+    findings = (*text.findings, *rationale.findings, *alternatives.findings)
+    stored = {"text": text.text, "rationale": rationale.text, "alternatives": alternatives.text}
+    return Recorded(incident_id, "decision", row.id, event.seq, event.summary, findings, stored)
+
+
+# Evidence ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class EvidenceInput:
+    description: str
+    location: str = ""
+    sha256: str = ""
+    custodian: str | None = None
+    collected_at: datetime | None = None
+
+
+def validate_evidence(inp: EvidenceInput, now: datetime) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not _text(inp.description):
+        errors["description"] = "records.error.description_empty"
+    if not _text(inp.location):
+        errors["location"] = "records.error.location_empty"
+    digest = _text(inp.sha256)
+    if digest and not SHA256.fullmatch(digest):
+        errors["sha256"] = "records.error.sha256"
+    if not inp.custodian:
+        errors["custodian"] = "records.error.custodian"
+    if inp.collected_at is not None and inp.collected_at > now:
+        errors["collected_at"] = "records.error.future"
+    for name in ("description", "location"):
+        if len(getattr(inp, name)) > TEXT_MAX:
+            errors[name] = "records.error.field_too_long"
+    return errors
+
+
+async def add_evidence(
+    database: Database,
+    incident_id: int,
+    inp: EvidenceInput,
+    *,
+    actor: str,
+    now: datetime,
+    redact_on: bool,
+) -> Recorded:
+    problems = validate_evidence(inp, now)
+    if problems:
+        raise Invalid(next(iter(problems.values())))
+    description, location = guard(_text(inp.description), redact_on), guard(_text(inp.location), redact_on)
+    digest = _text(inp.sha256).lower() or None
+    collected = (inp.collected_at or now).astimezone(UTC)
+    async with database.transaction() as db:
+        row = Evidence(
+            incident_id=incident_id,
+            description=description.text,
+            location=location.text,
+            sha256=digest,
+            custodian=inp.custodian,
+            collected_at=collected,
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        db.add(row)
+        await db.flush()
+        event = await timeline.append(
+            db,
+            incident_id,
+            actor=actor,
+            kind="evidence_added",
+            summary=_summary(description.text),
+            data={
+                "evidence_id": row.id,
+                "description": description.text,
+                "location": location.text,
+                "sha256": digest,
+                "custodian": inp.custodian,
+                "collected_at": collected,
+            },
+            at=now,
+        )
+    return Recorded(
+        incident_id,
+        "evidence_added",
+        row.id,
+        event.seq,
+        event.summary,
+        (*description.findings, *location.findings),
+        {"description": description.text, "location": location.text},
+    )
+
+
+# Follow-up actions ------------------------------------------------------------------------------
+
+
+@dataclass
+class ActionInput:
+    text: str
+    owner: str | None = None
+    due_at: datetime | None = None
+    category: str = "other"
+
+
+def validate_action(inp: ActionInput, now: datetime) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not _text(inp.text):
+        errors["text"] = "records.error.action_empty"
+    elif len(inp.text) > TEXT_MAX:
+        errors["text"] = "records.error.field_too_long"
+    if inp.category not in ACTION_CATEGORIES:
+        errors["category"] = "records.error.category"
+    if inp.due_at is not None and inp.due_at.date() < now.date():
+        errors["due"] = "records.error.past_due"
+    return errors
+
+
+async def add_action(
+    database: Database,
+    incident_id: int,
+    inp: ActionInput,
+    *,
+    actor: str,
+    now: datetime,
+    redact_on: bool,
+) -> Recorded:
+    problems = validate_action(inp, now)
+    if problems:
+        raise Invalid(next(iter(problems.values())))
+    text = guard(_text(inp.text), redact_on)
+    async with database.transaction() as db:
+        row = ActionItem(
+            incident_id=incident_id,
+            text=text.text,
+            owner=inp.owner,
+            due_at=inp.due_at,
+            category=inp.category,
+            created_by=actor,
+            created_at=now,
+        )
+        db.add(row)
+        await db.flush()
+        event = await timeline.append(
+            db,
+            incident_id,
+            actor=actor,
+            kind="action_added",
+            summary=_summary(text.text),
+            data={
+                "action_id": row.id,
+                "text": text.text,
+                "owner": inp.owner,
+                "due_at": inp.due_at,
+                "category": inp.category,
+            },
+            at=now,
+        )
+    return Recorded(incident_id, "action_added", row.id, event.seq, event.summary, text.findings)
+
+
+@dataclass(frozen=True)
+class ActionDone:
+    item: ActionItem
+    changed: bool
+
+
+async def complete_action(database: Database, action_id: int, *, actor: str, now: datetime) -> ActionDone:
+    """Mark a follow-up done. Idempotent: a second click records nothing more."""
+    async with database.transaction() as db:
+        item = (
+            await db.execute(select(ActionItem).where(ActionItem.id == action_id).with_for_update())
+        ).scalar_one_or_none()
+        if item is None:
+            raise NotFound("error.not_found")
+        if item.status == "done":
+            return ActionDone(item, changed=False)
+        item.status, item.done_at, item.done_by = "done", now, actor
+        await timeline.append(
+            db,
+            item.incident_id,
+            actor=actor,
+            kind="action_done",
+            summary=_summary(item.text),
+            data={"action_id": item.id, "before": "open", "after": "done"},
+            at=now,
+        )
+    return ActionDone(item, changed=True)
+
+
+async def action_items(db: AsyncSession, incident_id: int) -> list[ActionItem]:
+    rows = await db.execute(
+        select(ActionItem).where(ActionItem.incident_id == incident_id).order_by(ActionItem.id)
+    )
+    return list(rows.scalars())
+
+
+async def action_item(database: Database, action_id: int) -> ActionItem:
+    async with database.session() as db:
+        item = await db.get(ActionItem, action_id)
+    if item is None:
+        raise NotFound("error.not_found")
+    return item
+
+
+# Captured messages ------------------------------------------------------------------------------
+
+
+@dataclass
+class CapturedMessage:
+    channel: str
+    ts: str
+    author: str | None
+    text: str
+    permalink: str | None
+    via: str  # "shortcut" | "reaction"
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def posted_at(self) -> datetime:
+        return datetime.fromtimestamp(float(self.ts), tz=UTC)
+
+
+async def first_delivery(db: AsyncSession, event_id: str | None, now: datetime) -> bool:
+    """Claim an Events API delivery inside the caller's transaction: a retry finds it claimed.
+
+    Claimed in the same transaction as the change it causes, so a crash between the two can
+    neither drop the change nor make the retry do it twice.
+    """
+    if not event_id:
+        return True
+    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    result = await db.execute(
+        insert(ProcessedEvent)
+        .values(event_id=event_id, received_at=now)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _captured(db: AsyncSession, incident_id: int, channel: str, ts: str) -> bool:
+    """Whether the message is on the timeline now (added, and not retracted since)."""
+    rows = await timeline.events(db, incident_id, kinds=set(CAPTURE_KINDS))
+    state = False
+    for event in rows:
+        if event.data.get("channel") == channel and event.data.get("ts") == ts:
+            state = event.kind == "message_added"
+    return state
+
+
+async def capture_message(
+    database: Database,
+    incident_id: int,
+    msg: CapturedMessage,
+    *,
+    actor: str,
+    now: datetime,
+    redact_on: bool,
+    event_id: str | None = None,
+) -> Recorded | None:
+    """Put a channel message on the timeline; None when it is there already or this is a retry."""
+    text = guard(msg.text, redact_on)
+    async with database.transaction() as db:
+        await timeline.lock_incident(db, incident_id)
+        if not await first_delivery(db, event_id, now):
+            return None
+        if await _captured(db, incident_id, msg.channel, msg.ts):
+            return None
+        event = await timeline.append(
+            db,
+            incident_id,
+            actor=actor,
+            kind="message_added",
+            summary=_summary(text.text) or "—",
+            data={
+                "channel": msg.channel,
+                "ts": msg.ts,
+                "author": msg.author,
+                "posted_at": msg.posted_at,
+                "text": text.text,
+                "permalink": msg.permalink,
+                "via": msg.via,
+                "files": msg.files,
+                "redacted": [f.kind for f in text.findings],
+            },
+            at=now,
+        )
+    return Recorded(
+        incident_id, "message_added", None, event.seq, event.summary, text.findings, {"text": text.text}
+    )
+
+
+async def retract_message(
+    database: Database,
+    incident_id: int,
+    channel: str,
+    ts: str,
+    *,
+    actor: str,
+    now: datetime,
+    event_id: str | None = None,
+) -> Recorded | None:
+    """Record that a captured message was taken back. The original event stays: append-only."""
+    async with database.transaction() as db:
+        await timeline.lock_incident(db, incident_id)
+        if not await first_delivery(db, event_id, now):
+            return None
+        if not await _captured(db, incident_id, channel, ts):
+            return None
+        added = [
+            e
+            for e in await timeline.events(db, incident_id, kinds={"message_added"})
+            if e.data.get("channel") == channel and e.data.get("ts") == ts
+        ][-1]
+        event = await timeline.append(
+            db,
+            incident_id,
+            actor=actor,
+            kind="message_retracted",
+            summary=f"#{added.seq} retracted",
+            data={
+                "channel": channel,
+                "ts": ts,
+                "retracts_seq": added.seq,
+                "author": added.data.get("author"),
+            },
+            at=now,
+        )
+    return Recorded(incident_id, "message_retracted", None, event.seq, event.summary)
+
+
+# Reading the timeline ---------------------------------------------------------------------------
+
+
+async def recent_events(
+    database: Database, incident_id: int, *, kind: str | None = None, limit: int = 20
+) -> tuple[list[TimelineEvent], list[str]]:
+    """The newest events (optionally of one kind), and every kind this incident's timeline has."""
+    async with database.session() as db:
+        rows = await timeline.events(
+            db, incident_id, kinds={kind} if kind else None, limit=limit, newest_first=True
+        )
+        kinds = (
+            await db.execute(
+                select(TimelineEvent.kind).where(TimelineEvent.incident_id == incident_id).distinct()
+            )
+        ).scalars()
+        return rows, sorted(kinds)
+
+
+async def verification(database: Database, incident_id: int) -> timeline.Verification:
+    async with database.session() as db:
+        return await timeline.verify(db, incident_id)
