@@ -272,6 +272,45 @@ class Person:
             action["placeholder"] = element["placeholder"]
         return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
 
+    async def act(
+        self, target: Any, block_index: int, element_index: int | None = None, choice: Any = None
+    ) -> Delivery:
+        """Use the element at a known place, as a pointer would: the browser UI's clicks and picks.
+
+        `element_index` is its position in an actions/context block; None means the section's
+        accessory (or a dispatching input's element). `choice` is what was picked, as for
+        `select` (None for a button).
+        """
+        blocks, msg, view = self._source(target)
+        if not 0 <= block_index < len(blocks):
+            raise LookupError(f"no block {block_index}")
+        block = blocks[block_index]
+        if element_index is None:
+            element = block.get("accessory") or (
+                block.get("element") if block.get("type") == "input" else None
+            )
+        else:
+            elements = block.get("elements") or []
+            element = elements[element_index] if 0 <= element_index < len(elements) else None
+        if not isinstance(element, dict) or not element.get("type"):
+            raise LookupError(f"no element {element_index} in block {block_index}")
+        action: dict[str, Any] = {
+            "action_id": element.get("action_id", ""),
+            "block_id": block.get("block_id", ""),
+            "type": element["type"],
+            "action_ts": f"{self.ws.clock.now():.6f}",
+        }
+        if element["type"] == "button":
+            action["text"] = element.get("text")
+            for key in ("value", "style"):
+                if key in element:
+                    action[key] = element[key]
+        else:
+            action.update(self._selection(element, choice))
+            if element["type"] != "overflow" and "placeholder" in element:
+                action["placeholder"] = element["placeholder"]
+        return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
+
     def _option(self, element: dict[str, Any], option_text: str) -> dict[str, Any]:
         options = list(element.get("options") or [])
         for group in element.get("option_groups") or []:

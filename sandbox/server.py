@@ -19,6 +19,7 @@ from sandbox.faults import Faults, RateLimiter
 from sandbox.observe import ChannelView
 from sandbox.signing import signed_headers
 from sandbox.socket_mode import SocketHub
+from sandbox.ui.routes import install as install_ui
 from sandbox.webapi import WebApi
 from sandbox.workspace import SEED, Call, Ephemeral, Violation, Workspace
 
@@ -116,6 +117,7 @@ class Sandbox:
         app = web.Application(client_max_size=100 * 1024 * 1024)
         app.add_routes(self.webapi.routes())
         app.add_routes(self.socket.routes())
+        install_ui(app, self)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -179,6 +181,7 @@ class Sandbox:
             source=source,
         )
         self.workspace.ephemerals.append(eph)
+        self.workspace.changed()
         return eph
 
     # -- settling -----------------------------------------------------------------------
@@ -191,6 +194,7 @@ class Sandbox:
         finally:
             self._in_flight -= 1
             self._last_activity = asyncio.get_running_loop().time()
+            self.workspace.changed()
 
     async def settle(self, timeout: float = 10.0) -> None:
         """Wait until the bot has finished its background work.
@@ -221,6 +225,15 @@ class Sandbox:
 
         kind: "command" (form fields), "interactive" (payload=<json>), or "event" (JSON).
         """
+        self.workspace.changed()
+        try:
+            return await self._deliver(kind, payload, retry_num, retry_reason)
+        finally:
+            self.workspace.changed()
+
+    async def _deliver(
+        self, kind: str, payload: dict[str, Any], retry_num: int, retry_reason: str
+    ) -> Delivery:
         if kind == "command":
             body = urlencode(payload)
             content_type = "application/x-www-form-urlencoded"

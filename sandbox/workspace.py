@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -293,6 +294,18 @@ class Workspace:
         self.violations: list[Violation] = []
         self._last_ts = 0.0
         self._ids = itertools.count(1)
+        self.version = 0
+        self.watchers: set[Callable[[], None]] = set()
+
+    def changed(self) -> None:
+        """Note that something may have changed: bump `version` and wake every watcher.
+
+        Called by the server around every Web API call and delivery, so a live view (the
+        browser UI's event stream) can re-read the state instead of polling it.
+        """
+        self.version += 1
+        for wake in list(self.watchers):
+            wake()
 
     # -- seed -----------------------------------------------------------------------
 
@@ -482,3 +495,4 @@ class Workspace:
     def close_modals(self, user_id: str) -> None:
         for view_id in self.modal_stacks.pop(user_id, []):
             self.views[view_id].closed = True
+        self.changed()
