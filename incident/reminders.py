@@ -17,6 +17,7 @@ through a reminder to several people re-sends only what did not arrive.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from incident.severity import SEVERITIES, cadence
 from storage import timeline
 from storage.db import Database
 from storage.models import ActionItem, ChecklistItem, Incident, Notification, Reminder, TimelineEvent
+
+log = logging.getLogger(__name__)
 
 # Kinds of reminder.
 STATUS = "status_update"
@@ -219,8 +222,12 @@ def wanted(
             ):
                 continue
             regime = view.regime_id
-            for label, offset in REMINDER_OFFSETS:
-                at = deadline - offset
+            moments = [(label, deadline - offset) for label, offset in REMINDER_OFFSETS]
+            for index, (label, at) in enumerate(moments):
+                # Superseded: a later reminder of the same clock is due too (the bot was down, or
+                # the facts put the clock start in the past). Only the latest one is worth sending.
+                if any(later <= now for _, later in moments[index + 1 :]):
+                    continue
                 for target in targets:
                     key = f"clock:{iid}:{regime}:{_ts(deadline)}:{label}:{target}"
                     # A moment already past is skipped, unless its row exists (it fires late, once).
@@ -412,7 +419,12 @@ async def sync_all(
 ) -> Synced:
     total = Synced()
     for incident_id in await active_incident_ids(database):
-        s = await sync_incident(database, incident_id, config, now, cadence_of)
+        try:
+            s = await sync_incident(database, incident_id, config, now, cadence_of)
+        except Exception:
+            # One incident's bad data must not stop everyone else's reminders.
+            log.exception("reminders of incident %s could not be derived", incident_id)
+            continue
         total = Synced(total.added + s.added, total.updated + s.updated, total.cancelled + s.cancelled)
     return total
 

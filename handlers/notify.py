@@ -1,0 +1,110 @@
+"""`/breach notify`: record a notification that was sent; its clock turns met (or late)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.commands import CommandCtx, subcommand
+from handlers.context import incident_by_id, incident_for
+from handlers.deps import Deps
+from handlers.errors import reply_error
+from handlers.i18n import t
+from handlers.ids import ActionId, CallbackId
+from handlers.publish import refresh_card
+from handlers.render.notify import notify_meta, notify_modal, parse_notify, recorded_line
+from incident import notifications
+from incident.errors import DomainError, Invalid
+
+# Form errors by domain field → the block that shows them.
+BLOCKS = {"contents": "contents"}
+
+
+@subcommand("notify")
+async def notify_command(ctx: CommandCtx) -> None:
+    deps = ctx.deps
+    incident = await incident_for(ctx.client, deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args)
+    now = deps.clock.now()
+    views = await notifications.recordable_clocks(deps.db, incident, deps.config, now)
+    if not views:
+        raise Invalid("notify.error.no_clocks", command=deps.command)
+    wanted = next((w for w in ctx.words() if w in deps.config.regimes), None)
+    chosen = next((v for v in views if v.regime_id == wanted), views[0])
+    view = notify_modal(incident, views, chosen.applicability.regime, incident.locale, ctx.user_id, now)
+    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
+
+
+async def on_regime_chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    """Show the chosen regime's deadline, recipients and required notice contents."""
+    await ack()
+    view = body["view"]
+    meta = notify_meta(view)
+    user_id = body["user"]["id"]
+    try:
+        incident = await incident_by_id(client, deps, int(meta["incident_id"]), user_id)
+    except DomainError as exc:
+        await reply_error(client, body, exc, deps.locale)
+        return
+    regime_id = body["actions"][0]["selected_option"]["value"]
+    now = deps.clock.now()
+    views = await notifications.recordable_clocks(deps.db, incident, deps.config, now)
+    chosen = next((v for v in views if v.regime_id == regime_id), None)
+    if chosen is None:
+        return
+    updated = notify_modal(incident, views, chosen.applicability.regime, incident.locale, user_id, now)
+    await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+
+
+async def on_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    user_id = body["user"]["id"]
+    now = deps.clock.now()
+    inp = parse_notify(view, user_id)
+    locale = deps.locale
+    errors = notifications.validate(inp, deps.config, now)
+    if errors:
+        await ack(
+            response_action="errors",
+            errors={BLOCKS.get(field, field): t(key, locale) for field, key in errors.items()},
+        )
+        return
+    await ack()
+    incident_id = int(notify_meta(view)["incident_id"])
+    try:
+        await incident_by_id(client, deps, incident_id, user_id)
+        result = await notifications.record(
+            deps.db,
+            deps.config,
+            incident_id,
+            inp,
+            actor=user_id,
+            now=now,
+            cadence_of=deps.extras.get("cadences"),
+        )
+    except DomainError as exc:
+        await reply_error(client, {"user_id": user_id}, exc, locale)
+        return
+    await deps.reminders_changed()
+    incident = result.incident
+    await refresh_card(client, deps, incident_id)
+    if incident.channel_id:
+        regime = deps.config.regimes.get(inp.regime)
+        state = result.clock.state if result.clock else None
+        text = recorded_line(incident, regime, inp, state, incident.locale)
+        await client.chat_postMessage(channel=incident.channel_id, text=text)
+
+
+def register(app: Any, deps: Deps) -> None:
+    async def chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await on_regime_chosen(ack, body, client, deps)
+
+    async def submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await on_submitted(ack, body, view, client, deps)
+
+    app.action(ActionId.NOTIFY_REGIME)(deps.tracker.wrap(chosen))
+    app.view(CallbackId.NOTIFY)(deps.tracker.wrap(submitted))

@@ -1,0 +1,406 @@
+"""The notify form, the facts form and the obligations summary: pure Block Kit builders."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from handlers.i18n import t
+from handlers.ids import ActionId, CallbackId
+from handlers.render.common import (
+    clip,
+    context,
+    divider,
+    duration,
+    escape,
+    header,
+    option,
+    plain,
+    section,
+    when,
+)
+from incident.clocks import ClockView
+from incident.declare import DATA_CATEGORIES, JURISDICTIONS
+from incident.facts import FactsInput
+from incident.notifications import RECIPIENT_KINDS, NotificationInput
+from incident.regimes import Applicability, Regime
+from storage.models import Incident
+
+VALUE = "value"
+
+
+def _input(
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = True,
+    hint: str | None = None,
+    dispatch: bool = False,
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {"action_id": VALUE, **element},
+        "optional": optional,
+    }
+    if dispatch:
+        block["dispatch_action"] = True
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    block = values.get(block_id) or {}
+    return next(iter(block.values()), {}) if block else {}
+
+
+# --------------------------------------------------------------------------- notify
+
+
+def notify_modal(
+    incident: Incident, views: list[ClockView], regime: Regime, locale: str, user: str, now: datetime
+) -> dict[str, Any]:
+    """Record a notification sent. ``views``: clocks one may record against; ``regime``: the chosen one."""
+    blocks: list[dict[str, Any]] = []
+    if incident.is_drill:
+        blocks.append(section(t("notify.drill", locale)))
+    regime_options = [
+        option(
+            v.applicability.regime.name.get(locale)
+            + ("" if v.applicability.status == "applies" else t("notify.may_apply", locale)),
+            v.regime_id,
+        )
+        for v in views
+    ]
+    chosen = next((o for o in regime_options if o["value"] == regime.id), regime_options[0])
+    blocks.append(
+        _input(
+            "regime",
+            t("notify.field.regime", locale),
+            {
+                "type": "static_select",
+                "action_id": ActionId.NOTIFY_REGIME,
+                "options": regime_options,
+                "initial_option": chosen,
+            },
+            optional=False,
+            dispatch=True,
+        )
+    )
+    view = next((v for v in views if v.regime_id == regime.id), None)
+    if view and view.deadline_at:
+        blocks.append(context(t("notify.deadline", locale, deadline=when(view.deadline_at))))
+    who = "\n".join(f"• {escape(r.text.get(locale))}" for r in regime.notify)
+    if who:
+        blocks.append(context(clip(t("notify.who", locale, who=who), 2900)))
+    kinds = [option(t(f"notify.kind.{k}", locale), k) for k in RECIPIENT_KINDS]
+    blocks += [
+        _input(
+            "recipient_kind",
+            t("notify.field.recipient_kind", locale),
+            {"type": "static_select", "options": kinds, "initial_option": kinds[0]},
+            optional=False,
+        ),
+        _input(
+            "recipient",
+            t("notify.field.recipient", locale),
+            {"type": "plain_text_input", "max_length": 500},
+            optional=False,
+        ),
+        _input(
+            "sent_at",
+            t("notify.field.sent_at", locale),
+            {"type": "datetimepicker", "initial_date_time": int(now.timestamp())},
+            optional=False,
+            hint=t("notify.field.sent_at_hint", locale),
+        ),
+        _input(
+            "reference", t("notify.field.reference", locale), {"type": "plain_text_input", "max_length": 255}
+        ),
+        _input(
+            "sent_by",
+            t("notify.field.sent_by", locale),
+            {"type": "users_select", "initial_user": user},
+            optional=False,
+        ),
+        _input("channel", t("notify.field.channel", locale), {"type": "plain_text_input", "max_length": 64}),
+        _input(
+            "content",
+            t("notify.field.content", locale),
+            {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+        ),
+    ]
+    if regime.notice_contents:
+        blocks.append(
+            _input(
+                "contents",
+                t("notify.field.contents", locale),
+                {
+                    "type": "checkboxes",
+                    "options": [
+                        option(clip(i.text.get(locale), 75), i.key) for i in regime.notice_contents[:10]
+                    ],
+                },
+                hint=t("notify.field.contents_hint", locale),
+            )
+        )
+    title = "notify.modal.title_drill" if incident.is_drill else "notify.modal.title"
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.NOTIFY,
+        "title": plain(t(title, locale), 24),
+        "submit": plain(t("notify.modal.submit", locale), 24),
+        "close": plain(t("notify.modal.cancel", locale), 24),
+        "private_metadata": json.dumps({"incident_id": incident.id, "regime": regime.id}),
+        "blocks": blocks,
+    }
+
+
+def notify_meta(view: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(view.get("private_metadata") or "{}")
+
+
+def parse_notify(view: dict[str, Any], user: str) -> NotificationInput:
+    values = view.get("state", {}).get("values", {})
+    stamp = _value(values, "sent_at").get("selected_date_time")
+    return NotificationInput(
+        regime=(_value(values, "regime").get("selected_option") or {}).get("value")
+        or notify_meta(view).get("regime", ""),
+        recipient_kind=(_value(values, "recipient_kind").get("selected_option") or {}).get("value") or "",
+        recipient=_value(values, "recipient").get("value") or "",
+        sent_at=datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None,
+        sent_by=_value(values, "sent_by").get("selected_user") or user,
+        reference=_value(values, "reference").get("value") or "",
+        channel=_value(values, "channel").get("value") or "",
+        content=_value(values, "content").get("value") or "",
+        contents_checked=[o["value"] for o in _value(values, "contents").get("selected_options") or []],
+    )
+
+
+def recorded_line(
+    incident: Incident, regime: Regime, inp: NotificationInput, state: str | None, locale: str
+) -> str:
+    text = t(
+        "notify.recorded",
+        locale,
+        regime=escape(regime.name.get(locale)),
+        kind=t(f"notify.kind.{inp.recipient_kind}", locale),
+        recipient=escape(inp.recipient),
+        sent=when(inp.sent_at),
+        reference=escape(inp.reference) or "—",
+        state=t(f"obligations.state.{state}", locale) if state else "—",
+        user=f"<@{inp.sent_by}>",
+    )
+    return (t("notify.drill_tag", locale) + text) if incident.is_drill else text
+
+
+# --------------------------------------------------------------------------- obligations
+
+
+def _clock_status(view: ClockView, locale: str, now: datetime) -> str:
+    deadline = view.deadline_at
+    if view.state == "open" and deadline:
+        return t(
+            "obligations.open",
+            locale,
+            deadline=when(deadline),
+            left=duration((deadline - now).total_seconds(), locale),
+        )
+    if view.state == "overdue" and deadline:
+        return t(
+            "obligations.overdue",
+            locale,
+            deadline=when(deadline),
+            late=duration((now - deadline).total_seconds(), locale),
+        )
+    if view.state in ("met", "late"):
+        return t(
+            f"obligations.{view.state}",
+            locale,
+            sent=when(view.notified_at),
+            reference=escape(view.reference or "—"),
+        )
+    return t("obligations.unscheduled", locale)
+
+
+def obligations(
+    incident: Incident,
+    views: list[ClockView],
+    evaluated: list[Applicability],
+    locale: str,
+    now: datetime,
+    command: str,
+) -> list[dict[str, Any]]:
+    """Which regimes apply and why, deadline and time left, state, and the facts still unknown."""
+    blocks: list[dict[str, Any]] = [header(t("obligations.title", locale, key=incident.key))]
+    if incident.is_drill:
+        blocks.append(section(t("notify.drill", locale)))
+    by_id = {v.regime_id: v for v in views}
+    shown = [a for a in evaluated if a.status != "does_not_apply" and not a.regime.register_only]
+    for app in shown[:20]:
+        view = by_id.get(app.regime.id)
+        status = t(f"obligations.status.{app.status}", locale)
+        lines = [f"*{escape(app.regime.name.get(locale))}* · {status}"]
+        if view is not None:
+            lines.append(_clock_status(view, locale, now))
+        if app.reasons:
+            lines.append(t("obligations.why", locale, why="; ".join(r.get(locale) for r in app.reasons)))
+        if app.missing_facts:
+            lines.append(t("obligations.missing", locale, facts=", ".join(app.missing_facts)))
+        if app.regime.target_note:
+            lines.append(f"_{escape(app.regime.target_note.get(locale))}_")
+        blocks.append(section(clip("\n".join(lines), 2900)))
+    if not shown:
+        blocks.append(section(t("obligations.none", locale)))
+    register = [a for a in evaluated if a.regime.register_only and a.status != "does_not_apply"]
+    if register:
+        blocks.append(
+            context(
+                t(
+                    "obligations.register",
+                    locale,
+                    names=", ".join(a.regime.name.get(locale) for a in register),
+                )
+            )
+        )
+    not_applying = [a.regime.name.get(locale) for a in evaluated if a.status == "does_not_apply"]
+    if not_applying:
+        blocks.append(
+            context(clip(t("obligations.not_applying", locale, names=", ".join(not_applying)), 2900))
+        )
+    unknown = sorted({f for a in evaluated if a.status != "does_not_apply" for f in a.missing_facts})
+    blocks.append(divider())
+    if unknown:
+        blocks.append(
+            section(t("obligations.unknown_facts", locale, facts=", ".join(unknown), command=command))
+        )
+    else:
+        blocks.append(context(t("obligations.all_known", locale)))
+    return blocks[:50]
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _tri_options(locale: str) -> list[dict[str, Any]]:
+    return [
+        option(t("declare.option.yes", locale), "yes"),
+        option(t("declare.option.no", locale), "no"),
+        option(t("declare.option.unknown", locale), "unknown"),
+    ]
+
+
+def _tri_initial(value: bool | None, locale: str) -> dict[str, Any]:
+    options = _tri_options(locale)
+    return options[0] if value is True else options[1] if value is False else options[2]
+
+
+def _radio(block_id: str, label: str, value: bool | None, locale: str) -> dict[str, Any]:
+    return _input(
+        block_id,
+        label,
+        {
+            "type": "radio_buttons",
+            "options": _tri_options(locale),
+            "initial_option": _tri_initial(value, locale),
+        },
+    )
+
+
+def facts_modal(incident: Incident, facts: FactsInput, locale: str) -> dict[str, Any]:
+    categories = [option(t(f"category.{c}", locale), c) for c in DATA_CATEGORIES]
+    jurisdictions = [option(t(f"jurisdiction.{j}", locale), j) for j in JURISDICTIONS]
+    role_options = [
+        option(t("declare.option.controller", locale), "controller"),
+        option(t("declare.option.processor", locale), "processor"),
+        option(t("declare.option.unknown", locale), "unknown"),
+    ]
+    people: dict[str, Any] = {"type": "number_input", "is_decimal_allowed": False}
+    if facts.people_affected is not None:
+        people["initial_value"] = str(facts.people_affected)
+    cat_el: dict[str, Any] = {"type": "checkboxes", "options": categories}
+    chosen_cats = [o for o in categories if o["value"] in facts.data_categories]
+    if chosen_cats:
+        cat_el["initial_options"] = chosen_cats
+    jur_el: dict[str, Any] = {"type": "multi_static_select", "options": jurisdictions}
+    chosen_jur = [o for o in jurisdictions if o["value"] in facts.jurisdictions]
+    if chosen_jur:
+        jur_el["initial_options"] = chosen_jur
+    aware: dict[str, Any] = {"type": "datetimepicker"}
+    if facts.aware_at is not None:
+        aware["initial_date_time"] = int(facts.aware_at.timestamp())
+    role_initial = next((o for o in role_options if o["value"] == facts.processor_role), role_options[2])
+    blocks: list[dict[str, Any]] = [section(t("facts.modal.intro", locale, key=incident.key))]
+    blocks += [
+        _input("people_affected", t("facts.field.people_affected", locale), people),
+        _input("data_categories", t("facts.field.data_categories", locale), cat_el),
+        _input("jurisdictions", t("facts.field.jurisdictions", locale), jur_el),
+        _radio("encrypted", t("facts.field.encrypted", locale), facts.encrypted, locale),
+        _radio("exfiltration", t("facts.field.exfiltration", locale), facts.exfiltration_confirmed, locale),
+        _input(
+            "processor_role",
+            t("facts.field.processor_role", locale),
+            {"type": "radio_buttons", "options": role_options, "initial_option": role_initial},
+        ),
+        _input(
+            "aware_at", t("facts.field.aware_at", locale), aware, hint=t("facts.field.aware_hint", locale)
+        ),
+        _radio("high_risk", t("facts.field.high_risk", locale), facts.high_risk, locale),
+        _radio(
+            "critical_infrastructure",
+            t("facts.field.critical_infrastructure", locale),
+            facts.critical_infrastructure,
+            locale,
+        ),
+        _radio("crime_suspected", t("facts.field.crime_suspected", locale), facts.crime_suspected, locale),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.FACTS,
+        "title": plain(t("facts.modal.title", locale), 24),
+        "submit": plain(t("facts.modal.submit", locale), 24),
+        "close": plain(t("facts.modal.cancel", locale), 24),
+        "private_metadata": json.dumps({"incident_id": incident.id}),
+        "blocks": blocks,
+    }
+
+
+def _tri(values: dict[str, Any], block_id: str) -> bool | None:
+    selected = (_value(values, block_id).get("selected_option") or {}).get("value")
+    return {"yes": True, "no": False}.get(selected or "")
+
+
+def parse_facts(view: dict[str, Any]) -> tuple[int, FactsInput, dict[str, str]]:
+    """The incident id, the submitted facts, and parse errors (block id → message key)."""
+    values = view.get("state", {}).get("values", {})
+    errors: dict[str, str] = {}
+    people: int | None = None
+    raw = _value(values, "people_affected").get("value")
+    if raw not in (None, ""):
+        try:
+            people = int(str(raw).strip())
+        except ValueError:
+            errors["people_affected"] = "facts.error.not_a_number"
+    stamp = _value(values, "aware_at").get("selected_date_time")
+    role = (_value(values, "processor_role").get("selected_option") or {}).get("value")
+    inp = FactsInput(
+        people_affected=people,
+        data_categories=tuple(
+            o["value"] for o in _value(values, "data_categories").get("selected_options") or []
+        ),
+        jurisdictions=tuple(
+            o["value"] for o in _value(values, "jurisdictions").get("selected_options") or []
+        ),
+        encrypted=_tri(values, "encrypted"),
+        exfiltration_confirmed=_tri(values, "exfiltration"),
+        processor_role=role if role in ("controller", "processor") else None,
+        aware_at=datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None,
+        high_risk=_tri(values, "high_risk"),
+        critical_infrastructure=_tri(values, "critical_infrastructure"),
+        crime_suspected=_tri(values, "crime_suspected"),
+    )
+    return int(json.loads(view.get("private_metadata") or "{}")["incident_id"]), inp, errors
