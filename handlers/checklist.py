@@ -35,7 +35,6 @@ from storage.models import ChecklistItem, Incident
 log = logging.getLogger(__name__)
 
 VALUE = "value"
-_refresh_locks: dict[int, asyncio.Lock] = {}
 
 
 # Re-rendering ---------------------------------------------------------------------------------
@@ -49,7 +48,8 @@ async def refresh_checklists(
     Renders of one incident are serialised in this process, so a slower render of an older state
     never lands after a newer one.
     """
-    lock = _refresh_locks.setdefault(incident_id, asyncio.Lock())
+    locks: dict[int, asyncio.Lock] = deps.extras.setdefault("checklist_render_locks", {})
+    lock = locks.setdefault(incident_id, asyncio.Lock())
     async with lock:
         incident = await load(deps, incident_id)
         if not incident.channel_id:
