@@ -223,3 +223,41 @@ async def test_follow_up_actions_are_added_listed_and_done_once(slack: Slack) ->
     ]
     assert len(done_posts) == 1
     assert not slack.violations()
+
+
+async def test_the_timeline_shows_the_latest_twenty_privately_filterable_by_kind(slack: Slack) -> None:
+    incident = await declare(slack)
+    for i in range(22):
+        await slack.judy.command(f"note entry {i:02d}", channel=incident.channel_id)
+        await slack.settle()
+    posted_before = len(slack.channel(incident.channel_id).messages)
+    await slack.bob.command("timeline", channel=incident.channel_id)
+    await slack.settle()
+    view = slack.bob.ephemerals[-1]
+    lines = [b for b in view.blocks if b.get("type") == "section" and "`#" in b["text"]["text"]]
+    assert len(lines) == 20
+    assert "entry 21" in lines[0]["text"]["text"] and "entry 02" in lines[-1]["text"]["text"]
+    assert "<@UJUDY0001>" in lines[0]["text"]["text"] and "<!date^" in lines[0]["text"]["text"]
+    # Private: nothing new in the channel.
+    assert len(slack.channel(incident.channel_id).messages) == posted_before
+
+    await slack.bob.command("timeline role_assigned", channel=incident.channel_id)
+    await slack.settle()
+    filtered = slack.bob.ephemerals[-1].all_text
+    assert "role_assigned" in filtered and "entry" not in filtered
+
+    await slack.bob.command("timeline nonsense", channel=incident.channel_id)
+    await slack.settle()
+    answer = slack.bob.ephemerals[-1].all_text
+    assert "no `nonsense` events" in answer and "`note`" in answer
+
+
+async def test_the_cards_timeline_button_answers_the_clicker_only(slack: Slack) -> None:
+    incident = await declare(slack)
+    await slack.judy.command("note first containment step", channel=incident.channel_id)
+    await slack.settle()
+    card = slack.channel(incident.channel_id).pins[0]
+    await slack.frank.click(card, "Timeline")
+    await slack.settle()
+    assert "first containment step" in slack.frank.ephemerals[-1].all_text
+    assert all("first containment step" not in e.all_text for e in slack.heidi.ephemerals)

@@ -1,0 +1,195 @@
+"""Putting channel messages on the timeline: the "Add to breach timeline" message shortcut and a
+:pushpin: reaction; taking the pin away appends a retraction (the timeline is append-only)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.deps import Deps
+from handlers.errors import reply_error, tell
+from handlers.i18n import t
+from handlers.ids import CallbackId
+from handlers.records import warn_redacted
+from handlers.render.common import user
+from incident import lookup, records
+from storage.models import Incident
+
+log = logging.getLogger(__name__)
+
+PIN = "pushpin"
+
+
+async def incident_of_channel(deps: Deps, channel: str) -> Incident | None:
+    async with deps.db.session() as db:
+        return await lookup.by_channel(db, channel)
+
+
+async def permalink(client: AsyncWebClient, channel: str, ts: str) -> str | None:
+    try:
+        return (await client.chat_getPermalink(channel=channel, message_ts=ts)).get("permalink")
+    except SlackApiError as exc:
+        log.warning("no permalink for %s/%s: %s", channel, ts, exc.response.get("error"))
+        return None
+
+
+async def fetch_message(client: AsyncWebClient, channel: str, ts: str) -> dict[str, Any] | None:
+    """The message a reaction points at: in the channel's history, or a reply in a thread."""
+    history = await client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+    for msg in history.get("messages") or []:
+        if msg.get("ts") == ts:
+            return dict(msg)
+    try:
+        replies = await client.conversations_replies(channel=channel, ts=ts, limit=1)
+    except SlackApiError:
+        return None
+    for msg in replies.get("messages") or []:
+        if msg.get("ts") == ts:
+            return dict(msg)
+    return None
+
+
+def as_captured(channel: str, msg: dict[str, Any], link: str | None, via: str) -> records.CapturedMessage:
+    return records.CapturedMessage(
+        channel=channel,
+        ts=str(msg["ts"]),
+        author=msg.get("user") or msg.get("bot_id"),
+        text=str(msg.get("text") or ""),
+        permalink=link,
+        via=via,
+        files=[str(f.get("name") or f.get("id")) for f in msg.get("files") or [] if isinstance(f, dict)],
+    )
+
+
+async def confirm(client: AsyncWebClient, incident: Incident, msg: dict[str, Any], text: str) -> None:
+    """Answer in the message's thread, so the channel's main flow is not interrupted."""
+    assert incident.channel_id
+    thread = msg.get("thread_ts") or msg["ts"]
+    try:
+        await client.chat_postMessage(channel=incident.channel_id, thread_ts=thread, text=text)
+    except SlackApiError as exc:
+        log.warning("could not confirm a capture in %s: %s", incident.key, exc.response.get("error"))
+
+
+async def capture(
+    client: AsyncWebClient,
+    deps: Deps,
+    incident: Incident,
+    msg: dict[str, Any],
+    *,
+    actor: str,
+    via: str,
+    event_id: str | None = None,
+) -> records.Recorded | None:
+    assert incident.id is not None and incident.channel_id
+    link = await permalink(client, incident.channel_id, str(msg["ts"]))
+    captured = as_captured(incident.channel_id, msg, link, via)
+    recorded = await records.capture_message(
+        deps.db,
+        incident.id,
+        captured,
+        actor=actor,
+        now=deps.clock.now(),
+        redact_on=deps.redact_sensitive,
+        event_id=event_id,
+    )
+    if recorded is None:
+        return None
+    text = t(
+        "records.capture.posted",
+        incident.locale,
+        user=user(actor),
+        author=user(captured.author),
+        seq=recorded.seq,
+    )
+    await confirm(client, incident, msg, text)
+    await warn_redacted(client, incident, captured.author, recorded.findings, "message")
+    return recorded
+
+
+async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await ack()
+    actor = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id", "")
+    try:
+        incident = await incident_of_channel(deps, channel)
+        if incident is None or not incident.channel_id:
+            await tell(
+                client,
+                {"user_id": actor, "channel_id": channel},
+                t("records.capture.not_incident", deps.locale),
+            )
+            return
+        msg = dict(body.get("message") or {})
+        msg.setdefault("ts", body.get("message_ts"))
+        recorded = await capture(client, deps, incident, msg, actor=actor, via="shortcut")
+        if recorded is None:
+            await tell(
+                client,
+                {"user_id": actor, "channel_id": channel},
+                t("records.capture.already", incident.locale),
+            )
+    except Exception as exc:
+        await reply_error(client, {"user_id": actor, "channel_id": channel}, exc, deps.locale)
+
+
+async def on_reaction_added(
+    body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    item = event.get("item") or {}
+    if event.get("reaction") != PIN or item.get("type") != "message":
+        return
+    incident = await incident_of_channel(deps, item.get("channel", ""))
+    if incident is None or not incident.channel_id:
+        return  # not an incident channel: nothing is recorded, nothing is said
+    msg = await fetch_message(client, incident.channel_id, str(item.get("ts")))
+    if msg is None:
+        return
+    await capture(
+        client, deps, incident, msg, actor=event["user"], via="reaction", event_id=body.get("event_id")
+    )
+
+
+async def on_reaction_removed(
+    body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    item = event.get("item") or {}
+    if event.get("reaction") != PIN or item.get("type") != "message":
+        return
+    incident = await incident_of_channel(deps, item.get("channel", ""))
+    if incident is None or incident.id is None or not incident.channel_id:
+        return
+    ts = str(item.get("ts"))
+    recorded = await records.retract_message(
+        deps.db,
+        incident.id,
+        incident.channel_id,
+        ts,
+        actor=event["user"],
+        now=deps.clock.now(),
+        event_id=body.get("event_id"),
+    )
+    if recorded is None:
+        return
+    text = t("records.capture.retracted", incident.locale, user=user(event["user"]), seq=recorded.seq)
+    msg = await fetch_message(client, incident.channel_id, ts) or {"ts": ts}
+    await confirm(client, incident, msg, text)
+
+
+def register(app: Any, deps: Deps) -> None:
+    async def shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await on_shortcut(ack, body, client, deps)
+
+    async def added(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        await on_reaction_added(body, event, client, deps)
+
+    async def removed(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        await on_reaction_removed(body, event, client, deps)
+
+    app.shortcut(CallbackId.ADD_TO_TIMELINE)(deps.tracker.wrap(shortcut))
+    app.event("reaction_added")(deps.tracker.wrap(added))
+    app.event("reaction_removed")(deps.tracker.wrap(removed))

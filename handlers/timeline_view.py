@@ -1,0 +1,74 @@
+"""Reading the record: `/breach timeline [kind]`, the card's Timeline button, `/breach verify`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.commands import CommandCtx, subcommand
+from handlers.context import incident_by_id, incident_for, key_in
+from handlers.deps import Deps
+from handlers.errors import reply_error
+from handlers.ids import ActionId
+from handlers.render.timeline import timeline_blocks, verify_text
+from incident import records
+from storage.models import Incident
+
+LATEST = 20
+
+
+async def timeline_view(deps: Deps, incident: Incident, kind: str | None) -> tuple[list[dict[str, Any]], str]:
+    assert incident.id is not None
+    events, kinds = await records.recent_events(deps.db, incident.id, kind=kind, limit=LATEST)
+    return timeline_blocks(incident, events, kind, kinds, incident.locale)
+
+
+@subcommand("timeline")
+async def timeline_command(ctx: CommandCtx) -> None:
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    key = key_in(ctx.args)
+    words = [w for w in ctx.words() if not key or w.upper() != key]
+    blocks, text = await timeline_view(ctx.deps, incident, words[0].lower() if words else None)
+    await ctx.reply(text, blocks)
+
+
+async def on_card_timeline(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: Deps
+) -> None:
+    await ack()
+    user = body["user"]["id"]
+    try:
+        incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user)
+        blocks, text = await timeline_view(deps, incident, None)
+        await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    except Exception as exc:
+        await reply_error(client, body, exc, deps.locale)
+
+
+@subcommand("verify")
+async def verify_command(ctx: CommandCtx) -> None:
+    """Everyone in the channel sees the result: the head hash posted there is an anchor outside the DB."""
+    incident = await incident_for(
+        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+    )
+    assert incident.id is not None
+    result = await records.verification(ctx.deps.db, incident.id)
+    text = verify_text(incident, result, incident.locale)
+    if incident.channel_id:
+        await ctx.client.chat_postMessage(channel=incident.channel_id, text=text)
+    if ctx.channel_id != incident.channel_id:
+        await ctx.reply(text)
+
+
+def register(app: Any, deps: Deps) -> None:
+    async def card_timeline(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await on_card_timeline(ack, body, client, respond, deps)
+
+    app.action(ActionId.CARD_TIMELINE)(deps.tracker.wrap(card_timeline))
