@@ -1,0 +1,136 @@
+"""Access to a confidential incident: Request access on the announcement, the commander decides.
+
+The announcement itself never changes. The requester hears back privately; the commander's
+decision message is re-rendered from the request row, so it shows who decided and when.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.context import channel_members
+from handlers.deps import Deps
+from handlers.errors import tell
+from handlers.i18n import t
+from handlers.ids import ActionId
+from handlers.lifecycle import is_admin, listener
+from handlers.publish import load, owned_message, put_message, slack_error
+from handlers.render.lifecycle import access_request, access_request_text
+from incident import access, roster
+from incident.roles_config import COMMANDER
+from storage.models import AccessRequest, Incident
+
+KIND = "access_request"
+
+
+async def decider_for(deps: Deps, incident_id: int) -> str | None:
+    """Who is asked: the commander, or while nobody holds that role, the first managing holder."""
+    async with deps.db.session() as db:
+        holders = await roster.current(db, incident_id)
+    if COMMANDER in holders:
+        return holders[COMMANDER]
+    return next((holders[k] for k in deps.config.roles.managing_keys() if k in holders), None)
+
+
+async def show_request(
+    client: AsyncWebClient, deps: Deps, incident: Incident, request: AccessRequest, to: str | None = None
+) -> None:
+    """Post the decision message to `to` the first time; afterwards redraw it wherever it is."""
+    assert incident.id is not None and request.id is not None
+    shown = await owned_message(deps, incident.id, KIND, str(request.id))
+    if shown is not None:
+        channel = shown.channel_id
+    elif to is not None:
+        # The DM's own id: chat.update needs it, a user id only works for posting.
+        channel = (await client.conversations_open(users=to))["channel"]["id"]
+    else:
+        return
+    blocks = access_request(incident, request, incident.locale)
+    text = access_request_text(incident, request, incident.locale)
+    await put_message(client, deps, incident.id, KIND, str(request.id), channel, blocks, text)
+
+
+async def on_request_access(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await ack()
+    user = body["user"]["id"]
+    incident = await load(deps, int(body["actions"][0]["value"]))
+    locale = deps.locale
+    if incident.channel_id and user in await channel_members(client, incident.channel_id):
+        await tell(
+            client, body, t("access.already_member", locale, key=incident.key, channel=incident.channel_id)
+        )
+        return
+    assert incident.id is not None
+    result = await access.request_access(deps.db, incident.id, user, now=deps.clock.now())
+    if not result.created:
+        await tell(client, body, t("access.still_pending", locale, key=incident.key))
+        return
+    decider = await decider_for(deps, incident.id)
+    if decider is None:
+        await tell(client, body, t("access.nobody_to_ask", locale, key=incident.key))
+        return
+    await show_request(client, deps, incident, result.request, to=decider)
+    await tell(client, body, t("access.requested", locale, key=incident.key))
+
+
+async def on_decide(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps, *, approve: bool
+) -> None:
+    await ack()
+    actor = body["user"]["id"]
+    request_id = int(body["actions"][0]["value"])
+    decided = await access.decide(
+        deps.db,
+        request_id,
+        approve=approve,
+        actor=actor,
+        now=deps.clock.now(),
+        roles=deps.config.roles,
+        is_admin=await is_admin(client, deps, actor),
+    )
+    incident, request = decided.incident, decided.request
+    await show_request(client, deps, incident, request)
+    if not decided.changed:
+        status = t(f"access.status.{request.status}", deps.locale)
+        await tell(
+            client,
+            body,
+            t("access.already_decided", deps.locale, status=status, by=f"<@{request.decided_by}>"),
+        )
+        return
+    locale = incident.locale
+    if request.status == access.DENIED:
+        await client.chat_postMessage(
+            channel=request.user_id, text=t("access.denied", locale, key=incident.key)
+        )
+        return
+    try:
+        await client.conversations_invite(channel=incident.channel_id, users=request.user_id)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "already_in_channel":
+            await tell(
+                client, body, t("access.invite_failed", deps.locale, key=incident.key, error=slack_error(exc))
+            )
+            return
+    await client.chat_postMessage(
+        channel=request.user_id,
+        text=t("access.approved", locale, key=incident.key, channel=incident.channel_id),
+    )
+
+
+async def on_approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await on_decide(ack, body, client, deps, approve=True)
+
+
+async def on_deny(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await on_decide(ack, body, client, deps, approve=False)
+
+
+def register(app: Any, deps: Deps) -> None:
+    app.action(ActionId.REQUEST_ACCESS)(listener(deps, on_request_access))
+    app.action(ActionId.ACCESS_APPROVE)(listener(deps, on_approve))
+    app.action(ActionId.ACCESS_DENY)(listener(deps, on_deny))

@@ -1,0 +1,125 @@
+"""Asking to join a confidential incident, and the commander's answer.
+
+The request and each decision are timeline events that carry only the requester's id: the
+announcement people click from stays bare, and nothing about the incident leaves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from incident.errors import Invalid, NotFound
+from incident.roles_config import RolesConfig
+from incident.roster import locked_for_manager
+from storage import timeline
+from storage.db import Database
+from storage.models import AccessRequest, Incident
+
+PENDING = "pending"
+APPROVED = "approved"
+DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class Requested:
+    incident: Incident
+    request: AccessRequest
+    created: bool
+
+
+@dataclass(frozen=True)
+class Decided:
+    incident: Incident
+    request: AccessRequest
+    changed: bool
+
+
+async def request_access(database: Database, incident_id: int, user: str, *, now: datetime) -> Requested:
+    """Record that `user` asks to join. A second ask while one is pending returns the pending one."""
+    async with database.transaction() as db:
+        incident = await timeline.lock_incident(db, incident_id)
+        if incident.status == "closed":
+            raise Invalid("access.error.closed", incident=incident.key)
+        pending = (
+            await db.execute(
+                select(AccessRequest).where(
+                    AccessRequest.incident_id == incident_id,
+                    AccessRequest.user_id == user,
+                    AccessRequest.status == PENDING,
+                )
+            )
+        ).scalar_one_or_none()
+        if pending is not None:
+            return Requested(incident, pending, created=False)
+        request = AccessRequest(incident_id=incident_id, user_id=user, status=PENDING, requested_at=now)
+        db.add(request)
+        await db.flush()
+        await timeline.append(
+            db,
+            incident_id,
+            actor=user,
+            kind="access_requested",
+            summary=f"access requested by {user}",
+            data={"user": user, "request": request.id},
+            at=now,
+        )
+    return Requested(incident, request, created=True)
+
+
+async def decide(
+    database: Database,
+    request_id: int,
+    *,
+    approve: bool,
+    actor: str,
+    now: datetime,
+    roles: RolesConfig,
+    is_admin: bool = False,
+) -> Decided:
+    """Approve or deny a pending request (commander, deputy or admin). Deciding twice changes nothing."""
+    async with database.transaction() as db:
+        incident_id = (
+            await db.execute(select(AccessRequest.incident_id).where(AccessRequest.id == request_id))
+        ).scalar_one_or_none()
+        if incident_id is None:
+            raise NotFound("error.not_found")
+        incident = await locked_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
+        # Read the request again under the incident's lock: another decider may have just answered.
+        request = (
+            await db.execute(
+                select(AccessRequest)
+                .where(AccessRequest.id == request_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        if request.status != PENDING:
+            return Decided(incident, request, changed=False)
+        request.status = APPROVED if approve else DENIED
+        request.decided_by = actor
+        request.decided_at = now
+        await timeline.append(
+            db,
+            incident_id,
+            actor=actor,
+            kind="access_approved" if approve else "access_denied",
+            summary=f"access {request.status} for {request.user_id}",
+            data={
+                "user": request.user_id,
+                "request": request.id,
+                "before": PENDING,
+                "after": request.status,
+            },
+            at=now,
+        )
+    return Decided(incident, request, changed=True)
+
+
+async def get(database: Database, request_id: int) -> AccessRequest:
+    async with database.session() as db:
+        request = await db.get(AccessRequest, request_id)
+    if request is None:
+        raise NotFound("error.not_found")
+    return request
