@@ -57,6 +57,8 @@ CLOCK_ROLES = (COMMANDER, "legal", "compliance")
 UNFILLED_GRACE = timedelta(minutes=15)
 # A claim outlives any single send (Slack's own retries included); a crashed sender's expires.
 LEASE = timedelta(minutes=5)
+# A clock reminder first derived a little after its moment (the sweep's delay) is still sent.
+LATE_GRACE = timedelta(minutes=15)
 SNOOZE_CHOICES = (30, 60, 240)  # minutes
 ACTIVE_STATUSES = ("open", "contained")  # status updates are due while the response runs
 MAX_BACKOFF = timedelta(minutes=10)
@@ -230,8 +232,9 @@ def wanted(
                     continue
                 for target in targets:
                     key = f"clock:{iid}:{regime}:{_ts(deadline)}:{label}:{target}"
-                    # A moment already past is skipped, unless its row exists (it fires late, once).
-                    if label != "overdue" and at < now and key not in existing:
+                    # A moment long past when first seen is skipped (the clock started late, e.g. a
+                    # backdated discovery); a row that exists fires late, once.
+                    if label != "overdue" and at < now - LATE_GRACE and key not in existing:
                         continue
                     out.append(
                         Wanted(
