@@ -1,0 +1,55 @@
+"""Your incidents: `/breach list` and the App Home tab, both for incidents you are a member of only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.commands import CommandCtx, subcommand
+from handlers.context import require_member
+from handlers.deps import Deps
+from handlers.events import first_delivery
+from handlers.i18n import t
+from handlers.render.home import home_view, incident_list
+from incident import lifecycle
+from incident.errors import NotFound
+from storage.models import Incident
+
+
+async def incidents_of(
+    client: AsyncWebClient, deps: Deps, user: str, *, include_closed: bool
+) -> list[Incident]:
+    """The incidents whose private channel `user` is in, open ones first. Everyone else's stay unseen."""
+    mine: list[Incident] = []
+    for incident in await lifecycle.incidents_open_first(deps.db):
+        if not include_closed and incident.status == lifecycle.CLOSED:
+            continue
+        try:
+            await require_member(client, incident, user)
+        except NotFound:
+            continue
+        mine.append(incident)
+    return mine
+
+
+@subcommand("list", "ls")
+async def list_command(ctx: CommandCtx) -> None:
+    incidents = await incidents_of(ctx.client, ctx.deps, ctx.user_id, include_closed=True)
+    await ctx.reply(t("home.list.title", ctx.locale), incident_list(incidents, ctx.locale))
+
+
+async def publish_home(client: AsyncWebClient, deps: Deps, user: str) -> None:
+    incidents = await incidents_of(client, deps, user, include_closed=False)
+    standings = await lifecycle.standings(deps.db, incidents, user)
+    view = home_view(standings, deps.config.roles, deps.locale, deps.clock.now())
+    await client.views_publish(user_id=user, view=view)
+
+
+def register(app: Any, deps: Deps) -> None:
+    async def on_home_opened(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home" or not await first_delivery(deps, body):
+            return
+        await publish_home(client, deps, event["user"])
+
+    app.event("app_home_opened")(deps.tracker.wrap(on_home_opened))
