@@ -57,3 +57,4 @@ class CallbackId(StrEnum):
     LOG_EVENT = "log_event"
     ADD_TO_TIMELINE = "add_to_timeline"
     FACTS = "facts"
+    NO_NOTIFY = "no_notify"
