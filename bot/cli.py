@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="check an incident's hash-chained timeline")
     verify.add_argument("key", help="incident key, e.g. BR-2026-0007")
-    verify.set_defaults(func=cmd_verify)
+    verify.set_defaults(func=cmd_verify, needs_schema=True)
 
     from bot.cli_commands import add_all
 
@@ -150,6 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        if getattr(args, "needs_schema", False):
+            # Commands that read or write the record refuse an old schema with one line, not a trace.
+            problem = asyncio.run(check_schema(load_settings()))
+            if problem:
+                return _fail(problem)
         return int(args.func(args))
     except SettingsError as exc:
         return _fail(str(exc))

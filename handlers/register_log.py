@@ -1,0 +1,260 @@
+"""`/breach log` (a register entry without a channel) and `/breach nonotify` (a decision not to
+notify under one regime, with its rationale)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+
+from handlers.commands import CommandCtx, subcommand
+from handlers.context import incident_by_id, incident_for
+from handlers.deps import Deps
+from handlers.errors import tell
+from handlers.i18n import t
+from handlers.ids import CallbackId
+from handlers.publish import refresh_card
+from handlers.render.common import clip, escape, mrkdwn, option, plain
+from incident import roster
+from incident.clocks import clocks
+from incident.declare import DATA_CATEGORIES, SEVERITIES
+from incident.errors import NotAllowed
+from incident.log_entry import LogInput, decline_notification, log_event, validate
+from storage.models import Notification
+
+VALUE = "value"
+# Who may decide, besides the roles that may manage the incident.
+DECIDERS = ("legal", "compliance")
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {**element, "action_id": VALUE},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def log_modal(locale: str) -> dict[str, Any]:
+    severities = [option(s, s) for s in SEVERITIES]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.LOG_EVENT,
+        "title": plain(t("log.modal.title", locale), 24),
+        "submit": plain(t("log.modal.submit", locale), 24),
+        "close": plain(t("declare.modal.cancel", locale), 24),
+        "blocks": [
+            {"type": "section", "text": mrkdwn(t("log.modal.intro", locale))},
+            _input("title", t("log.field.title", locale), {"type": "plain_text_input", "max_length": 200}),
+            _input(
+                "summary",
+                t("log.field.summary", locale),
+                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                optional=True,
+            ),
+            _input(
+                "severity",
+                t("log.field.severity", locale),
+                {"type": "static_select", "options": severities, "initial_option": severities[3]},
+            ),
+            _input(
+                "data_categories",
+                t("declare.field.data_categories", locale),
+                {
+                    "type": "checkboxes",
+                    "options": [option(t(f"category.{c}", locale), c) for c in DATA_CATEGORIES],
+                },
+                optional=True,
+            ),
+            _input(
+                "people_affected",
+                t("declare.field.people_affected", locale),
+                {"type": "number_input", "is_decimal_allowed": False},
+                optional=True,
+            ),
+            _input(
+                "occurred_at", t("log.field.occurred_at", locale), {"type": "datetimepicker"}, optional=True
+            ),
+            _input(
+                "rationale",
+                t("log.field.rationale", locale),
+                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                hint=t("log.field.rationale_hint", locale),
+            ),
+        ],
+    }
+
+
+def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
+    return (values.get(block) or {}).get(VALUE) or {}
+
+
+def parse_log(view: dict[str, Any]) -> tuple[LogInput, dict[str, str]]:
+    values = view.get("state", {}).get("values", {})
+    errors: dict[str, str] = {}
+    people = None
+    raw = _value(values, "people_affected").get("value")
+    if raw not in (None, ""):
+        try:
+            people = int(str(raw).strip())
+        except ValueError:
+            errors["people_affected"] = "log.error.not_a_number"
+    stamp = _value(values, "occurred_at").get("selected_date_time")
+    return (
+        LogInput(
+            title=_value(values, "title").get("value") or "",
+            summary=_value(values, "summary").get("value") or "",
+            severity=(_value(values, "severity").get("selected_option") or {}).get("value") or "",
+            rationale=_value(values, "rationale").get("value") or "",
+            occurred_at=datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None,
+            data_categories=[
+                o["value"] for o in _value(values, "data_categories").get("selected_options") or []
+            ],
+            people_affected=people,
+        ),
+        errors,
+    )
+
+
+@subcommand("log")
+async def log_command(ctx: CommandCtx) -> None:
+    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=log_modal(ctx.locale))
+
+
+async def on_log_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    locale = deps.locale
+    now = deps.clock.now()
+    inp, errors = parse_log(view)
+    for field, key in validate(inp, now).items():
+        errors.setdefault(field, key)
+    if errors:
+        await ack(response_action="errors", errors={b: t(k, locale) for b, k in errors.items()})
+        return
+    await ack()
+    user = body["user"]["id"]
+    entry = await log_event(deps.db, inp, actor=user, now=now, locale=locale)
+    await tell(
+        client,
+        {"user_id": user},
+        t("log.done", locale, key=entry.key, severity=entry.severity, command=deps.command),
+    )
+
+
+def nonotify_modal(incident_id: int, regimes: list[tuple[str, str]], locale: str) -> dict[str, Any]:
+    options = [option(clip(name, 75), rid) for rid, name in regimes]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.NO_NOTIFY,
+        "private_metadata": json.dumps({"incident_id": incident_id}),
+        "title": plain(t("nonotify.modal.title", locale), 24),
+        "submit": plain(t("nonotify.modal.submit", locale), 24),
+        "close": plain(t("declare.modal.cancel", locale), 24),
+        "blocks": [
+            _input(
+                "regime",
+                t("nonotify.field.regime", locale),
+                {"type": "static_select", "options": options, "initial_option": options[0]},
+            ),
+            _input(
+                "rationale",
+                t("nonotify.field.rationale", locale),
+                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                hint=t("nonotify.field.rationale_hint", locale),
+            ),
+        ],
+    }
+
+
+async def require_decider(client: AsyncWebClient, deps: Deps, incident_id: int, user: str) -> None:
+    async with deps.db.session() as db:
+        holders = await roster.current(db, incident_id)
+    is_admin = await deps.extras["directory"].is_member(client, deps.config.roles.admin_usergroup, user)
+    if roster.may_manage(holders, user, deps.config.roles, is_admin=is_admin):
+        return
+    if roster.roles_of(holders, user) & set(DECIDERS):
+        return
+    raise NotAllowed("nonotify.error.manage_only")
+
+
+@subcommand("nonotify")
+async def nonotify_command(ctx: CommandCtx) -> None:
+    deps = ctx.deps
+    incident = await incident_for(ctx.client, deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args)
+    assert incident.id is not None
+    await require_decider(ctx.client, deps, incident.id, ctx.user_id)
+    async with deps.db.session() as db:
+        sent = list(
+            (await db.execute(select(Notification).where(Notification.incident_id == incident.id))).scalars()
+        )
+    views = [
+        v
+        for v in clocks(incident, sent, deps.config.regimes, deps.clock.now())
+        if v.notified_at is None and v.applicability.status in ("applies", "unknown")
+    ]
+    if not views:
+        await ctx.reply(t("nonotify.error.no_regimes", ctx.locale))
+        return
+    regimes = [(v.regime_id, v.applicability.regime.name.get(incident.locale)) for v in views]
+    await ctx.client.views_open(
+        trigger_id=ctx.trigger_id, view=nonotify_modal(incident.id, regimes, incident.locale)
+    )
+
+
+async def on_nonotify_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    values = view.get("state", {}).get("values", {})
+    rationale = (_value(values, "rationale").get("value") or "").strip()
+    regime = (_value(values, "regime").get("selected_option") or {}).get("value") or ""
+    if not rationale:
+        await ack(response_action="errors", errors={"rationale": t("log.error.rationale", deps.locale)})
+        return
+    await ack()
+    user = body["user"]["id"]
+    incident_id = int(json.loads(view.get("private_metadata") or "{}").get("incident_id") or 0)
+    incident = await incident_by_id(client, deps, incident_id, user)
+    await require_decider(client, deps, incident_id, user)
+    result = await decline_notification(
+        deps.db, deps.config, incident_id, regime, rationale, actor=user, now=deps.clock.now()
+    )
+    name = deps.config.regimes.get(regime).name.get(incident.locale)
+    await client.chat_postMessage(
+        channel=incident.channel_id,
+        text=t(
+            "nonotify.recorded",
+            incident.locale,
+            user=user,
+            regime=escape(name),
+            rationale=escape(result.decision.rationale[:1500]),
+        ),
+    )
+    await deps.reminders_changed()
+    await refresh_card(client, deps, incident_id)
+
+
+def register(app: Any, deps: Deps) -> None:
+    async def log_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await on_log_submitted(ack, body, view, client, deps)
+
+    async def nonotify_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await on_nonotify_submitted(ack, body, view, client, deps)
+
+    app.view(CallbackId.LOG_EVENT)(deps.tracker.wrap(log_submitted))
+    app.view(CallbackId.NO_NOTIFY)(deps.tracker.wrap(nonotify_submitted))

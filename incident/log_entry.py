@@ -1,0 +1,161 @@
+"""Cheap register entries (`/breach log`) and decisions not to notify under a regime.
+
+A low-severity event that needs no channel (a misdirected email retrieved the same hour) is still
+recorded: a key from the same sequence, the facts, the reason it was not notified, and its own
+hash-chained timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from incident.config import IncidentConfig
+from incident.declare import DATA_CATEGORIES, SEVERITIES, next_number
+from incident.errors import Invalid
+from incident.naming import incident_key
+from incident.register import NO_NOTIFY
+from storage import timeline
+from storage.db import Database
+from storage.models import Decision, Incident
+
+
+@dataclass
+class LogInput:
+    title: str
+    summary: str
+    severity: str
+    rationale: str
+    occurred_at: datetime | None = None
+    data_categories: list[str] = field(default_factory=list)
+    people_affected: int | None = None
+    is_drill: bool = False
+
+
+def validate(inp: LogInput, now: datetime) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not inp.title.strip():
+        errors["title"] = "log.error.title"
+    if inp.severity not in SEVERITIES:
+        errors["severity"] = "log.error.severity"
+    if not inp.rationale.strip():
+        errors["rationale"] = "log.error.rationale"
+    if inp.people_affected is not None and inp.people_affected < 0:
+        errors["people_affected"] = "log.error.negative"
+    if inp.occurred_at is not None and inp.occurred_at > now:
+        errors["occurred_at"] = "log.error.future"
+    if set(inp.data_categories) - set(DATA_CATEGORIES):
+        errors["data_categories"] = "log.error.category"
+    return errors
+
+
+async def log_event(database: Database, inp: LogInput, *, actor: str, now: datetime, locale: str) -> Incident:
+    """One transaction: the register entry, its not-notified decision, and their timeline events."""
+    problems = validate(inp, now)
+    if problems:
+        raise Invalid("error.invalid", reason=", ".join(sorted(problems)))
+    async with database.transaction() as db:
+        number = await next_number(db, now.year, database.dialect)
+        entry = Incident(
+            key=incident_key(now.year, number),
+            year=now.year,
+            number=number,
+            kind="log",
+            title=inp.title.strip(),
+            summary=inp.summary.strip(),
+            severity=inp.severity,
+            status="closed",
+            locale=locale,
+            is_drill=inp.is_drill,
+            declared_by=actor,
+            declared_at=now,
+            discovered_at=inp.occurred_at or now,
+            closed_at=now,
+            data_categories=sorted(set(inp.data_categories)),
+            people_affected=inp.people_affected,
+            not_notified_rationale=inp.rationale.strip(),
+            setup={"channel": True, "logged": True},
+        )
+        db.add(entry)
+        await db.flush()
+        assert entry.id is not None
+        await timeline.append(
+            db,
+            entry.id,
+            actor=actor,
+            kind="logged",
+            at=now,
+            summary=f"{entry.key} {entry.severity}: {entry.title}",
+            data={
+                "severity": entry.severity,
+                "data_categories": entry.data_categories,
+                "people_affected": entry.people_affected,
+                "discovered_at": entry.discovered_at,
+                "drill": entry.is_drill,
+            },
+        )
+        db.add(
+            Decision(
+                incident_id=entry.id,
+                kind=NO_NOTIFY,
+                text="not notified",
+                rationale=entry.not_notified_rationale,
+                decided_by=actor,
+                decided_at=now,
+            )
+        )
+        await timeline.append(
+            db,
+            entry.id,
+            actor=actor,
+            kind="not_notified",
+            at=now,
+            summary=entry.not_notified_rationale[:300],
+            data={"regime": None, "rationale": entry.not_notified_rationale},
+        )
+        return entry
+
+
+@dataclass(frozen=True)
+class Declined:
+    incident: Incident
+    decision: Decision
+
+
+async def decline_notification(
+    database: Database,
+    config: IncidentConfig,
+    incident_id: int,
+    regime: str,
+    rationale: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> Declined:
+    """Record the decision not to notify under one regime, with its reason (Art. 33(5) wants both)."""
+    if regime not in config.regimes:
+        raise Invalid("error.invalid", reason=regime)
+    if not rationale.strip():
+        raise Invalid("log.error.rationale")
+    async with database.transaction() as db:
+        incident = await timeline.lock_incident(db, incident_id)
+        decision = Decision(
+            incident_id=incident_id,
+            kind=NO_NOTIFY,
+            regime=regime,
+            text=f"do not notify: {regime}",
+            rationale=rationale.strip(),
+            decided_by=actor,
+            decided_at=now,
+        )
+        db.add(decision)
+        await timeline.append(
+            db,
+            incident_id,
+            actor=actor,
+            kind="notification_declined",
+            at=now,
+            summary=f"{regime}: {rationale.strip()[:300]}",
+            data={"regime": regime, "rationale": rationale.strip()},
+        )
+        return Declined(incident, decision)

@@ -1,0 +1,318 @@
+"""The breach register (GDPR Art. 33(5)): every incident, notified or not, drills marked as such.
+
+One row per incident or `/breach log` entry, with the notify / don't-notify decision per regime and
+who made it, the clocks met or missed, and the status — all read from the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from incident.clocks import clocks
+from incident.config import IncidentConfig
+from incident.text import Text
+from storage.models import Decision, Incident, Notification
+
+NO_NOTIFY = "no_notify"
+
+
+@dataclass(frozen=True)
+class RegimeDecision:
+    regime: str
+    name: Text
+    decision: str  # notified | not_notified | pending
+    at: datetime | None
+    by: str | None
+    detail: str  # the reference of the notice, or the rationale for not notifying
+    clock: str  # met | late | overdue | open | unscheduled | declined
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    key: str
+    kind: str
+    drill: bool
+    title: str
+    severity: str
+    status: str
+    discovered_at: datetime | None
+    declared_at: datetime
+    contained_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    data_categories: list[str]
+    people_affected: int | None
+    affected_clients: list[str]
+    jurisdictions: list[str]
+    decisions: list[RegimeDecision] = field(default_factory=list)
+    not_notified_rationale: str = ""
+
+    @property
+    def clocks_met(self) -> int:
+        return sum(1 for d in self.decisions if d.clock == "met")
+
+    @property
+    def clocks_missed(self) -> int:
+        return sum(1 for d in self.decisions if d.clock in ("late", "overdue"))
+
+
+def decisions_for(
+    incident: Incident,
+    notifications: list[Notification],
+    declined: list[Decision],
+    config: IncidentConfig,
+    now: datetime,
+) -> list[RegimeDecision]:
+    """Per regime that applies (or may): notified, explicitly not notified (with why), or pending."""
+    out: list[RegimeDecision] = []
+    declined_by_regime = {d.regime: d for d in sorted(declined, key=lambda d: d.decided_at) if d.regime}
+    seen: set[str] = set()
+    for view in clocks(incident, notifications, config.regimes, now):
+        regime = view.applicability.regime
+        seen.add(regime.id)
+        sent = sorted((n for n in notifications if n.regime == regime.id), key=lambda n: n.sent_at)
+        no = declined_by_regime.get(regime.id)
+        if sent:
+            first = sent[0]
+            out.append(
+                RegimeDecision(
+                    regime.id,
+                    regime.name,
+                    "notified",
+                    first.sent_at,
+                    first.sent_by,
+                    first.reference,
+                    view.state,
+                )
+            )
+        elif no is not None:
+            out.append(
+                RegimeDecision(
+                    regime.id,
+                    regime.name,
+                    "not_notified",
+                    no.decided_at,
+                    no.decided_by,
+                    no.rationale,
+                    "declined",
+                )
+            )
+        else:
+            out.append(RegimeDecision(regime.id, regime.name, "pending", None, None, "", view.state))
+    # A decision about a regime the facts no longer show (or a blanket one) still belongs on record.
+    for no in declined:
+        if no.regime and no.regime not in seen and no.regime in config.regimes:
+            regime = config.regimes.get(no.regime)
+            out.append(
+                RegimeDecision(
+                    no.regime,
+                    regime.name,
+                    "not_notified",
+                    no.decided_at,
+                    no.decided_by,
+                    no.rationale,
+                    "declined",
+                )
+            )
+    return out
+
+
+async def rows(
+    db: AsyncSession,
+    config: IncidentConfig,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime,
+) -> list[RegisterRow]:
+    """Register rows for incidents declared in [start, end), oldest first."""
+    stmt = select(Incident).order_by(Incident.declared_at, Incident.id)
+    if start is not None:
+        stmt = stmt.where(Incident.declared_at >= start)
+    if end is not None:
+        stmt = stmt.where(Incident.declared_at < end)
+    incidents = list((await db.execute(stmt)).scalars())
+    ids = [i.id for i in incidents]
+    notifications: dict[int, list[Notification]] = {i: [] for i in ids if i is not None}
+    declined: dict[int, list[Decision]] = {i: [] for i in ids if i is not None}
+    if ids:
+        for n in (await db.execute(select(Notification).where(Notification.incident_id.in_(ids)))).scalars():
+            notifications[n.incident_id].append(n)
+        stmt_d = select(Decision).where(Decision.incident_id.in_(ids), Decision.kind == NO_NOTIFY)
+        for d in (await db.execute(stmt_d)).scalars():
+            declined[d.incident_id].append(d)
+    out = []
+    for inc in incidents:
+        assert inc.id is not None
+        out.append(
+            RegisterRow(
+                key=inc.key,
+                kind=inc.kind,
+                drill=inc.is_drill,
+                title=inc.title,
+                severity=inc.severity,
+                status=inc.status,
+                discovered_at=inc.discovered_at,
+                declared_at=inc.declared_at,
+                contained_at=inc.contained_at,
+                resolved_at=inc.resolved_at,
+                closed_at=inc.closed_at,
+                data_categories=list(inc.data_categories or []),
+                people_affected=inc.people_affected,
+                affected_clients=list(inc.affected_clients or []),
+                jurisdictions=list(inc.jurisdictions or []),
+                decisions=decisions_for(inc, notifications[inc.id], declined[inc.id], config, now),
+                not_notified_rationale=inc.not_notified_rationale,
+            )
+        )
+    return out
+
+
+# Exports ----------------------------------------------------------------------------------------
+
+COLUMNS = (
+    "key",
+    "kind",
+    "drill",
+    "severity",
+    "status",
+    "title",
+    "discovered_at",
+    "declared_at",
+    "contained_at",
+    "resolved_at",
+    "closed_at",
+    "data_categories",
+    "people_affected",
+    "affected_clients",
+    "jurisdictions",
+    "decisions",
+    "clocks_met",
+    "clocks_missed",
+    "not_notified_rationale",
+)
+
+
+def _iso(at: datetime | None) -> str:
+    return at.isoformat(timespec="minutes") if at else ""
+
+
+def _decision_text(d: RegimeDecision, locale: str) -> str:
+    who = f" by {d.by}" if d.by else ""
+    when = f" {_iso(d.at)}" if d.at else ""
+    detail = f" ({d.detail})" if d.detail else ""
+    return f"{d.regime}: {d.decision}{when}{who}{detail} [{d.clock}]"
+
+
+def flat(row: RegisterRow, locale: str = "en") -> dict[str, str]:
+    return {
+        "key": row.key,
+        "kind": row.kind,
+        "drill": "yes" if row.drill else "no",
+        "severity": row.severity,
+        "status": row.status,
+        "title": row.title,
+        "discovered_at": _iso(row.discovered_at),
+        "declared_at": _iso(row.declared_at),
+        "contained_at": _iso(row.contained_at),
+        "resolved_at": _iso(row.resolved_at),
+        "closed_at": _iso(row.closed_at),
+        "data_categories": ", ".join(row.data_categories),
+        "people_affected": "" if row.people_affected is None else str(row.people_affected),
+        "affected_clients": ", ".join(row.affected_clients),
+        "jurisdictions": ", ".join(row.jurisdictions),
+        "decisions": "; ".join(_decision_text(d, locale) for d in row.decisions),
+        "clocks_met": str(row.clocks_met),
+        "clocks_missed": str(row.clocks_missed),
+        "not_notified_rationale": row.not_notified_rationale,
+    }
+
+
+def to_csv(register: list[RegisterRow]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in register:
+        writer.writerow(flat(row))
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+MD_HEADERS = {
+    "zh-CN": (
+        "编号",
+        "演练",
+        "级别",
+        "状态",
+        "宣布时间",
+        "数据类别",
+        "受影响人数",
+        "通知决定",
+        "时限达成/错过",
+    ),
+    "en": (
+        "Key",
+        "Drill",
+        "Severity",
+        "Status",
+        "Declared",
+        "Data categories",
+        "People",
+        "Notify decisions",
+        "Clocks met/missed",
+    ),
+}
+
+
+def to_markdown(register: list[RegisterRow], locale: str = "en") -> str:
+    headers = MD_HEADERS["zh-CN" if locale == "zh-CN" else "en"]
+    title = "# 数据泄露登记簿" if locale == "zh-CN" else "# Breach register"
+    lines = [title, "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for row in register:
+        f = flat(row, locale)
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(c)
+                for c in (
+                    f["key"],
+                    f["drill"],
+                    f["severity"],
+                    f["status"],
+                    f["declared_at"],
+                    f["data_categories"],
+                    f["people_affected"],
+                    f["decisions"] or row.not_notified_rationale,
+                    f"{row.clocks_met}/{row.clocks_missed}",
+                )
+            )
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def to_json(register: list[RegisterRow]) -> str:
+    def encode(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, Text):
+            return value.to_dict()
+        raise TypeError(type(value).__name__)
+
+    data = [{**asdict(r), "clocks_met": r.clocks_met, "clocks_missed": r.clocks_missed} for r in register]
+    return json.dumps(data, default=encode, ensure_ascii=False, indent=2)
+
+
+FORMATS = {"csv": to_csv, "md": to_markdown, "json": to_json}
+__all__ = ["FORMATS", "NO_NOTIFY", "RegimeDecision", "RegisterRow", "rows"]
