@@ -9,6 +9,7 @@ even see that the channel exists. Screenshots of each step land in test-artifact
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from bot.embedded import Embedded, embedded
+from sandbox.server import Sandbox
 from sandbox.workspace import Channel
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -223,3 +225,207 @@ async def test_declare_and_work_an_incident_in_the_browser(browser: Any, workspa
     assert not external, f"the page loaded outside assets: {external}"
     assert not env.sb.violations, env.sb.violations
     await context.close()
+
+
+MRKDWN_CASES = [
+    # (mrkdwn, what the reader sees, HTML that must be there)
+    (
+        "*Payroll* _leaked_ ~maybe~ `BR-1`",
+        "Payroll leaked maybe BR-1",
+        ["<b>Payroll</b>", "<i>leaked</i>", "<s>maybe</s>"],
+    ),
+    ("<@UALICE001> and <@UHEIDI001>", "@Alice Chen and @Heidi Sun", ['data-user-id="UALICE001"']),
+    ("see <#C0GENERAL1> and <!subteam^S0LEGAL001>", "see #general and @legal", []),
+    (
+        "<https://example.org/a?b=1&amp;c=2|the register>",
+        "the register",
+        ['href="https://example.org/a?b=1&amp;c=2"'],
+    ),
+    ("<!date^1700000000^{date_num} {time}|2023-11-14 22:13 UTC>", "2023-11-15 6:13 AM", ["<time"]),
+    ("<!date^1700000000^{date_short_pretty}|fallback>", "Nov 15, 2023", []),
+    (
+        "&lt;script&gt;alert(1)&lt;/script&gt; snake_case_name",
+        "<script>alert(1)</script> snake_case_name",
+        [],
+    ),
+    ("<javascript:alert(1)|click>", "click", []),
+    (":pushpin: pinned\n> quoted", "📌 pinned\nquoted", ["<blockquote>"]),
+    ("工资单 *泄露*", "工资单 泄露", ["<b>泄露</b>"]),
+]
+
+
+async def test_mrkdwn_reads_as_slack_shows_it(browser: Any) -> None:
+    sb = await Sandbox.start()
+    try:
+        page = await browser.new_page()
+        await page.goto(f"{sb.url}/?as=alice")
+        await page.wait_for_selector('body[data-ready="true"]')
+        for source, seen, fragments in MRKDWN_CASES:
+            html = await page.evaluate(
+                """(src) => {
+                    const ctx = {
+                      users: {UALICE001: {real_name: "Alice Chen"}, UHEIDI001: {real_name: "Heidi Sun"}},
+                      channels: {C0GENERAL1: {name: "general"}},
+                      usergroups: {S0LEGAL001: "legal"},
+                      tz: "Asia/Shanghai", locale: "en-US", now: 1800000000,
+                    };
+                    return BR.mrkdwn(src, ctx);
+                }""",
+                source,
+            )
+            text = await page.evaluate(
+                "(html) => { const d = document.createElement('div'); d.innerHTML = html;"
+                " document.body.append(d); const t = d.innerText; d.remove(); return t; }",
+                html,
+            )
+            assert text.replace("\u202f", " ") == seen, (source, html)
+            for fragment in fragments:
+                assert fragment in html, (source, html)
+            assert "<script" not in html and "javascript:" not in html, html
+        await page.close()
+    finally:
+        await sb.stop()
+
+
+GALLERY = [
+    {"type": "header", "text": {"type": "plain_text", "text": ":rotating_light: BR-2026-0009 · SEV1"}},
+    {
+        "type": "section",
+        "block_id": "facts",
+        "fields": [
+            {"type": "mrkdwn", "text": "*Status*\nOpen"},
+            {"type": "mrkdwn", "text": "*Commander*\n<@UHEIDI001>"},
+        ],
+        "accessory": {
+            "type": "overflow",
+            "action_id": "more",
+            "options": [
+                {"text": {"type": "plain_text", "text": "Snooze 1 h"}, "value": "snooze:1h"},
+                {"text": {"type": "plain_text", "text": "Snooze 1 day"}, "value": "snooze:1d"},
+            ],
+        },
+    },
+    {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": "Confidential · <!date^1700000000^{date}|x>"}],
+    },
+    {"type": "divider"},
+    {
+        "type": "actions",
+        "block_id": "acts",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "go",
+                "text": {"type": "plain_text", "text": "Go"},
+                "style": "primary",
+                "value": "7",
+            },
+            {
+                "type": "button",
+                "action_id": "close",
+                "text": {"type": "plain_text", "text": "Close incident"},
+                "style": "danger",
+                "value": "7",
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Close it?"},
+                    "text": {"type": "mrkdwn", "text": "This *cannot* be undone."},
+                    "confirm": {"type": "plain_text", "text": "Close"},
+                    "deny": {"type": "plain_text", "text": "Keep open"},
+                },
+            },
+            {
+                "type": "static_select",
+                "action_id": "sev",
+                "placeholder": {"type": "plain_text", "text": "Severity"},
+                "options": [
+                    {"text": {"type": "plain_text", "text": s}, "value": f"7:{s}"}
+                    for s in ("SEV1", "SEV2", "SEV3")
+                ],
+            },
+            {
+                "type": "users_select",
+                "action_id": "who",
+                "placeholder": {"type": "plain_text", "text": "Assign"},
+            },
+        ],
+    },
+]
+
+
+async def test_block_kit_elements_act_through_signed_requests(browser: Any) -> None:
+    """A message using most of Block Kit: each control sends Slack's block_actions, and a
+    confirm dialog's "no" sends nothing at all."""
+    from aiohttp import web
+
+    from sandbox.signing import signature
+
+    received: list[dict[str, Any]] = []
+    sb = await Sandbox.start()
+
+    async def bot(request: web.Request) -> web.Response:
+        body = await request.text()
+        stamp = request.headers["X-Slack-Request-Timestamp"]
+        assert request.headers["X-Slack-Signature"] == signature(sb.signing_secret, stamp, body)
+        form = await request.post()
+        received.append(json.loads(str(form["payload"])))
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/slack/events", bot)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    sb.bot_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+    try:
+        general = sb.workspace.require_channel("C0GENERAL1")
+        msg = sb.workspace.bot_message(general, {"text": "gallery", "blocks": GALLERY})
+        sb.workspace.changed()
+        page = await browser.new_page(viewport={"width": 1200, "height": 700})
+        page.set_default_timeout(TIMEOUT_MS)
+        await page.goto(f"{sb.url}/?as=heidi&c=C0GENERAL1")
+        node = page.locator(f'.msg[data-ts="{msg["ts"]}"]')
+        await node.wait_for()
+        text = await node.inner_text()
+        assert (
+            "🚨 BR-2026-0009 · SEV1" in text and "Heidi Sun" in text and "November 14th, 2023" in text
+        )  # in Berlin, where Heidi is
+        assert await node.locator('button.primary[data-action-id="go"]').count() == 1
+        assert await node.locator('button.danger[data-action-id="close"]').count() == 1
+        await shot(page, "09-block-kit-gallery")
+
+        async def one_more(count: int) -> dict[str, Any]:
+            await page.wait_for_function("() => Number(document.body.dataset.busy || 0) === 0")
+            assert len(received) == count, received
+            return received[-1]["actions"][0] if received else {}
+
+        await node.locator('[data-action-id="close"]').click()
+        await page.locator("[data-confirm-dialog]").wait_for()
+        assert "cannot" in await page.locator("[data-confirm-dialog]").inner_text()
+        await shot(page, "10-confirm-dialog")
+        await page.click("[data-confirm-no]")
+        await one_more(0)  # "Keep open": nothing reached the bot
+
+        await node.locator('[data-action-id="close"]').click()
+        await page.click("[data-confirm-yes]")
+        action = await one_more(1)
+        assert (action["action_id"], action["value"], action["block_id"]) == ("close", "7", "acts")
+        assert received[-1]["container"]["message_ts"] == msg["ts"]
+        assert received[-1]["user"]["id"] == "UHEIDI001"
+
+        await node.locator('select[data-action-id="sev"]').select_option("7:SEV2")
+        action = await one_more(2)
+        assert action["selected_option"]["value"] == "7:SEV2"
+
+        await node.locator('select[data-action-id="who"]').select_option("UDAVE0001")
+        assert (await one_more(3))["selected_user"] == "UDAVE0001"
+
+        await node.locator('[data-action-id="more"]').click()
+        await node.locator('[data-option-value="snooze:1d"]').click()
+        action = await one_more(4)
+        assert (action["type"], action["selected_option"]["value"]) == ("overflow", "snooze:1d")
+        await page.close()
+    finally:
+        await runner.cleanup()
+        await sb.stop()
