@@ -368,7 +368,10 @@ async def sync(
                 update(Reminder).where(Reminder.id == row.id, Reminder.status == expected).values(**values)
             )
             updated += result.rowcount
-    stale = [r.id for r in state.rows if r.status == PENDING and r.dedupe_key not in wanted_keys]
+    # Only rows sync derived (they carry a dedupe key) are sync's to cancel; one-off rows stay.
+    stale = [
+        r.id for r in state.rows if r.status == PENDING and r.dedupe_key and r.dedupe_key not in wanted_keys
+    ]
     if stale:
         result = await db.execute(
             update(Reminder)

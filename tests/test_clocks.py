@@ -110,9 +110,9 @@ async def test_gdpr_72_hours_met_by_a_recorded_notification(slack: Slack) -> Non
     delivery = await slack.dave.submit(
         {
             "Recipient kind": "Regulator",
-            "Recipient": "Irish Data Protection Commission",
-            "Reference number": "DPC-2026-118",
-            "Time sent": int(slack.rt.clock.now().timestamp()) - 600,
+            "recipient": "Irish Data Protection Commission",
+            "reference": "DPC-2026-118",
+            "sent_at": int(slack.rt.clock.now().timestamp()) - 600,
         }
     )
     assert not delivery.errors, delivery.errors
