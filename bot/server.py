@@ -7,6 +7,7 @@ import time
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
+from bot import links
 from bot.metrics import request_kind
 from bot.runtime import Runtime
 
@@ -43,6 +44,7 @@ def build_web_app(rt: Runtime) -> web.Application:
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    links.add_routes(app, rt.deps, rt.client)
     return app
 
 
@@ -53,4 +55,6 @@ async def start_http(rt: Runtime, host: str, port: int) -> tuple[web.AppRunner, 
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0][1] if runner.addresses else port
+    # Signed report links point here unless PUBLIC_BASE_URL says where the bot is reachable.
+    rt.deps.extras["own_base_url"] = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bound}"
     return runner, bound

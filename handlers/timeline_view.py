@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.commands import CommandCtx, subcommand
@@ -59,9 +60,14 @@ async def verify_command(ctx: CommandCtx) -> None:
     assert incident.id is not None
     result = await records.verification(ctx.deps.db, incident.id)
     text = verify_text(incident, result, incident.locale)
+    posted = False
     if incident.channel_id:
-        await ctx.client.chat_postMessage(channel=incident.channel_id, text=text)
-    if ctx.channel_id != incident.channel_id:
+        try:
+            await ctx.client.chat_postMessage(channel=incident.channel_id, text=text)
+            posted = True
+        except SlackApiError:
+            posted = False  # e.g. archived after close: the asker still gets the answer
+    if not posted or ctx.channel_id != incident.channel_id:
         await ctx.reply(text)
 
 

@@ -1,0 +1,60 @@
+"""`/r/<token>`: the post-mortem's HTML page behind a signed link that expires after 24 hours.
+
+An altered token is refused with 403 and an expired one with 410; neither answer names the
+incident, so a guessed or forwarded-too-late link reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.deps import Deps
+from handlers.postmortem import build_postmortem, names_for, people_in
+from incident.postmortem import render
+from incident.postmortem.access import LinkExpired, LinkRefused, read_token
+from storage.models import Incident
+
+log = logging.getLogger(__name__)
+
+DEPS = web.AppKey("breachroom_deps", Deps)
+CLIENT = web.AppKey("breachroom_client", AsyncWebClient)
+
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+}
+
+
+def _refuse(status: int, text: str) -> web.Response:
+    return web.Response(status=status, text=text, headers=HEADERS)
+
+
+async def report_page(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    try:
+        incident_id = read_token(request.match_info["token"], deps.link_secret, deps.clock.now())
+    except LinkExpired:
+        return _refuse(410, "This link has expired. Ask for a new one in the incident channel.")
+    except LinkRefused:
+        return _refuse(403, "This link is not valid.")
+    async with deps.db.session() as db:
+        exists = await db.get(Incident, incident_id) is not None
+    if not exists:
+        return _refuse(403, "This link is not valid.")
+    pm = await build_postmortem(deps, incident_id)
+    names = await names_for(request.app[CLIENT], people_in(pm)) if CLIENT in request.app else {}
+    page = render(pm, "html", names)
+    return web.Response(text=page, content_type="text/html", charset="utf-8", headers=HEADERS)
+
+
+def add_routes(app: web.Application, deps: Deps, client: AsyncWebClient) -> None:
+    app[DEPS] = deps
+    app[CLIENT] = client
+    app.router.add_get("/r/{token}", report_page)
