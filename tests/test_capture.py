@@ -27,6 +27,10 @@ async def test_the_shortcut_adds_a_message_with_author_time_and_permalink(slack:
     assert posted == datetime.fromtimestamp(float(msg.ts), tz=UTC)
     confirmation = channel.bot_messages[-1]
     assert confirmation.thread_ts == msg.ts and f"#{event.seq}" in confirmation.all_text
+    await slack.bob.command("timeline message_added", channel=incident.channel_id)
+    await slack.settle()
+    shown = slack.bob.ephemerals[-1].all_text
+    assert event.data["permalink"] in shown and "message by <@UBOB00001>" in shown
     # Doing it again does not add it twice.
     await slack.heidi.shortcut(msg, "add_to_timeline")
     await slack.settle()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from handlers.i18n import t
@@ -31,7 +32,10 @@ def event_line(event: TimelineEvent, locale: str) -> str:
         if link:
             extra += f" · <{link}|{t('timeline.original', locale)}>"
         if posted:
-            extra += f" · {escape(str(posted))[:16]} UTC"
+            try:
+                extra += " · " + t("timeline.posted", locale, at=when(datetime.fromisoformat(str(posted))))
+            except ValueError:
+                pass
         body = f"{body}\n{extra}"
     return f"{head}\n{body}"
 
