@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.commands import CommandCtx, subcommand
-from handlers.context import incident_by_id, incident_for, key_in
+from handlers.context import incident_for, incident_from_action, key_in
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
 from handlers.i18n import t
@@ -43,15 +43,10 @@ CloseHook = Callable[[AsyncWebClient, Deps, int], Awaitable[None]]
 
 
 def listener(deps: Deps, func: Handler) -> Any:
-    """A Bolt listener for `func`: tracked, and any failure told privately to whoever clicked."""
+    """A tracked Bolt listener for `func`; a failure reaches the one error handler (handlers/errors.py)."""
 
     async def run(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        try:
-            await func(ack, body, client, deps)
-        except Exception as exc:
-            if ack.response is None:
-                await ack()
-            await reply_error(client, body, exc, deps.locale)
+        await func(ack, body, client, deps)
 
     return deps.tracker.wrap(run)
 
@@ -136,9 +131,9 @@ async def severity_command(ctx: CommandCtx) -> None:
 
 async def on_card_severity(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
-    raw_id, _, severity = body["actions"][0]["selected_option"]["value"].partition(":")
+    severity = body["actions"][0]["selected_option"]["value"].partition(":")[2]
     user = body["user"]["id"]
-    incident = await incident_by_id(client, deps, int(raw_id), user)
+    incident = await incident_from_action(client, deps, body)
     assert incident.id is not None
     result = await set_severity(client, deps, incident.id, severity, user)
     if result.changed:
@@ -186,7 +181,7 @@ async def resolve_command(ctx: CommandCtx) -> None:
 async def on_card_resolve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
     user = body["user"]["id"]
-    incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user)
+    incident = await incident_from_action(client, deps, body)
     await open_resolve(client, deps, incident, user, body["trigger_id"])
 
 
@@ -246,7 +241,7 @@ async def close_command(ctx: CommandCtx) -> None:
 async def on_card_close(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
     user = body["user"]["id"]
-    incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user)
+    incident = await incident_from_action(client, deps, body)
     await open_close(client, deps, incident, user, body["trigger_id"])
 
 

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.commands import CommandCtx, subcommand
-from handlers.context import KEY, channel_members, incident_by_id, incident_for
+from handlers.context import KEY, channel_members, incident_for, incident_from_action
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
 from handlers.i18n import t
@@ -121,7 +121,7 @@ async def on_card_assign_role(
 ) -> None:
     await ack()
     user = body["user"]["id"]
-    incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user)
+    incident = await incident_from_action(client, deps, body)
     assert incident.id is not None
     # Refuse before the form opens, so nobody fills one in for nothing.
     await lifecycle.require_manager(
