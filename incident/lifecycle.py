@@ -144,7 +144,9 @@ async def resolve(
         if problems:
             raise Invalid(next(iter(problems.values())), incident=incident.key)
         contained, resolved = settled_times(incident, res, now)
-        if incident.contained_at != contained or incident.status == "open":
+        # The form's pickers hold whole seconds: the recorded time shown back is not a change.
+        moved = incident.contained_at is None or abs((incident.contained_at - contained).total_seconds()) >= 1
+        if incident.status == "open" or moved:
             before = {"status": incident.status, "contained_at": _stamp(incident.contained_at)}
             incident.contained_at = contained
             incident.status = "contained"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
+from incident import lifecycle
+from incident.config import load_config
+from incident.declare import DeclareInput
+from incident.declare import declare as declare_incident
+from storage import timeline
+from storage.db import Database
 from storage.models import ChecklistItem, Incident
 from tests.harness import Slack
 from tests.test_declare import SECRET_TITLE, declare
@@ -376,3 +382,34 @@ async def test_a_close_form_submitted_after_losing_command_is_refused(slack: Sla
     assert "Only the incident commander" in slack.bob.ephemerals[-1].all_text
     assert (await slack.incident()).status == "open"
     assert await slack.kinds(incident) == kinds
+
+
+async def test_the_containment_time_shown_back_to_the_second_is_not_a_new_containment(db: Database) -> None:
+    config = load_config()
+    start = datetime(2026, 3, 2, 9, 0, 0, 250_000, tzinfo=UTC)
+    declared = await declare_incident(
+        db,
+        config,
+        DeclareInput(title="Lost laptop", severity="SEV3"),
+        actor="UALICE001",
+        now=start,
+        locale="en",
+        holders={"incident_commander": "UHEIDI001"},
+    )
+    incident_id = declared.incident.id
+    manage = {"actor": "UHEIDI001", "roles": config.roles}
+    contained = await lifecycle.resolve(
+        db, incident_id, lifecycle.Resolution("contained"), now=start + timedelta(hours=1), **manage
+    )
+    shown = contained.contained_at.replace(microsecond=0)  # what the form's picker offers again
+    resolved = await lifecycle.resolve(
+        db,
+        incident_id,
+        lifecycle.Resolution("resolved", contained_at=shown),
+        now=start + timedelta(hours=2),
+        **manage,
+    )
+    assert resolved.contained_at == contained.contained_at
+    async with db.session() as s:
+        kinds = [e.kind for e in await timeline.events(s, incident_id)]
+    assert kinds.count("contained") == 1 and kinds[-1] == "resolved"
