@@ -42,6 +42,9 @@ Handler = Callable[[AsyncAck, dict[str, Any], AsyncWebClient, Deps], Awaitable[N
 CloseHook = Callable[[AsyncWebClient, Deps, int], Awaitable[None]]
 
 
+Opener = Callable[[AsyncWebClient, Deps, Incident, str, str], Awaitable[None]]
+
+
 def listener(deps: Deps, func: Handler) -> Any:
     """A tracked Bolt listener for `func`; a failure reaches the one error handler (handlers/errors.py)."""
 
@@ -49,6 +52,29 @@ def listener(deps: Deps, func: Handler) -> Any:
         await func(ack, body, client, deps)
 
     return deps.tracker.wrap(run)
+
+
+def command_opening(open_form: Opener) -> Callable[[CommandCtx], Awaitable[None]]:
+    """`/breach <sub> [key]`: open a form about this channel's incident (or the named one)."""
+
+    async def command(ctx: CommandCtx) -> None:
+        incident = await incident_for(
+            ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
+        )
+        await open_form(ctx.client, ctx.deps, incident, ctx.user_id, ctx.trigger_id)
+
+    return command
+
+
+def button_opening(open_form: Opener) -> Handler:
+    """A card button: open a form about the incident the button belongs to."""
+
+    async def click(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+        await ack()
+        incident = await incident_from_action(client, deps, body)
+        await open_form(client, deps, incident, body["user"]["id"], body["trigger_id"])
+
+    return click
 
 
 async def is_admin(client: AsyncWebClient, deps: Deps, user: str) -> bool:
@@ -170,19 +196,7 @@ async def open_resolve(
     await client.views_open(trigger_id=trigger, view=resolve_modal(current, deps.clock.now(), deps.locale))
 
 
-@subcommand("resolve")
-async def resolve_command(ctx: CommandCtx) -> None:
-    incident = await incident_for(
-        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
-    )
-    await open_resolve(ctx.client, ctx.deps, incident, ctx.user_id, ctx.trigger_id)
-
-
-async def on_card_resolve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
-    await ack()
-    user = body["user"]["id"]
-    incident = await incident_from_action(client, deps, body)
-    await open_resolve(client, deps, incident, user, body["trigger_id"])
+subcommand("resolve")(command_opening(open_resolve))
 
 
 async def on_resolve_submitted(
@@ -230,19 +244,7 @@ async def open_close(client: AsyncWebClient, deps: Deps, incident: Incident, use
     await client.views_open(trigger_id=trigger, view=close_modal(current, still_open, deps.locale))
 
 
-@subcommand("close")
-async def close_command(ctx: CommandCtx) -> None:
-    incident = await incident_for(
-        ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
-    )
-    await open_close(ctx.client, ctx.deps, incident, ctx.user_id, ctx.trigger_id)
-
-
-async def on_card_close(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
-    await ack()
-    user = body["user"]["id"]
-    incident = await incident_from_action(client, deps, body)
-    await open_close(client, deps, incident, user, body["trigger_id"])
+subcommand("close")(command_opening(open_close))
 
 
 async def run_close_hooks(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
@@ -303,7 +305,7 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncW
 
 def register(app: Any, deps: Deps) -> None:
     app.action(ActionId.CARD_SEVERITY)(listener(deps, on_card_severity))
-    app.action(ActionId.CARD_RESOLVE)(listener(deps, on_card_resolve))
-    app.action(ActionId.CARD_CLOSE)(listener(deps, on_card_close))
+    app.action(ActionId.CARD_RESOLVE)(listener(deps, button_opening(open_resolve)))
+    app.action(ActionId.CARD_CLOSE)(listener(deps, button_opening(open_close)))
     app.view(CallbackId.RESOLVE)(listener(deps, on_resolve_submitted))
     app.view(CallbackId.CLOSE)(listener(deps, on_close_submitted))

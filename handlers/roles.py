@@ -14,12 +14,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.commands import CommandCtx, subcommand
-from handlers.context import KEY, channel_members, incident_for, incident_from_action
+from handlers.context import KEY, channel_members, incident_for
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.lifecycle import about, is_admin, listener, rerender
+from handlers.lifecycle import about, button_opening, is_admin, listener, rerender
 from handlers.publish import dm_role_duties, load
 from handlers.render.lifecycle import assign_role_modal, incident_of, parse_assign_role, roster
 from incident import lifecycle
@@ -116,19 +116,16 @@ async def roles_command(ctx: CommandCtx) -> None:
     await ctx.reply(t("roles.roster.title", ctx.locale, key=incident.key), blocks)
 
 
-async def on_card_assign_role(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps
+async def open_assign_role(
+    client: AsyncWebClient, deps: Deps, incident: Incident, user: str, trigger: str
 ) -> None:
-    await ack()
-    user = body["user"]["id"]
-    incident = await incident_from_action(client, deps, body)
     assert incident.id is not None
     # Refuse before the form opens, so nobody fills one in for nothing.
     await lifecycle.require_manager(
         deps.db, incident.id, user, deps.config.roles, is_admin=await is_admin(client, deps, user)
     )
     await client.views_open(
-        trigger_id=body["trigger_id"], view=assign_role_modal(incident, deps.config.roles, deps.locale)
+        trigger_id=trigger, view=assign_role_modal(incident, deps.config.roles, deps.locale)
     )
 
 
@@ -154,5 +151,5 @@ async def on_assign_role_submitted(
 
 
 def register(app: Any, deps: Deps) -> None:
-    app.action(ActionId.CARD_ASSIGN_ROLE)(listener(deps, on_card_assign_role))
+    app.action(ActionId.CARD_ASSIGN_ROLE)(listener(deps, button_opening(open_assign_role)))
     app.view(CallbackId.ASSIGN_ROLE)(listener(deps, on_assign_role_submitted))

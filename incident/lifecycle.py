@@ -126,6 +126,26 @@ def check_resolution(incident: Incident, res: Resolution, now: datetime) -> dict
     return errors
 
 
+async def _reach(
+    db: AsyncSession, incident: Incident, stage: Stage, at: datetime, *, actor: str, now: datetime
+) -> None:
+    """Move to `stage` as of `at`; the event (kind = stage) holds the status and time before and after."""
+    assert incident.id is not None
+    field = f"{stage}_at"
+    before = {"status": incident.status, field: _stamp(getattr(incident, field))}
+    setattr(incident, field, at)
+    incident.status = stage
+    await timeline.append(
+        db,
+        incident.id,
+        actor=actor,
+        kind=stage,
+        summary=f"{stage} at {at.isoformat()}",
+        data={"before": before, "after": {"status": stage, field: _stamp(at)}},
+        at=now,
+    )
+
+
 async def resolve(
     database: Database,
     incident_id: int,
@@ -147,31 +167,9 @@ async def resolve(
         # The form's pickers hold whole seconds: the recorded time shown back is not a change.
         moved = incident.contained_at is None or abs((incident.contained_at - contained).total_seconds()) >= 1
         if incident.status == "open" or moved:
-            before = {"status": incident.status, "contained_at": _stamp(incident.contained_at)}
-            incident.contained_at = contained
-            incident.status = "contained"
-            await timeline.append(
-                db,
-                incident_id,
-                actor=actor,
-                kind="contained",
-                summary=f"contained at {contained.isoformat()}",
-                data={"before": before, "after": {"status": "contained", "contained_at": _stamp(contained)}},
-                at=now,
-            )
+            await _reach(db, incident, "contained", contained, actor=actor, now=now)
         if resolved is not None:
-            before = {"status": incident.status, "resolved_at": _stamp(incident.resolved_at)}
-            incident.resolved_at = resolved
-            incident.status = "resolved"
-            await timeline.append(
-                db,
-                incident_id,
-                actor=actor,
-                kind="resolved",
-                summary=f"resolved at {resolved.isoformat()}",
-                data={"before": before, "after": {"status": "resolved", "resolved_at": _stamp(resolved)}},
-                at=now,
-            )
+            await _reach(db, incident, "resolved", resolved, actor=actor, now=now)
     return incident
 
 
