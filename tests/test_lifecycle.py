@@ -413,3 +413,23 @@ async def test_the_containment_time_shown_back_to_the_second_is_not_a_new_contai
     async with db.session() as s:
         kinds = [e.kind for e in await timeline.events(s, incident_id)]
     assert kinds.count("contained") == 1 and kinds[-1] == "resolved"
+
+
+async def test_a_failed_archive_never_loses_the_close(slack: Slack) -> None:
+    await declare(slack)
+    incident = await slack.incident()
+    slack.sb.faults.add(method="conversations.archive", kind="error:restricted_action", times=5)
+    await slack.heidi.command("close", channel=incident.channel_id)
+    await slack.settle()
+    await slack.heidi.submit(
+        {
+            "Lessons learned": "Ask before archiving.",
+            "Channel": ["Archive the incident channel after closing"],
+        }
+    )
+    await slack.settle()
+    assert (await slack.incident()).status == "closed"
+    assert not slack.channel(incident.channel_id).is_archived
+    assert "not archived (restricted_action)" in slack.heidi.ephemerals[-1].all_text
+    kinds = await slack.kinds(incident)
+    assert "closed" in kinds and "channel_archived" not in kinds
