@@ -202,7 +202,7 @@ async def on_action_done(
     await ack()
     user = body["user"]["id"]
     try:
-        item = await records.action_item(deps.db, int(body["actions"][0]["value"]))
+        item = await records.action_item(deps.db, records.parse_id(body["actions"][0].get("value")))
         incident = await incident_by_id(client, deps, item.incident_id, user)
         assert incident.id is not None
         done = await records.complete_action(deps.db, item.id or 0, actor=user, now=deps.clock.now())

@@ -44,7 +44,7 @@ async def on_card_timeline(
     await ack()
     user = body["user"]["id"]
     try:
-        incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user)
+        incident = await incident_by_id(client, deps, records.parse_id(body["actions"][0].get("value")), user)
         blocks, text = await timeline_view(deps, incident, None)
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
     except Exception as exc:

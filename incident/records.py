@@ -43,6 +43,17 @@ class Recorded:
     stored: dict[str, str] = field(default_factory=dict)
 
 
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: object) -> int:
+    """A row id from a button's value; anything else (a forged or stale payload) is not found."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise NotFound("error.not_found")
+    return int(text)
+
+
 def _text(value: str | None) -> str:
     return (value or "").strip()
 

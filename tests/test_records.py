@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import ActionItem, Decision, Evidence, Incident
@@ -261,3 +262,37 @@ async def test_the_cards_timeline_button_answers_the_clicker_only(slack: Slack) 
     await slack.settle()
     assert "first containment step" in slack.frank.ephemerals[-1].all_text
     assert all("first containment step" not in e.all_text for e in slack.heidi.ephemerals)
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "99999999999999999999", "１２", "1"])
+async def test_forged_done_and_timeline_clicks_change_and_reveal_nothing(
+    slack: Slack, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    incident = await declare(slack)
+    before = await slack.kinds(incident)
+    for action in ("action_done", "card_timeline"):
+        payload = {
+            "type": "block_actions",
+            "user": {"id": "UMALLORY1", "username": "mallory", "name": "mallory", "team_id": "T0SANDBOX1"},
+            "api_app_id": "A0BREACHRM",
+            "token": "legacy",
+            "container": {
+                "type": "message",
+                "message_ts": "1.0",
+                "channel_id": "C0GENERAL1",
+                "is_ephemeral": False,
+            },
+            "trigger_id": "1.2.3",
+            "team": {"id": "T0SANDBOX1", "domain": "sandbox"},
+            "channel": {"id": "C0GENERAL1", "name": "general"},
+            "response_url": "http://127.0.0.1:9/nowhere",
+            "actions": [
+                {"action_id": action, "block_id": "b", "value": value, "type": "button", "action_ts": "1.0"}
+            ],
+        }
+        delivery = await slack.sb.deliver("interactive", payload)
+        await slack.settle()
+        assert delivery.status == 200
+    assert await slack.kinds(incident) == before
+    assert all(incident.title not in e.all_text for e in slack.mallory.ephemerals)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -20,7 +20,8 @@ from handlers.render.common import (
     user,
     when,
 )
-from incident.records import ACTION_CATEGORIES, ActionInput, DecisionInput, EvidenceInput
+from incident.errors import NotFound
+from incident.records import ACTION_CATEGORIES, ActionInput, DecisionInput, EvidenceInput, parse_id
 from incident.redact import LABELS, Finding
 from storage.models import ActionItem, Incident
 
@@ -61,7 +62,12 @@ def _modal(callback_id: str, title: str, submit: str, locale: str, incident: Inc
 
 
 def incident_of(view: dict[str, Any]) -> int:
-    return int(json.loads(view.get("private_metadata") or "{}")["incident"])
+    """The incident a modal was opened for; a view we did not build is not found."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        return parse_id(meta.get("incident") if isinstance(meta, dict) else None)
+    except ValueError as exc:
+        raise NotFound("error.not_found") from exc
 
 
 def decision_modal(incident: Incident, locale: str) -> dict[str, Any]:
