@@ -19,7 +19,7 @@ def bar_chart(title: str, series: dict[str, dict[str, float]], categories: list[
     group = (width - 2 * pad) / max(1, len(categories))
     bar = group / (len(series) + 1)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
+        f'<svg role="img" aria-label="{escape(title)}" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
         f'<text x="{pad}" y="18" font-size="14" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#333"/>',

@@ -1,0 +1,208 @@
+"""The breach register and the periodic security report, checked against what people did."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main as cli
+from incident.register import rows
+from incident.report import html, markdown
+from incident.report.model import Period, build
+from storage.models import Incident
+from tests.harness import Slack
+
+HOUR = 3600
+CLIENT = "Acme Trading"
+PRIVILEGED = "Hold the insurer notice until counsel reviews coverage"
+USER_ID = re.compile(r"\bU[A-Z0-9]{8}\b")
+NAMES = ("Alice", "Heidi", "Dave", "Erin", "alice", "heidi", "dave", "erin")
+
+
+async def real_incident(slack: Slack) -> Incident:
+    await slack.alice.command(f"declare Payroll export of {CLIENT} leaked", channel="C0GENERAL1")
+    await slack.settle()
+    discovered = int((slack.rt.clock.now() - timedelta(hours=2)).timestamp())
+    delivery = await slack.alice.submit(
+        {
+            "Severity": "SEV2",
+            "Data categories": ["Payroll", "National ID / SSN / TIN"],
+            "Estimated people affected": "1200",
+            "Affected clients": CLIENT,
+            "Jurisdictions": ["China", "EU / EEA"],
+            "Was the data encrypted (key safe)?": "No",
+            "Our role for this data": "Controller (we decide why the data is processed)",
+            "Discovered at": discovered,
+        }
+    )
+    assert not delivery.errors, delivery.errors
+    await slack.settle()
+    incident = await slack.incident()
+    channel = incident.channel_id
+    # Legal records the GDPR notice; compliance decides, with reasons, not to notify under PIPL.
+    await slack.dave.command("notify eu-gdpr-33", channel=channel)
+    await slack.settle()
+    delivery = await slack.dave.submit(
+        {
+            "recipient": "Data Protection Commission",
+            "reference": "DPC-2026-118",
+            "sent_at": int(slack.rt.clock.now().timestamp()) - 60,
+        }
+    )
+    assert not delivery.errors, delivery.errors
+    await slack.settle()
+    await slack.erin.command("nonotify", channel=channel)
+    await slack.settle()
+    delivery = await slack.erin.submit(
+        {"Regime": "PIPL", "Rationale": "Only EU residents' records were taken"}
+    )
+    assert not delivery.errors, delivery.errors
+    await slack.settle()
+    await slack.dave.command("decision", channel=channel)
+    await slack.settle()
+    await slack.dave.submit(
+        {
+            "Decision": PRIVILEGED,
+            "Rationale": "Coverage position",
+            "Approver": "heidi",
+            "Legal privilege": ["Attorney-client privileged"],
+        }
+    )
+    await slack.settle()
+    await slack.heidi.command("action", channel=channel)
+    await slack.settle()
+    due = (slack.rt.clock.now() + timedelta(days=14)).date().isoformat()
+    await slack.heidi.submit(
+        {
+            "What needs doing": "Restrict portal exports to two approvers",
+            "Owner": "erin",
+            "Due date": due,
+            "Category": "policy",
+        }
+    )
+    await slack.settle()
+    await slack.heidi.command("resolve", channel=channel)
+    await slack.settle()
+    await slack.heidi.submit({"Stage reached": "resolved"})
+    await slack.settle()
+    await slack.heidi.command("close", channel=channel)
+    await slack.settle()
+    await slack.heidi.submit({"Lessons learned": "Exports need a second approver."})
+    await slack.settle()
+    return await slack.incident(incident.key)
+
+
+async def drill(slack: Slack) -> Incident:
+    await slack.heidi.command("drill Tabletop: client portal credential stuffing", channel="C0GENERAL1")
+    await slack.settle()
+    delivery = await slack.heidi.submit({"Severity": "SEV3"})
+    assert not delivery.errors, delivery.errors
+    await slack.settle()
+    return await slack.incident()
+
+
+async def logged(slack: Slack) -> Incident:
+    await slack.alice.command("log", channel="C0GENERAL1")
+    await slack.settle()
+    delivery = await slack.alice.submit(
+        {
+            "What happened": "Misdirected email with one client's invoice",
+            "Severity": "SEV4",
+            "Data categories": ["Contact details"],
+            "Estimated people affected": "1",
+            "Why no one needs to be notified": "Recalled before it was opened; recipient confirmed deletion",
+        }
+    )
+    assert not delivery.errors, delivery.errors
+    await slack.settle()
+    return await slack.incident()
+
+
+async def test_log_entry_needs_a_reason_and_gets_its_own_chain(slack: Slack) -> None:
+    await slack.alice.command("log", channel="C0GENERAL1")
+    await slack.settle()
+    delivery = await slack.alice.submit({"What happened": "Wrong fax number", "Severity": "SEV4"})
+    assert "reason" in delivery.errors["rationale"]
+    await slack.settle()
+    assert await slack.incidents() == []
+    entry = await logged(slack)
+    assert entry.kind == "log" and entry.channel_id is None and entry.status == "closed"
+    assert "not_notified" in await slack.kinds(entry)
+    assert entry.key in slack.alice.dms[-1].all_text
+    assert not slack.sb.calls("conversations.create")
+    await slack.alice.command(f"verify {entry.key}", channel="C0GENERAL1")
+    await slack.settle()
+    assert "timeline verified: 2 events" in slack.alice.ephemerals[-1].all_text
+
+
+async def test_register_rows_match_what_was_done(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = await real_incident(slack)
+    practice = await drill(slack)
+    entry = await logged(slack)
+    async with slack.db.session() as s:
+        register = {r.key: r for r in await rows(s, slack.rt.deps.config, now=slack.rt.clock.now())}
+    assert list(register) == [real.key, practice.key, entry.key]
+    row = register[real.key]
+    assert (row.severity, row.status, row.people_affected, row.drill) == ("SEV2", "closed", 1200, False)
+    assert row.affected_clients == [CLIENT] and set(row.jurisdictions) == {"CN", "EU"}
+    decisions = {d.regime: d for d in row.decisions}
+    gdpr = decisions["eu-gdpr-33"]
+    assert (gdpr.decision, gdpr.by, gdpr.detail, gdpr.clock) == (
+        "notified",
+        "UDAVE0001",
+        "DPC-2026-118",
+        "met",
+    )
+    pipl = decisions["cn-pipl-57"]
+    assert (pipl.decision, pipl.by, pipl.clock) == ("not_notified", "UERIN0001", "declined")
+    assert "EU residents" in pipl.detail
+    assert register[practice.key].drill
+    assert register[entry.key].kind == "log" and "Recalled" in register[entry.key].not_notified_rationale
+
+    # The CLI export carries the same rows.
+    monkeypatch.setenv("DATABASE_URL", slack.rt.settings.database_url)
+    out = tmp_path / "register.csv"
+    assert await asyncio.to_thread(cli, ["register", "--format", "csv", "--out", str(out)]) == 0
+    exported = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["key"] for r in exported] == [real.key, practice.key, entry.key]
+    assert "eu-gdpr-33: notified" in exported[0]["decisions"] and exported[1]["drill"] == "yes"
+
+
+async def test_report_figures_and_the_client_version(slack: Slack) -> None:
+    await real_incident(slack)
+    await drill(slack)
+    await logged(slack)
+    now = slack.rt.clock.now()
+    async with slack.db.session() as s:
+        report = await build(s, slack.rt.deps.config, Period.containing(now, "quarterly"), now)
+    figures = report.current
+    assert figures.incidents == 2  # the drill is not a real incident
+    assert figures.by_severity == {"SEV2": 1, "SEV4": 1}
+    assert figures.clocks_met >= 1 and figures.clocks >= figures.clocks_met
+    assert figures.to_declare.count == 2 and figures.to_declare.worst is not None
+    assert 2 * HOUR - 120 <= figures.to_declare.worst <= 2 * HOUR + 600
+    assert report.policy_changes == 1 and len(report.open_actions) == 1
+    assert [d.key for d in report.drills] == [(await slack.incidents())[1].key]
+    assert any("second approver" in text for _, text in report.lessons)
+
+    internal = markdown.render(report, "en", "internal")
+    assert PRIVILEGED in internal and CLIENT in internal and "<@UERIN0001>" in internal
+    for locale in ("en", "zh-CN"):
+        for client in (markdown.render(report, locale, "client"), html.render(report, locale, "client")):
+            assert CLIENT not in client and PRIVILEGED not in client and "second approver" not in client
+            assert not USER_ID.search(client), USER_ID.search(client)
+            assert not any(name in client for name in NAMES)
+    page = html.render(report, "en", "internal")
+    assert "<svg" in page and not re.search(r"""(src|href)=["']?https?:""", page)  # no external assets
+    assert f'data-figure="incidents">{figures.incidents}<' in page
+    assert f'data-figure="clocks">{figures.clocks_met} / {figures.clocks}<' in page
+    assert f"**{figures.clocks_met} / {figures.clocks}**" in internal
+    assert "安全报告" in markdown.render(report, "zh-CN", "internal")
