@@ -14,10 +14,11 @@ from handlers.errors import reply_error
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.publish import refresh_card
+from handlers.reminders import parse_id
 from handlers.render.common import escape, user
 from handlers.render.notify import facts_modal, parse_facts
 from incident import facts
-from incident.errors import DomainError
+from incident.errors import DomainError, NotFound
 
 
 @subcommand("facts")
@@ -46,7 +47,13 @@ async def on_submitted(
     user_id = body["user"]["id"]
     now = deps.clock.now()
     locale = deps.locale
-    incident_id, inp, errors = parse_facts(view)
+    try:
+        raw_id, inp, errors = parse_facts(view)
+        incident_id = parse_id(raw_id)
+    except (DomainError, KeyError, TypeError, ValueError, OverflowError):
+        await ack()
+        await reply_error(client, {"user_id": user_id}, NotFound("error.not_found"), locale)
+        return
     for field, key in facts.validate(inp, now).items():
         errors.setdefault(field, key)
     if errors:

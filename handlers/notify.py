@@ -14,9 +14,10 @@ from handlers.errors import reply_error
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import refresh_card
+from handlers.reminders import parse_id
 from handlers.render.notify import notify_meta, notify_modal, parse_notify, recorded_line
 from incident import notifications
-from incident.errors import DomainError, Invalid
+from incident.errors import DomainError, Invalid, NotFound
 
 # Form errors by domain field → the block that shows them.
 BLOCKS = {"contents": "contents"}
@@ -39,15 +40,14 @@ async def notify_command(ctx: CommandCtx) -> None:
 async def on_regime_chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     """Show the chosen regime's deadline, recipients and required notice contents."""
     await ack()
-    view = body["view"]
-    meta = notify_meta(view)
+    view = body.get("view") or {}
     user_id = body["user"]["id"]
     try:
-        incident = await incident_by_id(client, deps, int(meta["incident_id"]), user_id)
+        incident = await incident_by_id(client, deps, parse_id(notify_meta(view).get("incident_id")), user_id)
     except DomainError as exc:
         await reply_error(client, body, exc, deps.locale)
         return
-    regime_id = body["actions"][0]["selected_option"]["value"]
+    regime_id = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
     now = deps.clock.now()
     views = await notifications.recordable_clocks(deps.db, incident, deps.config, now)
     chosen = next((v for v in views if v.regime_id == regime_id), None)
@@ -62,8 +62,14 @@ async def on_submitted(
 ) -> None:
     user_id = body["user"]["id"]
     now = deps.clock.now()
-    inp = parse_notify(view, user_id)
     locale = deps.locale
+    try:
+        incident_id = parse_id(notify_meta(view).get("incident_id"))
+        inp = parse_notify(view, user_id)
+    except (DomainError, KeyError, TypeError, ValueError, OverflowError):
+        await ack()
+        await reply_error(client, {"user_id": user_id}, NotFound("error.not_found"), locale)
+        return
     errors = notifications.validate(inp, deps.config, now)
     if errors:
         await ack(
@@ -72,7 +78,6 @@ async def on_submitted(
         )
         return
     await ack()
-    incident_id = int(notify_meta(view)["incident_id"])
     try:
         await incident_by_id(client, deps, incident_id, user_id)
         result = await notifications.record(

@@ -103,6 +103,17 @@ async def refresh_reminder(client: AsyncWebClient, deps: Deps, reminder_id: int)
         log.warning("reminder %s message not updated: %s", reminder_id, exc.response.get("error"))
 
 
+def parse_id(value: object) -> int:
+    """A row id from a payload; anything else (a forged or stale payload) is "not found"."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise NotFound("error.not_found") from None
+    if not 0 < number < 2**31:
+        raise NotFound("error.not_found")
+    return number
+
+
 async def _member_row(client: AsyncWebClient, deps: Deps, reminder_id: int, user_id: str) -> Reminder:
     row = await reminders.get(deps.db, reminder_id)
     if row.incident_id is None:
@@ -116,8 +127,9 @@ async def on_snooze(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
     user_id = body["user"]["id"]
     locale = deps.locale
     try:
-        raw = body["actions"][0]["selected_option"]["value"]
-        reminder_id, minutes = (int(part) for part in raw.split(":", 1))
+        raw = str(((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value") or "")
+        head, _, tail = raw.partition(":")
+        reminder_id, minutes = parse_id(head), parse_id(tail)
         row = await _member_row(client, deps, reminder_id, user_id)
         result = await reminders.snooze(deps.db, row.id or 0, minutes, actor=user_id, now=deps.clock.now())
     except DomainError as exc:
@@ -133,7 +145,7 @@ async def on_done(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, d
     await ack()
     user_id = body["user"]["id"]
     try:
-        reminder_id = int(body["actions"][0]["value"])
+        reminder_id = parse_id((body.get("actions") or [{}])[0].get("value"))
         await _member_row(client, deps, reminder_id, user_id)
         _, changed = await reminders.mark_done(deps.db, reminder_id, actor=user_id, now=deps.clock.now())
     except DomainError as exc:

@@ -12,10 +12,10 @@ from handlers.deps import Deps
 from handlers.errors import reply_error
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.reminders import refresh_reminder
+from handlers.reminders import parse_id, refresh_reminder
 from handlers.render.reminders import parse_status_update, status_update_modal, status_update_post
 from incident import reminders
-from incident.errors import DomainError
+from incident.errors import DomainError, NotFound
 
 
 async def on_post_update_clicked(
@@ -24,7 +24,8 @@ async def on_post_update_clicked(
     await ack()
     user_id = body["user"]["id"]
     try:
-        incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user_id)
+        value = (body.get("actions") or [{}])[0].get("value")
+        incident = await incident_by_id(client, deps, parse_id(value), user_id)
     except DomainError as exc:
         await reply_error(client, body, exc, deps.locale)
         return
@@ -36,8 +37,14 @@ async def on_post_update_clicked(
 async def on_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
-    incident_id, text = parse_status_update(view)
     user_id = body["user"]["id"]
+    try:
+        raw_id, text = parse_status_update(view)
+        incident_id = parse_id(raw_id)
+    except (DomainError, KeyError, TypeError, ValueError, OverflowError):
+        await ack()
+        await reply_error(client, {"user_id": user_id}, NotFound("error.not_found"), deps.locale)
+        return
     if not text.strip():
         await ack(
             response_action="errors", errors={"update_text": t("status_update.error.empty", deps.locale)}

@@ -16,6 +16,8 @@ from storage import timeline
 from storage.db import Database
 from storage.models import Incident
 
+# More people than live on Earth is a typing mistake (and would overflow the column).
+MAX_PEOPLE = 10_000_000_000
 # Facts kept in the incident's `facts` JSON rather than in a column of their own.
 EXTRA = ("high_risk", "critical_infrastructure", "crime_suspected")
 
@@ -79,6 +81,8 @@ def validate(inp: FactsInput, now: datetime) -> dict[str, str]:
     errors: dict[str, str] = {}
     if inp.people_affected is not None and inp.people_affected < 0:
         errors["people_affected"] = "facts.error.negative"
+    elif inp.people_affected is not None and inp.people_affected > MAX_PEOPLE:
+        errors["people_affected"] = "facts.error.too_many"
     if inp.aware_at is not None and inp.aware_at > now + timedelta(minutes=1):
         errors["aware_at"] = "facts.error.future"
     if set(inp.data_categories) - set(DATA_CATEGORIES):

@@ -161,7 +161,12 @@ def notify_modal(
 
 
 def notify_meta(view: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(view.get("private_metadata") or "{}")
+    """The form's private metadata; a forged, non-JSON one reads as empty."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def parse_notify(view: dict[str, Any], user: str) -> NotificationInput:
@@ -374,7 +379,7 @@ def _tri(values: dict[str, Any], block_id: str) -> bool | None:
     return {"yes": True, "no": False}.get(selected or "")
 
 
-def parse_facts(view: dict[str, Any]) -> tuple[int, FactsInput, dict[str, str]]:
+def parse_facts(view: dict[str, Any]) -> tuple[object, FactsInput, dict[str, str]]:
     """The incident id, the submitted facts, and parse errors (block id → message key)."""
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
@@ -403,4 +408,4 @@ def parse_facts(view: dict[str, Any]) -> tuple[int, FactsInput, dict[str, str]]:
         critical_infrastructure=_tri(values, "critical_infrastructure"),
         crime_suspected=_tri(values, "crime_suspected"),
     )
-    return int(json.loads(view.get("private_metadata") or "{}")["incident_id"]), inp, errors
+    return notify_meta(view).get("incident_id"), inp, errors

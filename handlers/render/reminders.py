@@ -200,11 +200,12 @@ def status_update_modal(incident: Incident, locale: str) -> dict[str, Any]:
     }
 
 
-def parse_status_update(view: dict[str, Any]) -> tuple[int, str]:
+def parse_status_update(view: dict[str, Any]) -> tuple[object, str]:
+    """The incident id as sent (the caller checks it) and the update text."""
     meta = json.loads(view.get("private_metadata") or "{}")
     values = view.get("state", {}).get("values", {})
     text = ((values.get(UPDATE_BLOCK) or {}).get(VALUE) or {}).get("value") or ""
-    return int(meta["incident_id"]), text
+    return (meta.get("incident_id") if isinstance(meta, dict) else None), str(text)
 
 
 def status_update_post(
