@@ -279,11 +279,22 @@ async def _open_modal(
         await refuse(client, body, exc, deps, locale)
 
 
-def _value(view: dict[str, Any], block_id: str) -> Any:
-    state = ((view.get("state") or {}).get("values") or {}).get(block_id, {}).get(VALUE, {})
-    if "selected_user" in state:
-        return state.get("selected_user")
-    return state.get("value")
+def metadata_of(view: dict[str, Any]) -> dict[str, Any]:
+    """The modal's private_metadata as we wrote it; anything else (a forged view) reads as empty."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def field_value(view: dict[str, Any], block_id: str) -> Any:
+    values = (view.get("state") or {}).get("values") or {}
+    state = (values.get(block_id) or {}).get(VALUE) or {}
+    if not isinstance(state, dict):
+        return None
+    found = state.get("selected_user") if "selected_user" in state else state.get("value")
+    return found if isinstance(found, str) else None
 
 
 Submit = Callable[[ItemRef, str, Any], Awaitable[ItemChanged]]
@@ -300,13 +311,13 @@ async def _submitted(
     action: str,
     submit: Submit,
 ) -> None:
-    metadata = json.loads(view.get("private_metadata") or "{}")
-    value = _value(view, block_id)
+    metadata = metadata_of(view)
+    value = field_value(view, block_id)
     user_id = body["user"]["id"]
-    where = {"user_id": user_id, "channel_id": metadata.get("channel") or ""}
+    where = {"user_id": user_id, "channel_id": str(metadata.get("channel") or "")}
     locale = deps.locale
     try:
-        ref = ItemRef.parse(metadata.get("ref", ""))
+        ref = ItemRef.parse(str(metadata.get("ref", "")))
         item = await _item(deps, ref)
         incident = await load(deps, item.incident_id)
         locale = incident.locale

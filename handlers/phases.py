@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.checklist import refresh_after, refuse
+from handlers.checklist import field_value, metadata_of, refresh_after, refuse
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
@@ -19,6 +19,7 @@ from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.common import actions, button, clip, escape, mrkdwn, plain, section, user
 from incident import checklist, phases, roster
+from incident.checklist import ID_LIMIT
 from incident.errors import Invalid
 from incident.overview import playbook_of
 from incident.phases import Move, PhaseMove
@@ -243,6 +244,14 @@ async def phase_command(ctx: CommandCtx) -> None:
         await ctx.reply(t("phase.usage", ctx.locale, command=ctx.deps.command))
 
 
+def incident_id(text: str) -> int:
+    """An incident id from a button value or modal metadata; ``Invalid`` for anything forged."""
+    text = (text or "").strip()
+    if not text.isdecimal() or not 0 < int(text) < ID_LIMIT:
+        raise Invalid("error.invalid", reason=text[:40])
+    return int(text)
+
+
 def _ephemeral_reply(client: AsyncWebClient, body: dict[str, Any], channel: str) -> Reply:
     user_id = body["user"]["id"]
 
@@ -264,7 +273,9 @@ async def on_card_next_phase(ack: AsyncAck, body: dict[str, Any], client: AsyncW
     locale = deps.locale
     try:
         user_id = body["user"]["id"]
-        incident = await incident_by_id(client, deps, int(body["actions"][0]["value"]), user_id)
+        incident = await incident_by_id(
+            client, deps, incident_id(body["actions"][0].get("value", "")), user_id
+        )
         locale = incident.locale
         await next_phase(client, deps, incident, user_id, _ephemeral_reply(client, body, _channel_of(body)))
     except Exception as exc:
@@ -277,9 +288,7 @@ async def on_override_button(ack: AsyncAck, body: dict[str, Any], client: AsyncW
     try:
         user_id = body["user"]["id"]
         head, _, _phase = (body["actions"][0].get("value") or "").partition(":")
-        if not head.isdigit():
-            raise Invalid("error.invalid", reason=head[:40])
-        incident = await incident_by_id(client, deps, int(head), user_id)
+        incident = await incident_by_id(client, deps, incident_id(head), user_id)
         locale = incident.locale
         channel = incident.channel_id or _channel_of(body)
         reply = _ephemeral_reply(client, body, _channel_of(body))
@@ -291,20 +300,20 @@ async def on_override_button(ack: AsyncAck, body: dict[str, Any], client: AsyncW
 async def on_override_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
-    metadata = json.loads(view.get("private_metadata") or "{}")
+    metadata = metadata_of(view)
     user_id = body["user"]["id"]
-    where = {"user_id": user_id, "channel_id": metadata.get("channel") or ""}
-    values = (view.get("state") or {}).get("values") or {}
-    reason = ((values.get("reason") or {}).get("value") or {}).get("value") or ""
+    where = {"user_id": user_id, "channel_id": str(metadata.get("channel") or "")}
+    reason = field_value(view, "reason") or ""
     locale = deps.locale
     if not reason.strip():
         await ack(response_action="errors", errors={"reason": t("phase.error.reason_required", locale)})
         return
     await ack()
     try:
-        incident = await incident_by_id(client, deps, int(metadata["incident"]), user_id)
+        incident = await incident_by_id(client, deps, incident_id(str(metadata.get("incident", ""))), user_id)
         locale = incident.locale
         assert incident.id is not None
+        expected = metadata.get("from")
         move = await phases.advance(
             deps.db,
             incident.id,
@@ -313,7 +322,7 @@ async def on_override_submitted(
             roles=deps.config.roles,
             override_reason=reason,
             is_admin=await _is_admin(client, deps, user_id),
-            expected_from=metadata.get("from"),
+            expected_from=expected if isinstance(expected, str) else None,
         )
 
         async def reply(text: str, blocks: list[dict[str, Any]] | None) -> None:

@@ -29,6 +29,7 @@ OPEN, DONE, NA = "open", "done", "na"
 STATE_EVENTS = ("item_done", "item_na", "item_reopened")
 REASON_MAX = 2000
 NOTE_MAX = 3000
+ID_LIMIT = 2**31  # what a database id column holds; a forged larger number names nothing
 
 
 class Outcome(StrEnum):
@@ -52,10 +53,12 @@ class ItemRef:
     def parse(cls, value: str) -> ItemRef:
         """``"123:4"`` (or just ``"123"``); ``Invalid`` for anything else."""
         head, _, tail = (value or "").partition(":")
-        try:
-            return cls(int(head), int(tail) if tail else None)
-        except ValueError as exc:
-            raise Invalid("error.invalid", reason=value[:40]) from exc
+        if not head.isdecimal() or not (tail.isdecimal() or not tail):
+            raise Invalid("error.invalid", reason=(value or "")[:40])
+        item_id, version = int(head), int(tail) if tail else None
+        if not 0 < item_id < ID_LIMIT or (version is not None and not 0 < version < ID_LIMIT):
+            raise Invalid("error.invalid", reason=(value or "")[:40])
+        return cls(item_id, version)
 
     def __str__(self) -> str:
         return f"{self.item_id}:{self.version}" if self.version is not None else str(self.item_id)
