@@ -12,15 +12,16 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.context import channel_members
+from handlers.context import channel_members, id_in
 from handlers.deps import Deps
 from handlers.errors import tell
 from handlers.i18n import t
 from handlers.ids import ActionId
 from handlers.lifecycle import is_admin, listener
-from handlers.publish import load, owned_message, put_message, slack_error
+from handlers.publish import owned_message, put_message, slack_error
 from handlers.render.lifecycle import access_request, access_request_text
 from incident import access, roster
+from incident.errors import NotFound
 from incident.roles_config import COMMANDER
 from storage.models import AccessRequest, Incident
 
@@ -57,7 +58,11 @@ async def show_request(
 async def on_request_access(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
     user = body["user"]["id"]
-    incident = await load(deps, int(body["actions"][0]["value"]))
+    async with deps.db.session() as db:
+        # Not a membership check: the requester is, by definition, not in the channel yet.
+        incident = await db.get(Incident, id_in(body["actions"][0].get("value")))
+    if incident is None:
+        raise NotFound("error.not_found")
     locale = deps.locale
     if incident.channel_id and user in await channel_members(client, incident.channel_id):
         await tell(
@@ -82,7 +87,7 @@ async def on_decide(
 ) -> None:
     await ack()
     actor = body["user"]["id"]
-    request_id = int(body["actions"][0]["value"])
+    request_id = id_in(body["actions"][0].get("value"))
     decided = await access.decide(
         deps.db,
         request_id,

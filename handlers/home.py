@@ -48,8 +48,9 @@ async def publish_home(client: AsyncWebClient, deps: Deps, user: str) -> None:
 
 def register(app: Any, deps: Deps) -> None:
     async def on_home_opened(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab", "home") != "home" or not await first_delivery(deps, body):
+        user = event.get("user")
+        if not user or event.get("tab", "home") != "home" or not await first_delivery(deps, body):
             return
-        await publish_home(client, deps, event["user"])
+        await publish_home(client, deps, user)
 
     app.event("app_home_opened")(deps.tracker.wrap(on_home_opened))

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.commands import CommandCtx, subcommand
-from handlers.context import incident_for, incident_from_action, key_in
+from handlers.context import incident_by_id, incident_for, incident_from_action, key_in
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
 from handlers.i18n import t
@@ -32,7 +32,7 @@ from handlers.render.lifecycle import (
 )
 from incident import lifecycle
 from incident.declare import SEVERITIES
-from incident.errors import Invalid
+from incident.errors import Invalid, NotFound
 from incident.overview import overview
 from storage.models import Incident
 
@@ -75,6 +75,15 @@ def button_opening(open_form: Opener) -> Handler:
         await open_form(client, deps, incident, body["user"]["id"], body["trigger_id"])
 
     return click
+
+
+async def form_incident(ack: AsyncAck, client: AsyncWebClient, deps: Deps, body: dict[str, Any]) -> Incident:
+    """The incident a submitted form is about, for a member; a stale or forged form is closed and refused."""
+    try:
+        return await incident_by_id(client, deps, incident_of(body["view"]), body["user"]["id"])
+    except NotFound:
+        await ack()
+        raise
 
 
 async def is_admin(client: AsyncWebClient, deps: Deps, user: str) -> bool:
@@ -157,7 +166,10 @@ async def severity_command(ctx: CommandCtx) -> None:
 
 async def on_card_severity(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
-    severity = body["actions"][0]["selected_option"]["value"].partition(":")[2]
+    action = body["actions"][0]
+    severity = str((action.get("selected_option") or {}).get("value") or action.get("value")).partition(":")[
+        2
+    ]
     user = body["user"]["id"]
     incident = await incident_from_action(client, deps, body)
     assert incident.id is not None
@@ -202,10 +214,9 @@ subcommand("resolve")(command_opening(open_resolve))
 async def on_resolve_submitted(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
-    view = body["view"]
     user = body["user"]["id"]
-    res = parse_resolve(view)
-    incident = await load(deps, incident_of(view))
+    incident = await form_incident(ack, client, deps, body)
+    res = parse_resolve(body["view"])
     now = deps.clock.now()
     errors = lifecycle.check_resolution(incident, res, now)
     if errors:
@@ -260,17 +271,17 @@ async def run_close_hooks(client: AsyncWebClient, deps: Deps, incident_id: int) 
 
 
 async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
-    view = body["view"]
     user = body["user"]["id"]
-    lessons, archive = parse_close(view)
+    incident = await form_incident(ack, client, deps, body)
+    lessons, archive = parse_close(body["view"])
     if not lessons.strip():
         await ack(
             response_action="errors", errors={"lessons": t("lifecycle.error.lessons_required", deps.locale)}
         )
         return
     await ack()
-    incident_id = incident_of(view)
-    now = deps.clock.now()
+    assert incident.id is not None
+    incident_id, now = incident.id, deps.clock.now()
     try:
         closed = await lifecycle.close(
             deps.db,
@@ -283,7 +294,7 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncW
             is_admin=await is_admin(client, deps, user),
         )
     except Exception as exc:
-        await reply_error(client, about(await load(deps, incident_id), user), exc, deps.locale)
+        await reply_error(client, about(incident, user), exc, deps.locale)
         return
     await rerender(client, deps, incident_id)
     await deps.reminders_changed()

@@ -19,9 +19,9 @@ from handlers.deps import Deps
 from handlers.errors import reply_error, tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.lifecycle import about, button_opening, is_admin, listener, rerender
-from handlers.publish import dm_role_duties, load
-from handlers.render.lifecycle import assign_role_modal, incident_of, parse_assign_role, roster
+from handlers.lifecycle import about, button_opening, form_incident, is_admin, listener, rerender
+from handlers.publish import dm_role_duties
+from handlers.render.lifecycle import assign_role_modal, parse_assign_role, roster
 from incident import lifecycle
 from incident import roster as roster_domain
 from incident.errors import Invalid
@@ -132,13 +132,13 @@ async def open_assign_role(
 async def on_assign_role_submitted(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
+    actor = body["user"]["id"]
+    incident = await form_incident(ack, client, deps, body)
     role, user = parse_assign_role(body["view"])
     if role not in deps.config.roles or not user:
         await ack(response_action="errors", errors={"role": t("roles.error.pick", deps.locale)})
         return
     await ack()
-    actor = body["user"]["id"]
-    incident = await load(deps, incident_of(body["view"]))
     try:
         await hand_over(client, deps, incident, role, user, actor)
     except Exception as exc:

@@ -10,6 +10,7 @@ from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.common import actions, button, context, header, option, plain, section, user, when
 from handlers.render.declare_modal import _input, _value
+from incident.errors import NotFound
 from incident.lifecycle import STAGES, Resolution
 from incident.roles_config import RolesConfig
 from storage.models import AccessRequest, Incident, RoleAssignment
@@ -29,8 +30,12 @@ def _modal(callback: CallbackId, incident: Incident, messages: str, locale: str)
 
 
 def incident_of(view: dict[str, Any]) -> int:
-    """The incident a submitted form is about, from its private metadata."""
-    return int(json.loads(view.get("private_metadata") or "{}")["incident"])
+    """The incident a submitted form is about, from its private metadata; NotFound if it names none."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        return int(meta["incident"])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise NotFound("error.not_found") from exc
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +44,10 @@ def _values(view: dict[str, Any]) -> dict[str, Any]:
 
 def _picked_time(values: dict[str, Any], block_id: str) -> datetime | None:
     stamp = _value(values, block_id).get("selected_date_time")
-    return datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None
+    try:
+        return datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None
+    except (ValueError, TypeError, OverflowError, OSError):
+        return None  # not a time Slack would send: as if left blank
 
 
 # Roles ------------------------------------------------------------------------------------------
