@@ -1,9 +1,10 @@
-"""Declaring: `/breach declare [title]`, `/breach drill [title]`, and the modal's submission."""
+"""Declaring: `/breach declare [title]`, `/breach drill [title | scenario]`, and the modal's submission."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -19,22 +20,27 @@ from handlers.publish import ensure_setup, load, refresh_card
 from handlers.render.common import actions, button, context, section
 from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_declare
 from incident.declare import declare, validate
+from incident.scenarios import builtin_scenarios, looks_like_scenario_id
 from incident.severity import severity_help
+from incident.yamlsource import ConfigError
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
 
-async def open_declare_modal(ctx: CommandCtx, *, drill: bool) -> None:
+async def open_declare_modal(
+    ctx: CommandCtx, *, drill: bool, initial: Mapping[str, Any] | None = None
+) -> None:
     config = ctx.deps.config
     view = declare_modal(
         ctx.locale,
         config.playbooks,
         config.default_playbook,
         severity_help(ctx.locale),
-        title=ctx.args,
+        title=(initial or {}).get("title") or ctx.args,
         drill=drill,
         origin_channel=ctx.channel_id,
+        initial=initial,
     )
     await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
 
@@ -46,7 +52,33 @@ async def declare_command(ctx: CommandCtx) -> None:
 
 @subcommand("drill")
 async def drill_command(ctx: CommandCtx) -> None:
-    await open_declare_modal(ctx, drill=True)
+    """A scenario's name prefills the form from its data file; an unknown one lists them.
+
+    Any other text (a title has spaces, a scenario id has hyphens) stays the drill's title."""
+    name = ctx.args.strip()
+    if not (looks_like_scenario_id(name) or name.lower() == "list"):
+        await open_declare_modal(ctx, drill=True)
+        return
+    try:
+        scenarios = builtin_scenarios(ctx.deps.config)
+    except ConfigError as exc:
+        log.error("drill scenarios are invalid:\n%s", exc)
+        await ctx.reply(t("drill.scenarios_invalid", ctx.locale))
+        return
+    scenario = scenarios.get(name)
+    if scenario is not None:
+        await open_declare_modal(
+            ctx, drill=True, initial=scenario.form_values(ctx.locale, ctx.deps.clock.now())
+        )
+        return
+    lines = [
+        t("drill.scenario_line", ctx.locale, id=s.id, title=s.title.get(ctx.locale))
+        for s in sorted(scenarios.values(), key=lambda s: s.id)
+    ]
+    head = "drill.scenarios" if name.lower() == "list" else "drill.unknown_scenario"
+    await ctx.reply(
+        t(head, ctx.locale, name=name, command=ctx.deps.command, scenarios="\n".join(lines) or "—")
+    )
 
 
 async def default_holders(client: AsyncWebClient, deps: Deps) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +48,9 @@ def declare_modal(
     title: str = "",
     drill: bool = False,
     origin_channel: str = "",
+    initial: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``initial``: block id → value the form opens with (a drill scenario's facts)."""
     severity_options = [option(s, s) for s in SEVERITIES]
     playbook_options = [option(pb.title.get(locale), pid) for pid, pb in sorted(playbooks.items())]
     default_pb = next(o for o in playbook_options if o["value"] == default_playbook)
@@ -147,6 +150,9 @@ def declare_modal(
             },
         ),
     ]
+    for block in blocks:
+        if initial and block.get("block_id") in initial:
+            _prefill(block["element"], initial[block["block_id"]])
     return {
         "type": "modal",
         "callback_id": CallbackId.DECLARE,
@@ -156,6 +162,25 @@ def declare_modal(
         "private_metadata": json.dumps({"origin": origin_channel}),
         "blocks": blocks,
     }
+
+
+def _prefill(element: dict[str, Any], value: Any) -> None:
+    """Set an input's initial value the way Slack wants it for that element type."""
+    kind = element["type"]
+    options = element.get("options") or []
+    if kind in ("static_select", "radio_buttons"):
+        chosen = next((o for o in options if o["value"] == value), None)
+        if chosen:
+            element["initial_option"] = chosen
+    elif kind in ("checkboxes", "multi_static_select"):
+        chosen_many = [o for o in options if o["value"] in value]
+        if chosen_many:
+            element["initial_options"] = chosen_many
+    elif kind == "datetimepicker":
+        element["initial_date_time"] = int(value)
+    elif value not in (None, "", []):
+        text = "\n".join(value) if isinstance(value, list | tuple) else str(value)
+        element["initial_value"] = clip(text, element.get("max_length", 3000))
 
 
 def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
