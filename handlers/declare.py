@@ -112,6 +112,7 @@ async def on_declare_submitted(
     incident = result.incident
     assert incident.id is not None
     pending = await ensure_setup(client, deps, incident.id)
+    await deps.reminders_changed()  # cadence, clocks and due items start now, not at the next sweep
     await tell_declarer(client, deps, await load(deps, incident.id), user, origin, pending)
 
 

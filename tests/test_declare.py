@@ -160,3 +160,12 @@ async def test_two_declarations_at_once_get_distinct_keys_and_channels(slack: Sl
     assert len(incidents) == 2
     assert len({i.key for i in incidents}) == 2
     assert len({i.channel_id for i in incidents}) == 2 and None not in {i.channel_id for i in incidents}
+
+
+async def test_a_jurisdiction_outside_the_list_is_accepted(slack: Slack) -> None:
+    await declare(slack, Jurisdictions=["Other"])
+    incident = await slack.incident()
+    assert incident.jurisdictions == ["XX"]
+    card = slack.channel(incident.channel_id).pins[0]
+    assert "Regulatory clocks" in card.all_text
+    assert not slack.violations()
