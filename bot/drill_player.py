@@ -37,7 +37,7 @@ from incident import clocks as clock_views
 from incident.overview import playbook_of
 from incident.postmortem import build, render
 from incident.reminders import next_due
-from incident.scenarios import Scenario, Step
+from incident.scenarios import BUILTIN_DIR, Scenario, Step
 from sandbox.driver import Person
 from sandbox.observe import ChannelView, MessageView
 from sandbox.server import Delivery
@@ -322,14 +322,22 @@ class DrillPlayer:
 
     async def _do_declare(self, number: int, step: Step) -> str:
         person = self.person(step.who)
-        ephemerals = len(person.ephemerals)
-        self._check(number, step, await person.command(f"drill {self.scenario.id}", channel=DECLARE_CHANNEL))
+        ephemerals, dms = len(person.ephemerals), len(person.dms)
+        if Path(self.scenario.source).parent == BUILTIN_DIR:
+            # The bot knows the scenario: `/breach drill <id>` fills the form in.
+            command, values = f"drill {self.scenario.id}", {}
+        else:
+            # A scenario file of the player's own: type a title and fill the form by hand.
+            values = self.scenario.form_values(self.locale, self.rt.clock.now())
+            command = f"drill {values.pop('title')}"
+        self._check(number, step, await person.command(command, channel=DECLARE_CHANNEL))
         await self.sb.settle()
         try:
             modal = person.modal()
         except LookupError as exc:
-            raise DrillFailed(number, step, t("drill.error.no_modal", self.locale)) from exc
-        await self._submit(number, step, person, {})  # the scenario filled the form in
+            said = self._said(person, ephemerals, dms)
+            raise DrillFailed(number, step, t("drill.error.no_modal", self.locale) + f": {said}") from exc
+        await self._submit(number, step, person, values)
         told = "\n".join(m.all_text for m in person.ephemerals[ephemerals:] + person.dms[-1:])
         key, channel = _KEY.search(told), _CHANNEL.search(told)
         if key is None or channel is None:

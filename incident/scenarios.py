@@ -381,29 +381,41 @@ def _steps(check: Checker, raw: Any, known: _Known, declare: DeclareFacts | None
         check.add(path, "a scenario needs at least one step (the first one declares)")
         return None
     playbook = _playbook(known, declare)
-    steps: list[Step] = []
     before = len(check.problems)
+    steps = [_step(check, entry, (*path, index), known, playbook) for index, entry in enumerate(entries)]
+    # The order of the script is checked on every entry, even one with other mistakes.
     previous = timedelta(0)
     for index, entry in enumerate(entries):
-        step = _step(check, entry, (*path, index), known, playbook)
-        if step is None:
-            continue
-        if step.at < previous:
-            check.add(
-                (*path, index, "at"), f"steps must not go back in time ({step.at} is before {previous})"
-            )
-        previous = max(previous, step.at)
-        steps.append(step)
+        at = _quiet_offset(entry)
+        if at is not None and at < previous:
+            check.add((*path, index, "at"), f"steps must not go back in time ({at} is before {previous})")
+        previous = max(previous, at or previous)
+    actions = [entry.get("do") if isinstance(entry, dict) else None for entry in entries]
+    if actions[0] != "declare":
+        check.add((*path, 0), f"the first step must declare the drill, not {actions[0]!r}")
+    for index, do in enumerate(actions[1:], start=1):
+        if do == "declare":
+            check.add((*path, index, "do"), "a scenario declares once, in its first step")
+        if do == "close" and index != len(actions) - 1:
+            check.add((*path, index, "do"), "close must be the last step")
     if len(check.problems) > before:
         return None
-    if steps[0].do != "declare":
-        check.add((*path, 0), f"the first step must declare the drill, not {steps[0].do!r}")
-    for index, step in enumerate(steps[1:], start=1):
-        if step.do == "declare":
-            check.add((*path, index, "do"), "a scenario declares once, in its first step")
-        if step.do == "close" and index != len(steps) - 1:
-            check.add((*path, index, "do"), "close must be the last step")
-    return tuple(steps) if len(check.problems) == before else None
+    return tuple(s for s in steps if s is not None)
+
+
+def _quiet_offset(entry: Any) -> timedelta | None:
+    """A step's offset when it is readable, without reporting anything (``_offset`` does that)."""
+    if not isinstance(entry, dict):
+        return None
+    match = _OFFSET.fullmatch(str(entry.get("at", "")).strip())
+    if match is None:
+        return None
+    if match.group(1).strip() in ("0", "0m", "0h", "0d"):
+        return timedelta(0)
+    try:
+        return parse_duration(match.group(1))
+    except ValueError:
+        return None
 
 
 def _playbook(known: _Known, declare: DeclareFacts | None) -> Any:

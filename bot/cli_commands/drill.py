@@ -160,20 +160,24 @@ def cmd_drill(args: argparse.Namespace) -> int:
         )
         return 2
     settings = load_settings()
+    root = logging.getLogger()
+    level = root.level
     if not args.verbose:
         # The bot's own log would bury the live view; its warnings still show.
-        logging.getLogger().setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="breachroom-drill-") as scratch:
-        database_url = args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'drill.db'}"
-        upgrade(database_url)
-        try:
+        root.setLevel(max(level, logging.WARNING))
+    try:
+        with tempfile.TemporaryDirectory(prefix="breachroom-drill-") as scratch:
+            database_url = args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'drill.db'}"
+            upgrade(database_url)
             return asyncio.run(_play(args, database_url, settings.locale))
-        except ConfigError as exc:
-            print(f"breachroom: the scenario has mistakes:\n{exc}", file=sys.stderr)
-            return 2
-        except OSError as exc:
-            print(f"breachroom: cannot start the sandbox: {exc}", file=sys.stderr)
-            return 2
+    except ConfigError as exc:
+        print(f"breachroom: the scenario has mistakes:\n{exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"breachroom: cannot start the sandbox: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        root.setLevel(level)
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
