@@ -14,9 +14,12 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from incident.scenarios import Scenario
 
 DEFAULT_SCENARIO = "portal-credential-stuffing"
 DEFAULT_SPEED = 43_200.0  # half a simulated day a second: a 3-day scenario waits about 6 s
@@ -68,26 +71,30 @@ def _speed(text: str) -> float:
     return value
 
 
-async def _play(args: argparse.Namespace, database_url: str, locale: str) -> int:
+def _scenario(args: argparse.Namespace, settings: Settings) -> Scenario | None:
+    """The scenario to play, checked against the firm's configuration before anything starts."""
+    from handlers.i18n import t
+    from incident.config import load_config
+    from incident.scenarios import load_scenario, load_scenarios
+
+    config = load_config(settings.roles_file, settings.playbook_dir, settings.regimes_file)
+    if args.scenario_file:
+        return load_scenario(Path(args.scenario_file), config=config)
+    scenarios = load_scenarios(config=config)
+    if args.scenario not in scenarios:
+        known = ", ".join(sorted(scenarios))
+        message = t("drill.cli.unknown_scenario", settings.locale, name=args.scenario, known=known)
+        print(f"breachroom: {message}", file=sys.stderr)
+        return None
+    return scenarios[args.scenario]
+
+
+async def _play(args: argparse.Namespace, scenario: Scenario, database_url: str, locale: str) -> int:
     from bot.drill_player import DrillFailed, DrillPlayer, format_offset
     from bot.embedded import embedded
     from handlers.i18n import t
-    from incident.scenarios import load_scenario, load_scenarios
 
     async with embedded(database_url, locale=locale) as env:
-        config = env.rt.deps.config
-        if args.scenario_file:
-            scenario = load_scenario(Path(args.scenario_file), config=config)
-        else:
-            scenarios = load_scenarios(config=config)
-            if args.scenario not in scenarios:
-                known = ", ".join(sorted(scenarios))
-                print(
-                    "breachroom: " + t("drill.cli.unknown_scenario", locale, name=args.scenario, known=known),
-                    file=sys.stderr,
-                )
-                return 2
-            scenario = scenarios[args.scenario]
         reporter = TerminalReporter(sys.stdout)
         speed = (
             t("drill.cli.speed", locale, speed=f"{args.speed:g}")
@@ -160,6 +167,13 @@ def cmd_drill(args: argparse.Namespace) -> int:
         )
         return 2
     settings = load_settings()
+    try:
+        scenario = _scenario(args, settings)
+    except ConfigError as exc:
+        print(f"breachroom: the scenario has mistakes:\n{exc}", file=sys.stderr)
+        return 2
+    if scenario is None:
+        return 2
     root = logging.getLogger()
     level = root.level
     if not args.verbose:
@@ -169,10 +183,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="breachroom-drill-") as scratch:
             database_url = args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'drill.db'}"
             upgrade(database_url)
-            return asyncio.run(_play(args, database_url, settings.locale))
-    except ConfigError as exc:
-        print(f"breachroom: the scenario has mistakes:\n{exc}", file=sys.stderr)
-        return 2
+            return asyncio.run(_play(args, scenario, database_url, settings.locale))
     except OSError as exc:
         print(f"breachroom: cannot start the sandbox: {exc}", file=sys.stderr)
         return 2
