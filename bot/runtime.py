@@ -91,6 +91,13 @@ class Runtime:
             self.deps.extras["bot_user_id"] = auth.get("user_id")
         except Exception as exc:
             log.warning("auth.test failed at start-up: %s", exc)
+        settings = self.settings
+        if settings.report_channel and settings.report_schedule != "off":
+            from incident.report.schedule import ensure_scheduled
+
+            self.deps.extras["report_audience"] = settings.report_audience
+            now = self.clock.now()
+            await ensure_scheduled(self.db, settings.report_channel, settings.report_schedule, now)
         self.reminders.start()
         self.tracker.spawn(self.reconcile())
         self._started = True

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     playbook_dir: Path | None = Field(default=None, validation_alias="BREACHROOM_PLAYBOOK_DIR")
     regimes_file: Path | None = Field(default=None, validation_alias="BREACHROOM_REGIMES_FILE")
     redact_sensitive: bool = Field(default=True, validation_alias="BREACHROOM_REDACT_SENSITIVE")
+    report_channel: str | None = Field(default=None, validation_alias="BREACHROOM_REPORT_CHANNEL")
+    report_schedule: Literal["monthly", "quarterly", "off"] = Field(
+        default="quarterly", validation_alias="BREACHROOM_REPORT_SCHEDULE"
+    )
+    report_audience: Literal["internal", "client"] = Field(
+        default="internal", validation_alias="BREACHROOM_REPORT_AUDIENCE"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="BREACHROOM_LOG_LEVEL"
     )

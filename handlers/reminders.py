@@ -10,6 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import security_report
 from handlers.context import incident_by_id
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
@@ -21,6 +22,7 @@ from incident import reminders
 from incident.errors import DomainError, NotFound
 from incident.overview import playbook_of
 from incident.reminders import Delivered, SendFailed
+from incident.report.schedule import REPORT
 from storage.models import ActionItem, Incident, Reminder
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ def _retry_after(exc: SlackApiError) -> float | None:
 
 async def deliver(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivered:
     """Send one due reminder to its DM or channel. Failures that may pass raise ``SendFailed``."""
+    if row.kind == REPORT:
+        return await security_report.post(client, deps, row)
     async with deps.db.session() as db:
         incident = await db.get(Incident, row.incident_id) if row.incident_id is not None else None
     if incident is None:

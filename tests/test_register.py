@@ -206,3 +206,48 @@ async def test_report_figures_and_the_client_version(slack: Slack) -> None:
     assert f'data-figure="clocks">{figures.clocks_met} / {figures.clocks}<' in page
     assert f"**{figures.clocks_met} / {figures.clocks}**" in internal
     assert "安全报告" in markdown.render(report, "zh-CN", "internal")
+
+
+async def test_the_quarterly_report_is_posted_on_time_with_a_controlled_clock(db_url: str) -> None:
+    from incident.report.model import Period
+    from incident.report.schedule import due_at
+    from tests.harness import fire_due, running_bot
+
+    async with running_bot(db_url, report_channel="C0GENERAL1", report_schedule="quarterly") as slack:
+        await logged(slack)
+        period = Period.containing(slack.rt.clock.now(), "quarterly")
+        general = slack.channel("general")
+
+        def reports() -> list:
+            return [m for m in general.bot_messages if "Security report" in m.all_text]
+
+        slack.sb.clock.advance((due_at(period) - slack.rt.clock.now()).total_seconds() - 60)
+        await fire_due(slack)
+        assert reports() == []  # not a minute early
+        slack.sb.clock.advance(61)
+        await fire_due(slack)
+        [posted] = reports()
+        assert f"Security report {period.label}" in posted.all_text and "1 real incidents" in posted.all_text
+        files = [f for f in slack.sb.workspace.files.values() if f.name.startswith("security-report-")]
+        assert sorted(f.name for f in files) == [
+            f"security-report-{period.label}.internal.en.md",
+            f"security-report-{period.label}.internal.zh-CN.md",
+        ]
+        english = next(f for f in files if f.name.endswith(".en.md")).content.decode()
+        assert f"# Security report (internal) · {period.label}" in english
+        assert "Real incidents: **1**" in english
+        await fire_due(slack)  # nothing is posted twice
+        assert len(reports()) == 1
+        async with slack.db.session() as s:
+            from sqlalchemy import select
+
+            from storage.models import Reminder
+
+            labels = [
+                r.ref
+                for r in (
+                    await s.execute(select(Reminder).where(Reminder.kind == "security_report"))
+                ).scalars()
+            ]
+        next_period = Period.containing(period.end, "quarterly")
+        assert sorted(labels) == [period.label, next_period.label]
