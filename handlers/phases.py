@@ -247,7 +247,7 @@ async def phase_command(ctx: CommandCtx) -> None:
 def incident_id(text: str) -> int:
     """An incident id from a button value or modal metadata; ``Invalid`` for anything forged."""
     text = (text or "").strip()
-    if not text.isdecimal() or not 0 < int(text) < ID_LIMIT:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < ID_LIMIT:
         raise Invalid("error.invalid", reason=text[:40])
     return int(text)
 

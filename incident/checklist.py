@@ -42,6 +42,10 @@ class Outcome(StrEnum):
     MOVED = "moved"  # its state changed since the click was rendered
 
 
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 @dataclass(frozen=True)
 class ItemRef:
     """An item as a click names it: its id and the version the message showed."""
@@ -53,7 +57,7 @@ class ItemRef:
     def parse(cls, value: str) -> ItemRef:
         """``"123:4"`` (or just ``"123"``); ``Invalid`` for anything else."""
         head, _, tail = (value or "").partition(":")
-        if not head.isdecimal() or not (tail.isdecimal() or not tail):
+        if not _digits(head) or not (_digits(tail) or not tail):
             raise Invalid("error.invalid", reason=(value or "")[:40])
         item_id, version = int(head), int(tail) if tail else None
         if not 0 < item_id < ID_LIMIT or (version is not None and not 0 < version < ID_LIMIT):

@@ -8,6 +8,8 @@ import copy
 import pytest
 from sqlalchemy import select
 
+from incident.checklist import ItemRef
+from incident.errors import Invalid
 from sandbox.driver import Person
 from sandbox.observe import MessageView
 from sandbox.server import Delivery
@@ -287,3 +289,15 @@ async def test_two_people_clicking_done_at_once_complete_it_once(slack: Slack) -
     assert f"done by <@{done[0].actor}>" in respond.refreshed().text_of(ISOLATE)
     assert "Respond 1 / 5" in slack.channel(incident.channel_id).pins[0].all_text
     assert not slack.violations()
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-1", "0", "1:-2", "99999999999999999999", "１２", "1:x"])
+def test_a_forged_button_value_names_no_item(value: str) -> None:
+    with pytest.raises(Invalid):
+        ItemRef.parse(value)
+
+
+def test_a_button_value_carries_the_item_and_its_version() -> None:
+    assert ItemRef.parse("123:4") == ItemRef(123, 4)
+    assert str(ItemRef(123, 4)) == "123:4"
+    assert ItemRef.parse("123") == ItemRef(123, None)
