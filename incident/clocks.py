@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from incident.regimes import Applicability, ClockState, Facts, Regimes, clock_state, evaluate
-from storage.models import Incident, Notification
+from storage.models import Decision, Incident, Notification
+
+# A decision not to notify under a regime (kept with its rationale for the breach register).
+NO_NOTIFY = "no_notify"
 
 
 def facts_of(incident: Incident) -> Facts:
@@ -33,7 +36,7 @@ def facts_of(incident: Incident) -> Facts:
 @dataclass(frozen=True)
 class ClockView:
     applicability: Applicability
-    state: ClockState
+    state: ClockState | str  # a regime state, or "declined"
     notified_at: datetime | None
     reference: str | None
 
@@ -54,20 +57,35 @@ def first_notifications(notifications: Iterable[Notification]) -> dict[str, Noti
     return first
 
 
+DECLINED = "declined"
+
+
 def clocks(
-    incident: Incident, notifications: Iterable[Notification], regimes: Regimes, now: datetime
+    incident: Incident,
+    notifications: Iterable[Notification],
+    regimes: Regimes,
+    now: datetime,
+    declined: Iterable[Decision] = (),
 ) -> list[ClockView]:
-    """Clocks that apply or may apply (unknown facts), with deadline, state and what satisfied them."""
+    """Clocks that apply or may apply (unknown facts), with deadline, state and what satisfied them.
+
+    A recorded decision not to notify under a regime (with its rationale, for the register) stops
+    that clock as `declined` unless a notification was sent after all.
+    """
     sent = first_notifications(notifications)
+    waived = {d.regime for d in declined if d.regime and d.kind == NO_NOTIFY}
     views: list[ClockView] = []
     for app in evaluate(facts_of(incident), regimes):
         if app.status == "does_not_apply" or app.regime.register_only:
             continue
         n = sent.get(app.regime.id)
+        state: str = clock_state(app, n.sent_at if n else None, now)
+        if n is None and app.regime.id in waived:
+            state = DECLINED
         views.append(
             ClockView(
                 applicability=app,
-                state=clock_state(app, n.sent_at if n else None, now),
+                state=state,
                 notified_at=n.sent_at if n else None,
                 reference=n.reference if n else None,
             )

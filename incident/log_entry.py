@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from incident.clocks import NO_NOTIFY
 from incident.config import IncidentConfig
 from incident.declare import DATA_CATEGORIES, SEVERITIES, next_number
 from incident.errors import Invalid
 from incident.naming import incident_key
-from incident.register import NO_NOTIFY
 from storage import timeline
 from storage.db import Database
 from storage.models import Decision, Incident

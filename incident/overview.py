@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident import roster
-from incident.clocks import ClockView, clocks
+from incident.clocks import NO_NOTIFY, ClockView, clocks
 from incident.config import IncidentConfig
 from incident.playbook import Playbook
 from incident.text import Text
-from storage.models import ChecklistItem, Incident, Notification
+from storage.models import ChecklistItem, Decision, Incident, Notification
 
 SETUP_STEPS = ("channel", "invites", "topic", "card", "pin", "checklists", "announcement", "role_dms")
 
@@ -72,6 +72,13 @@ async def overview(db: AsyncSession, incident: Incident, config: IncidentConfig,
     notifications = list(
         (await db.execute(select(Notification).where(Notification.incident_id == incident.id))).scalars()
     )
+    declined = list(
+        (
+            await db.execute(
+                select(Decision).where(Decision.incident_id == incident.id, Decision.kind == NO_NOTIFY)
+            )
+        ).scalars()
+    )
     open_keys = set(open_phase_keys(incident, playbook))
     phases = []
     for phase in playbook.phases:
@@ -90,6 +97,6 @@ async def overview(db: AsyncSession, incident: Incident, config: IncidentConfig,
         incident=incident,
         holders=await roster.current(db, incident.id),
         phases=phases,
-        clocks=clocks(incident, notifications, config.regimes, now),
+        clocks=clocks(incident, notifications, config.regimes, now, declined),
         pending_setup=pending_setup(incident),
     )

@@ -16,12 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from incident.clocks import clocks
+from incident.clocks import NO_NOTIFY, clocks
 from incident.config import IncidentConfig
 from incident.text import Text
 from storage.models import Decision, Incident, Notification
-
-NO_NOTIFY = "no_notify"
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def decisions_for(
     out: list[RegimeDecision] = []
     declined_by_regime = {d.regime: d for d in sorted(declined, key=lambda d: d.decided_at) if d.regime}
     seen: set[str] = set()
-    for view in clocks(incident, notifications, config.regimes, now):
+    for view in clocks(incident, notifications, config.regimes, now, declined):
         regime = view.applicability.regime
         seen.add(regime.id)
         sent = sorted((n for n in notifications if n.regime == regime.id), key=lambda n: n.sent_at)

@@ -28,7 +28,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident import roster
-from incident.clocks import clocks
+from incident.clocks import NO_NOTIFY, clocks
 from incident.config import IncidentConfig
 from incident.errors import Invalid, NotFound
 from incident.overview import open_phase_keys, playbook_of
@@ -37,7 +37,15 @@ from incident.roles_config import COMMANDER
 from incident.severity import SEVERITIES, cadence
 from storage import timeline
 from storage.db import Database
-from storage.models import ActionItem, ChecklistItem, Incident, Notification, Reminder, TimelineEvent
+from storage.models import (
+    ActionItem,
+    ChecklistItem,
+    Decision,
+    Incident,
+    Notification,
+    Reminder,
+    TimelineEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +132,7 @@ class State:
     rows: list[Reminder]
     last_update_at: datetime | None
     role_vacated_at: dict[str, datetime]
+    declined: list[Decision] = field(default_factory=list)
 
 
 def _ts(at: datetime) -> int:
@@ -215,7 +224,7 @@ def wanted(
         targets = _dm_targets(state.holders, CLOCK_ROLES) or [commander]
         if inc.channel_id:
             targets = [inc.channel_id, *targets]
-        for view in clocks(inc, state.notifications, config.regimes, now):
+        for view in clocks(inc, state.notifications, config.regimes, now, state.declined):
             deadline = view.deadline_at
             if (
                 view.applicability.status != "applies"
@@ -295,6 +304,7 @@ async def load_state(db: AsyncSession, incident: Incident) -> State:
         rows=await rows_of(Reminder),
         last_update_at=last_update,
         role_vacated_at=vacated,
+        declined=[d for d in await rows_of(Decision) if d.kind == NO_NOTIFY],
     )
 
 

@@ -64,6 +64,8 @@ async def real_incident(slack: Slack) -> Incident:
     )
     assert not delivery.errors, delivery.errors
     await slack.settle()
+    card = slack.channel(channel).pins[0]
+    assert "decided not to notify" in card.refreshed().text_of("PIPL")
     await slack.dave.command("decision", channel=channel)
     await slack.settle()
     await slack.dave.submit(

@@ -47,6 +47,8 @@ def clock_line(view: ClockView, locale: str, now: datetime) -> str:
             deadline=when(deadline),
             left=duration((now - deadline).total_seconds(), locale),
         )
+    elif view.state == "declined":
+        status = t("card.clock.declined", locale)
     elif view.state in ("met", "late"):
         status = t(f"card.clock.{view.state}", locale, sent=when(view.notified_at), reference=ref)
     else:
