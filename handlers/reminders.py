@@ -87,9 +87,22 @@ async def deliver(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivere
         raise SendFailed(str(exc.response.get("error") or "slack_error"), _retry_after(exc)) from exc
     except Exception as exc:  # connection refused, timeouts: Slack unreachable
         raise SendFailed(type(exc).__name__) from exc
+    if row.kind == reminders.ITEM and row.target == incident.channel_id:
+        await _show_overdue(client, deps, incident)
     label = row.payload.get("label")
     summary = f"{row.kind} {row.ref}{' ' + label if label else ''} → {row.target}"
     return Delivered(channel_id=response["channel"], message_ts=response.get("ts"), summary=summary)
+
+
+async def _show_overdue(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    """An item just fell overdue: re-render the checklists so its marker shows without a click."""
+    refresh = deps.extras.get("refresh_checklists")
+    if refresh is None or incident.id is None:
+        return
+    try:
+        await refresh(client, deps, incident.id)
+    except Exception:  # the reminder itself was delivered; the next re-render catches up
+        log.warning("checklists of %s not re-rendered after an overdue reminder", incident.key, exc_info=True)
 
 
 async def refresh_reminder(client: AsyncWebClient, deps: Deps, reminder_id: int) -> None:

@@ -41,6 +41,13 @@ async def test_overdue_checklist_item_reminds_its_owner_and_says_so_in_the_chann
     assert len(dms) == 1 and "Done" in dms[0].buttons
     lines = [m for m in slack.channel(incident.channel_id).bot_messages if "⏰ Overdue:" in m.all_text]
     assert len(lines) == 1 and "<@UHEIDI001>" in lines[0].all_text
+    # The checklist itself now marks the item, without anyone clicking.
+    [checklist] = [
+        m
+        for m in slack.channel(incident.channel_id).bot_messages
+        if "item_done" in str(m.blocks) and "Form the response team" in m.all_text
+    ]
+    assert "⚠️ overdue" in checklist.text_of("Form the response team")
     # Bob's 1-hour item reaches Bob, not Heidi.
     slack.sb.clock.advance(45 * MINUTE)
     await fire_due(slack)

@@ -24,7 +24,7 @@ from handlers.render.common import (
 )
 from incident.clocks import ClockView
 from incident.declare import SEVERITIES
-from incident.overview import Overview
+from incident.overview import Overview, PhaseProgress
 from incident.roles_config import RolesConfig
 
 
@@ -59,6 +59,15 @@ def clock_line(view: ClockView, locale: str, now: datetime) -> str:
     return f"{name}: {status}{maybe}"
 
 
+def phase_mark(p: PhaseProgress) -> str:
+    """▶️ the current phase, ✅ a finished one, 🔓 one running alongside (Notify), ▫️ not open yet."""
+    if p.current:
+        return "▶️"
+    if p.total and p.done == p.total:
+        return "✅"
+    return "🔓" if p.open else "▫️"
+
+
 def card(ov: Overview, roles: RolesConfig, locale: str, now: datetime) -> list[dict[str, Any]]:
     inc = ov.incident
     drill = f" · {t('card.drill', locale)}" if inc.is_drill else ""
@@ -82,11 +91,7 @@ def card(ov: Overview, roles: RolesConfig, locale: str, now: datetime) -> list[d
         f"{r.name.get(locale)}: {user(ov.holders[r.key]) if r.key in ov.holders else unfilled}" for r in roles
     ]
     blocks.append(section(f"*{t('card.roles', locale)}*\n" + "\n".join(role_lines)))
-    progress = [
-        f"{'▶️' if p.current else ('✅' if p.done == p.total and p.total else '▫️')} "
-        f"{p.title.get(locale)} {p.done} / {p.total}"
-        for p in ov.phases
-    ]
+    progress = [f"{phase_mark(p)} {p.title.get(locale)} {p.done} / {p.total}" for p in ov.phases]
     blocks.append(section(f"*{t('card.checklists', locale)}*\n" + "\n".join(progress)))
     clock_lines = [clock_line(c, locale, now) for c in ov.clocks] or [t("card.no_clocks", locale)]
     blocks.append(section(f"*{t('card.clocks', locale)}*\n" + "\n".join(clock_lines)))
