@@ -113,3 +113,16 @@ async def test_metrics_count_requests_and_ack_latency(slack: Slack) -> None:
             text = await resp.text()
     assert 'breachroom_requests_total{kind="command"} 1.0' in text
     assert 'breachroom_ack_seconds_count{kind="command"} 1.0' in text
+
+
+async def test_help_names_every_subcommand_in_both_languages(slack: Slack) -> None:
+    from handlers.commands import SUBCOMMANDS
+    from handlers.i18n import t
+
+    by_handler: dict[object, list[str]] = {}
+    for name, handler in SUBCOMMANDS.items():
+        by_handler.setdefault(handler, []).append(name)
+    for locale in ("en", "zh-CN"):
+        text = t("help.text", locale, command="/breach")
+        missing = [names for names in by_handler.values() if not any(f"/breach {n}" in text for n in names)]
+        assert not missing, f"{locale} help does not mention {missing}"
