@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -18,7 +19,7 @@ from handlers.errors import tell
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.publish import refresh_card
-from handlers.render.common import clip, escape, mrkdwn, option, plain
+from handlers.render.common import clip, escape, input_block, input_value, mrkdwn, option, plain
 from incident import roster
 from incident.clocks import clocks
 from incident.declare import DATA_CATEGORIES, SEVERITIES
@@ -26,24 +27,10 @@ from incident.errors import NotAllowed
 from incident.log_entry import LogInput, decline_notification, log_event, validate
 from storage.models import Notification
 
-VALUE = "value"
+# Fields here are required unless a call says otherwise.
+_input = partial(input_block, optional=False)
 # Who may decide, besides the roles that may manage the incident.
 DECIDERS = ("legal", "compliance")
-
-
-def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None
-) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": VALUE},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
 
 
 def log_modal(locale: str) -> dict[str, Any]:
@@ -96,30 +83,26 @@ def log_modal(locale: str) -> dict[str, Any]:
     }
 
 
-def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
-    return (values.get(block) or {}).get(VALUE) or {}
-
-
 def parse_log(view: dict[str, Any]) -> tuple[LogInput, dict[str, str]]:
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
     people = None
-    raw = _value(values, "people_affected").get("value")
+    raw = input_value(values, "people_affected").get("value")
     if raw not in (None, ""):
         try:
             people = int(str(raw).strip())
         except ValueError:
             errors["people_affected"] = "log.error.not_a_number"
-    stamp = _value(values, "occurred_at").get("selected_date_time")
+    stamp = input_value(values, "occurred_at").get("selected_date_time")
     return (
         LogInput(
-            title=_value(values, "title").get("value") or "",
-            summary=_value(values, "summary").get("value") or "",
-            severity=(_value(values, "severity").get("selected_option") or {}).get("value") or "",
-            rationale=_value(values, "rationale").get("value") or "",
+            title=input_value(values, "title").get("value") or "",
+            summary=input_value(values, "summary").get("value") or "",
+            severity=(input_value(values, "severity").get("selected_option") or {}).get("value") or "",
+            rationale=input_value(values, "rationale").get("value") or "",
             occurred_at=datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None,
             data_categories=[
-                o["value"] for o in _value(values, "data_categories").get("selected_options") or []
+                o["value"] for o in input_value(values, "data_categories").get("selected_options") or []
             ],
             people_affected=people,
         ),
@@ -217,8 +200,8 @@ async def on_nonotify_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
     values = view.get("state", {}).get("values", {})
-    rationale = (_value(values, "rationale").get("value") or "").strip()
-    regime = (_value(values, "regime").get("selected_option") or {}).get("value") or ""
+    rationale = (input_value(values, "rationale").get("value") or "").strip()
+    regime = (input_value(values, "regime").get("selected_option") or {}).get("value") or ""
     if not rationale:
         await ack(response_action="errors", errors={"rationale": t("log.error.rationale", deps.locale)})
         return

@@ -125,3 +125,36 @@ def confirm_dialog(title: str, text: str, yes: str, no: str) -> dict[str, Any]:
         "confirm": plain(yes, 30),
         "deny": plain(no, 30),
     }
+
+
+VALUE = "value"
+
+
+def input_block(
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = True,
+    hint: str | None = None,
+    dispatch: bool = False,
+) -> dict[str, Any]:
+    """A modal input; its element's action id is `value` unless the element brings its own."""
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": {"action_id": VALUE, **element},
+        "optional": optional,
+    }
+    if dispatch:
+        block["dispatch_action"] = True
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def input_value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    """The submitted state of an input block's element (`view.state.values[block_id][action_id]`)."""
+    block = values.get(block_id) or {}
+    return next(iter(block.values()), {}) if isinstance(block, dict) and block else {}

@@ -9,26 +9,9 @@ from typing import Any
 
 from handlers.i18n import t
 from handlers.ids import CallbackId
-from handlers.render.common import clip, mrkdwn, option, plain
+from handlers.render.common import clip, input_block, input_value, mrkdwn, option, plain
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS, SEVERITIES, DeclareInput
 from incident.playbook import Playbook
-
-VALUE = "value"
-
-
-def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True, hint: str | None = None
-) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": VALUE},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
 
 
 def _tristate(locale: str) -> list[dict[str, Any]]:
@@ -57,7 +40,7 @@ def declare_modal(
     drill_option = option(t("declare.option.drill", locale), "drill")
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": mrkdwn(t("declare.modal.intro", locale))},
-        _input(
+        input_block(
             "title",
             t("declare.field.title", locale),
             {
@@ -68,19 +51,19 @@ def declare_modal(
             },
             optional=False,
         ),
-        _input(
+        input_block(
             "summary",
             t("declare.field.summary", locale),
             {"type": "plain_text_input", "multiline": True, "max_length": 3000},
         ),
-        _input(
+        input_block(
             "severity",
             t("declare.field.severity", locale),
             {"type": "static_select", "options": severity_options, "initial_option": severity_options[2]},
             optional=False,
             hint=clip(severity_help, 2000),
         ),
-        _input(
+        input_block(
             "data_categories",
             t("declare.field.data_categories", locale),
             {
@@ -88,17 +71,17 @@ def declare_modal(
                 "options": [option(t(f"category.{c}", locale), c) for c in DATA_CATEGORIES],
             },
         ),
-        _input(
+        input_block(
             "people_affected",
             t("declare.field.people_affected", locale),
             {"type": "number_input", "is_decimal_allowed": False},
         ),
-        _input(
+        input_block(
             "affected_clients",
             t("declare.field.affected_clients", locale),
             {"type": "plain_text_input", "multiline": True, "max_length": 2000},
         ),
-        _input(
+        input_block(
             "jurisdictions",
             t("declare.field.jurisdictions", locale),
             {
@@ -106,17 +89,17 @@ def declare_modal(
                 "options": [option(t(f"jurisdiction.{j}", locale), j) for j in JURISDICTIONS],
             },
         ),
-        _input(
+        input_block(
             "encrypted",
             t("declare.field.encrypted", locale),
             {"type": "radio_buttons", "options": _tristate(locale)},
         ),
-        _input(
+        input_block(
             "exfiltration",
             t("declare.field.exfiltration", locale),
             {"type": "radio_buttons", "options": _tristate(locale)},
         ),
-        _input(
+        input_block(
             "processor_role",
             t("declare.field.processor_role", locale),
             {
@@ -128,19 +111,19 @@ def declare_modal(
                 ],
             },
         ),
-        _input(
+        input_block(
             "discovered_at",
             t("declare.field.discovered_at", locale),
             {"type": "datetimepicker"},
             hint=t("declare.field.discovered_hint", locale),
         ),
-        _input(
+        input_block(
             "playbook",
             t("declare.field.playbook", locale),
             {"type": "static_select", "options": playbook_options, "initial_option": default_pb},
             optional=False,
         ),
-        _input(
+        input_block(
             "drill",
             t("declare.field.drill", locale),
             {
@@ -183,12 +166,8 @@ def _prefill(element: dict[str, Any], value: Any) -> None:
         element["initial_value"] = clip(text, element.get("max_length", 3000))
 
 
-def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return (values.get(block_id) or {}).get(VALUE) or {}
-
-
 def _tri(values: dict[str, Any], block_id: str) -> bool | None:
-    selected = (_value(values, block_id).get("selected_option") or {}).get("value")
+    selected = (input_value(values, block_id).get("selected_option") or {}).get("value")
     return {"yes": True, "no": False}.get(selected or "")
 
 
@@ -197,32 +176,36 @@ def parse_declare(view: dict[str, Any]) -> tuple[DeclareInput, dict[str, str]]:
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
     people: int | None = None
-    raw_people = _value(values, "people_affected").get("value")
+    raw_people = input_value(values, "people_affected").get("value")
     if raw_people not in (None, ""):
         try:
             people = int(str(raw_people).strip())
         except ValueError:
             errors["people_affected"] = "declare.error.not_a_number"
     discovered: datetime | None = None
-    stamp = _value(values, "discovered_at").get("selected_date_time")
+    stamp = input_value(values, "discovered_at").get("selected_date_time")
     if stamp:
         discovered = datetime.fromtimestamp(int(stamp), tz=UTC)
-    role = (_value(values, "processor_role").get("selected_option") or {}).get("value")
-    clients = _value(values, "affected_clients").get("value") or ""
+    role = (input_value(values, "processor_role").get("selected_option") or {}).get("value")
+    clients = input_value(values, "affected_clients").get("value") or ""
     inp = DeclareInput(
-        title=_value(values, "title").get("value") or "",
-        summary=_value(values, "summary").get("value") or "",
-        severity=(_value(values, "severity").get("selected_option") or {}).get("value") or "",
-        data_categories=[o["value"] for o in _value(values, "data_categories").get("selected_options") or []],
+        title=input_value(values, "title").get("value") or "",
+        summary=input_value(values, "summary").get("value") or "",
+        severity=(input_value(values, "severity").get("selected_option") or {}).get("value") or "",
+        data_categories=[
+            o["value"] for o in input_value(values, "data_categories").get("selected_options") or []
+        ],
         people_affected=people,
         affected_clients=[c.strip() for c in clients.replace(",", "\n").splitlines() if c.strip()],
-        jurisdictions=[o["value"] for o in _value(values, "jurisdictions").get("selected_options") or []],
+        jurisdictions=[
+            o["value"] for o in input_value(values, "jurisdictions").get("selected_options") or []
+        ],
         encrypted=_tri(values, "encrypted"),
         exfiltration_confirmed=_tri(values, "exfiltration"),
         processor_role=role if role in ("controller", "processor") else None,
         discovered_at=discovered,
-        is_drill=bool(_value(values, "drill").get("selected_options")),
-        playbook_id=(_value(values, "playbook").get("selected_option") or {}).get("value"),
+        is_drill=bool(input_value(values, "drill").get("selected_options")),
+        playbook_id=(input_value(values, "playbook").get("selected_option") or {}).get("value"),
         declare_token=view.get("id"),
     )
     return inp, errors

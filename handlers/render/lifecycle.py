@@ -9,7 +9,8 @@ from typing import Any
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.common import actions, button, context, header, option, plain, section, user, when
-from handlers.render.declare_modal import _input, _value
+from handlers.render.common import input_block as _input
+from handlers.render.common import input_value as _value
 from incident.errors import NotFound
 from incident.lifecycle import STAGES, Resolution
 from incident.roles_config import RolesConfig

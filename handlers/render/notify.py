@@ -15,6 +15,8 @@ from handlers.render.common import (
     duration,
     escape,
     header,
+    input_block,
+    input_value,
     option,
     plain,
     section,
@@ -26,37 +28,6 @@ from incident.facts import FactsInput
 from incident.notifications import RECIPIENT_KINDS, NotificationInput
 from incident.regimes import Applicability, Regime
 from storage.models import Incident
-
-VALUE = "value"
-
-
-def _input(
-    block_id: str,
-    label: str,
-    element: dict[str, Any],
-    *,
-    optional: bool = True,
-    hint: str | None = None,
-    dispatch: bool = False,
-) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": {"action_id": VALUE, **element},
-        "optional": optional,
-    }
-    if dispatch:
-        block["dispatch_action"] = True
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
-
-
-def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    block = values.get(block_id) or {}
-    return next(iter(block.values()), {}) if block else {}
-
 
 # --------------------------------------------------------------------------- notify
 
@@ -78,7 +49,7 @@ def notify_modal(
     ]
     chosen = next((o for o in regime_options if o["value"] == regime.id), regime_options[0])
     blocks.append(
-        _input(
+        input_block(
             "regime",
             t("notify.field.regime", locale),
             {
@@ -99,36 +70,38 @@ def notify_modal(
         blocks.append(context(clip(t("notify.who", locale, who=who), 2900)))
     kinds = [option(t(f"notify.kind.{k}", locale), k) for k in RECIPIENT_KINDS]
     blocks += [
-        _input(
+        input_block(
             "recipient_kind",
             t("notify.field.recipient_kind", locale),
             {"type": "static_select", "options": kinds, "initial_option": kinds[0]},
             optional=False,
         ),
-        _input(
+        input_block(
             "recipient",
             t("notify.field.recipient", locale),
             {"type": "plain_text_input", "max_length": 500},
             optional=False,
         ),
-        _input(
+        input_block(
             "sent_at",
             t("notify.field.sent_at", locale),
             {"type": "datetimepicker", "initial_date_time": int(now.timestamp())},
             optional=False,
             hint=t("notify.field.sent_at_hint", locale),
         ),
-        _input(
+        input_block(
             "reference", t("notify.field.reference", locale), {"type": "plain_text_input", "max_length": 255}
         ),
-        _input(
+        input_block(
             "sent_by",
             t("notify.field.sent_by", locale),
             {"type": "users_select", "initial_user": user},
             optional=False,
         ),
-        _input("channel", t("notify.field.channel", locale), {"type": "plain_text_input", "max_length": 64}),
-        _input(
+        input_block(
+            "channel", t("notify.field.channel", locale), {"type": "plain_text_input", "max_length": 64}
+        ),
+        input_block(
             "content",
             t("notify.field.content", locale),
             {"type": "plain_text_input", "multiline": True, "max_length": 3000},
@@ -136,7 +109,7 @@ def notify_modal(
     ]
     if regime.notice_contents:
         blocks.append(
-            _input(
+            input_block(
                 "contents",
                 t("notify.field.contents", locale),
                 {
@@ -171,18 +144,19 @@ def notify_meta(view: dict[str, Any]) -> dict[str, Any]:
 
 def parse_notify(view: dict[str, Any], user: str) -> NotificationInput:
     values = view.get("state", {}).get("values", {})
-    stamp = _value(values, "sent_at").get("selected_date_time")
+    stamp = input_value(values, "sent_at").get("selected_date_time")
     return NotificationInput(
-        regime=(_value(values, "regime").get("selected_option") or {}).get("value")
+        regime=(input_value(values, "regime").get("selected_option") or {}).get("value")
         or notify_meta(view).get("regime", ""),
-        recipient_kind=(_value(values, "recipient_kind").get("selected_option") or {}).get("value") or "",
-        recipient=_value(values, "recipient").get("value") or "",
+        recipient_kind=(input_value(values, "recipient_kind").get("selected_option") or {}).get("value")
+        or "",
+        recipient=input_value(values, "recipient").get("value") or "",
         sent_at=datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None,
-        sent_by=_value(values, "sent_by").get("selected_user") or user,
-        reference=_value(values, "reference").get("value") or "",
-        channel=_value(values, "channel").get("value") or "",
-        content=_value(values, "content").get("value") or "",
-        contents_checked=[o["value"] for o in _value(values, "contents").get("selected_options") or []],
+        sent_by=input_value(values, "sent_by").get("selected_user") or user,
+        reference=input_value(values, "reference").get("value") or "",
+        channel=input_value(values, "channel").get("value") or "",
+        content=input_value(values, "content").get("value") or "",
+        contents_checked=[o["value"] for o in input_value(values, "contents").get("selected_options") or []],
     )
 
 
@@ -305,7 +279,7 @@ def _tri_initial(value: bool | None, locale: str) -> dict[str, Any]:
 
 
 def _radio(block_id: str, label: str, value: bool | None, locale: str) -> dict[str, Any]:
-    return _input(
+    return input_block(
         block_id,
         label,
         {
@@ -341,17 +315,17 @@ def facts_modal(incident: Incident, facts: FactsInput, locale: str) -> dict[str,
     role_initial = next((o for o in role_options if o["value"] == facts.processor_role), role_options[2])
     blocks: list[dict[str, Any]] = [section(t("facts.modal.intro", locale, key=incident.key))]
     blocks += [
-        _input("people_affected", t("facts.field.people_affected", locale), people),
-        _input("data_categories", t("facts.field.data_categories", locale), cat_el),
-        _input("jurisdictions", t("facts.field.jurisdictions", locale), jur_el),
+        input_block("people_affected", t("facts.field.people_affected", locale), people),
+        input_block("data_categories", t("facts.field.data_categories", locale), cat_el),
+        input_block("jurisdictions", t("facts.field.jurisdictions", locale), jur_el),
         _radio("encrypted", t("facts.field.encrypted", locale), facts.encrypted, locale),
         _radio("exfiltration", t("facts.field.exfiltration", locale), facts.exfiltration_confirmed, locale),
-        _input(
+        input_block(
             "processor_role",
             t("facts.field.processor_role", locale),
             {"type": "radio_buttons", "options": role_options, "initial_option": role_initial},
         ),
-        _input(
+        input_block(
             "aware_at", t("facts.field.aware_at", locale), aware, hint=t("facts.field.aware_hint", locale)
         ),
         _radio("high_risk", t("facts.field.high_risk", locale), facts.high_risk, locale),
@@ -375,7 +349,7 @@ def facts_modal(incident: Incident, facts: FactsInput, locale: str) -> dict[str,
 
 
 def _tri(values: dict[str, Any], block_id: str) -> bool | None:
-    selected = (_value(values, block_id).get("selected_option") or {}).get("value")
+    selected = (input_value(values, block_id).get("selected_option") or {}).get("value")
     return {"yes": True, "no": False}.get(selected or "")
 
 
@@ -384,21 +358,21 @@ def parse_facts(view: dict[str, Any]) -> tuple[object, FactsInput, dict[str, str
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
     people: int | None = None
-    raw = _value(values, "people_affected").get("value")
+    raw = input_value(values, "people_affected").get("value")
     if raw not in (None, ""):
         try:
             people = int(str(raw).strip())
         except ValueError:
             errors["people_affected"] = "facts.error.not_a_number"
-    stamp = _value(values, "aware_at").get("selected_date_time")
-    role = (_value(values, "processor_role").get("selected_option") or {}).get("value")
+    stamp = input_value(values, "aware_at").get("selected_date_time")
+    role = (input_value(values, "processor_role").get("selected_option") or {}).get("value")
     inp = FactsInput(
         people_affected=people,
         data_categories=tuple(
-            o["value"] for o in _value(values, "data_categories").get("selected_options") or []
+            o["value"] for o in input_value(values, "data_categories").get("selected_options") or []
         ),
         jurisdictions=tuple(
-            o["value"] for o in _value(values, "jurisdictions").get("selected_options") or []
+            o["value"] for o in input_value(values, "jurisdictions").get("selected_options") or []
         ),
         encrypted=_tri(values, "encrypted"),
         exfiltration_confirmed=_tri(values, "exfiltration"),

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import Any
 
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.common import (
+    VALUE,
     button,
     clip,
     context,
     escape,
+    input_block,
     option,
     plain,
     section,
@@ -25,24 +28,10 @@ from incident.records import ACTION_CATEGORIES, ActionInput, DecisionInput, Evid
 from incident.redact import LABELS, Finding
 from storage.models import ActionItem, Incident
 
-VALUE = "value"
+# Fields here are required unless a call says otherwise.
+_input = partial(input_block, optional=False)
 MODAL_TEXT_MAX = 3000
 LIST_MAX = 40
-
-
-def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str | None = None
-) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": {**element, "action_id": VALUE},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
 
 
 def _text_input(multiline: bool = True, max_length: int = MODAL_TEXT_MAX) -> dict[str, Any]:
