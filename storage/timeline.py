@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -100,6 +101,12 @@ async def verify(db: AsyncSession, incident_id: int) -> Verification:
             select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(TimelineEvent.seq)
         )
     ).scalars()
+    return verify_rows(rows)
+
+
+def verify_rows(rows: Iterable[TimelineEvent]) -> Verification:
+    """Recompute the chain over one incident's events, all of them, in seq order (as `events` returns
+    them): a caller that already loaded the timeline need not read it a second time."""
     prev = GENESIS
     count = 0
     for expected_seq, event in enumerate(rows, start=1):

@@ -261,7 +261,8 @@ async def build(db: AsyncSession, incident: Incident, config: IncidentConfig, no
         await db.execute(select(ActionItem).where(ActionItem.incident_id == iid).order_by(ActionItem.id))
     ).scalars()
     events = await timeline.events(db, incident.id)
-    verification = await timeline.verify(db, incident.id)
+    # The same rows, checked in memory: reading a long timeline twice was half the build's time.
+    verification = timeline.verify_rows(events)
     return PostMortem(
         incident=incident,
         playbook=playbook,
