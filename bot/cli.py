@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from bot.settings import Settings, SettingsError, load_settings
+from incident.reminders import CadenceError
+from incident.yamlsource import ConfigError
 
 log = logging.getLogger("breachroom")
 
@@ -157,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _fail(problem)
         return int(args.func(args))
     except SettingsError as exc:
+        return _fail(str(exc))
+    except (ConfigError, CadenceError) as exc:
+        # A firm's roles, playbooks, regimes or cadences that do not validate: say where, not a trace.
         return _fail(str(exc))
 
 

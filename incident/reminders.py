@@ -83,7 +83,7 @@ def cadences(environ: Mapping[str, str] | None = None) -> dict[str, timedelta]:
     """Status-update cadence per severity: ``BREACHROOM_CADENCE_SEV1``.. (e.g. ``45m``, ``2h``)
     override the severity matrix file (``incident/data/severity.yaml``).
 
-    A malformed value raises ``ConfigError`` naming the variable, so start-up fails clearly.
+    A malformed value raises ``CadenceError`` naming the variable, so start-up fails clearly.
     """
     env = os.environ if environ is None else environ
     result: dict[str, timedelta] = {}
