@@ -75,6 +75,10 @@ class Incident(SQLModel, table=True):
     processor_role: str | None = Field(default=None, max_length=16)
     facts: dict[str, Any] = _json(dict)
     lessons: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # The timeline's head, kept with the incident: removing the newest events (which leaves a chain
+    # that is still internally valid) no longer goes unnoticed.
+    timeline_seq: int = Field(default=0, nullable=False)
+    timeline_head: str | None = Field(default=None, max_length=64)
     not_notified_rationale: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 

@@ -56,7 +56,7 @@ async def append(
     at: datetime,
 ) -> TimelineEvent:
     """Append one event. Call inside the transaction that makes the change the event records."""
-    await lock_incident(db, incident_id)
+    incident = await lock_incident(db, incident_id)
     last = (
         await db.execute(
             select(TimelineEvent.seq, TimelineEvent.hash)
@@ -81,6 +81,7 @@ async def append(
     )
     event.hash = chain_hash(prev, event)
     db.add(event)
+    incident.timeline_seq, incident.timeline_head = seq, event.hash
     await db.flush()
     return event
 
@@ -101,12 +102,17 @@ async def verify(db: AsyncSession, incident_id: int) -> Verification:
             select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(TimelineEvent.seq)
         )
     ).scalars()
-    return verify_rows(rows)
+    incident = (await db.execute(select(Incident).where(Incident.id == incident_id))).scalar_one_or_none()
+    return verify_rows(rows, incident)
 
 
-def verify_rows(rows: Iterable[TimelineEvent]) -> Verification:
+def verify_rows(rows: Iterable[TimelineEvent], incident: Incident | None = None) -> Verification:
     """Recompute the chain over one incident's events, all of them, in seq order (as `events` returns
-    them): a caller that already loaded the timeline need not read it a second time."""
+    them): a caller that already loaded the timeline need not read it a second time.
+
+    With the incident, its recorded head is checked too: removing the newest events leaves a
+    chain that is valid in itself, but shorter than the one the incident row says it has.
+    """
     prev = GENESIS
     count = 0
     for expected_seq, event in enumerate(rows, start=1):
@@ -118,6 +124,10 @@ def verify_rows(rows: Iterable[TimelineEvent]) -> Verification:
         if chain_hash(prev, event) != event.hash:
             return Verification(False, count, prev, event.seq, "hash")
         prev = event.hash
+    if incident is not None and (
+        incident.timeline_seq != count or (count and incident.timeline_head != prev)
+    ):
+        return Verification(False, count, prev, count + 1, "truncated")
     return Verification(True, count, prev)
 
 

@@ -137,3 +137,16 @@ async def test_concurrent_appends_serialise_into_one_chain(db: Database) -> None
     async with db.session() as s:
         result = await timeline.verify(s, incident_id)
     assert result.ok and result.count == 20
+
+
+async def test_removing_the_newest_events_is_caught(db: Database) -> None:
+    incident_id = await make_incident(db)
+    await append_n(db, incident_id, 5)
+    async with db.transaction() as s:
+        await s.execute(
+            delete(TimelineEvent).where(TimelineEvent.incident_id == incident_id, TimelineEvent.seq >= 4)
+        )
+    async with db.session() as s:
+        result = await timeline.verify(s, incident_id)
+    # What is left is a valid chain in itself; the incident's recorded head says it is short.
+    assert not result.ok and result.first_bad_seq == 4 and result.reason == "truncated"

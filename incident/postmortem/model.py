@@ -262,7 +262,7 @@ async def build(db: AsyncSession, incident: Incident, config: IncidentConfig, no
     ).scalars()
     events = await timeline.events(db, incident.id)
     # The same rows, checked in memory: reading a long timeline twice was half the build's time.
-    verification = timeline.verify_rows(events)
+    verification = timeline.verify_rows(events, incident)
     return PostMortem(
         incident=incident,
         playbook=playbook,

@@ -61,6 +61,8 @@ def upgrade() -> None:
         sa.Column("processor_role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("facts", sa.JSON(), nullable=False),
         sa.Column("lessons", sa.Text(), nullable=False),
+        sa.Column("timeline_seq", sa.Integer(), nullable=False),
+        sa.Column("timeline_head", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("not_notified_rationale", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("declare_token"),
