@@ -16,7 +16,7 @@ from handlers.deps import Deps
 from handlers.errors import tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.publish import ensure_setup, load, refresh_card
+from handlers.publish import ensure_setup, load, refresh_views
 from handlers.render.common import actions, button, context, section
 from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_declare
 from incident.declare import declare, validate
@@ -148,7 +148,7 @@ async def on_refresh_card(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
     await ack()
     incident = await incident_from_action(client, deps, body)
     assert incident.id is not None
-    await refresh_card(client, deps, incident.id)
+    await refresh_views(client, deps, incident.id)
 
 
 def register(app: Any, deps: Deps) -> None:

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
+from handlers.context import channel_members, forget_members
 from handlers.deps import Deps
 from handlers.i18n import t
 from handlers.render.card import announcement, card, card_text
@@ -121,6 +122,15 @@ async def refresh_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> 
     )
 
 
+async def refresh_views(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
+    """Re-render every message that follows the database (checklists, then the card): what Refresh
+    and a restart do, so a view left behind by a failed Slack call catches up."""
+    refresh = deps.extras.get("refresh_checklists")
+    if refresh is not None:
+        await refresh(client, deps, incident_id)
+    await refresh_card(client, deps, incident_id)
+
+
 async def refresh_topic(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
     locale = incident.locale
     topic = t(
@@ -170,19 +180,13 @@ async def team_members(client: AsyncWebClient, deps: Deps, incident: Incident) -
 async def _step_invites(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
     assert incident.id is not None and incident.channel_id
     wanted = await team_members(client, deps, incident)
-    present: set[str] = set()
-    cursor = None
-    while True:
-        page = await client.conversations_members(channel=incident.channel_id, cursor=cursor, limit=200)
-        present.update(page.get("members") or [])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            break
+    present = await channel_members(client, incident.channel_id)
     bot_user = deps.extras.get("bot_user_id")
     missing = [u for u in wanted if u not in present and u != bot_user]
     if missing:
         try:
             await client.conversations_invite(channel=incident.channel_id, users=",".join(missing))
+            forget_members(client, incident.channel_id)
         except SlackApiError as exc:
             if exc.response.get("error") != "already_in_channel":
                 raise
