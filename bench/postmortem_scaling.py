@@ -368,6 +368,8 @@ async def make_incident(database: Database, config: IncidentConfig, size: int, s
             .where(Incident.id == iid)
             .values(
                 status="closed",
+                timeline_seq=seq,  # the head the incident records, as `timeline.append` keeps it
+                timeline_head=prev,
                 phase=playbook_phases[-1] if playbook_phases else incident.phase,
                 contained_at=contained_at or start + span / 4,
                 resolved_at=resolved_at or start + span * 3 / 4,
