@@ -12,7 +12,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.context import channel_members, id_in
+from handlers.context import channel_members, forget_members, id_in
 from handlers.deps import Deps
 from handlers.errors import tell
 from handlers.i18n import t
@@ -115,6 +115,7 @@ async def on_decide(
         return
     try:
         await client.conversations_invite(channel=incident.channel_id, users=request.user_id)
+        forget_members(client, incident.channel_id)
     except SlackApiError as exc:
         if exc.response.get("error") != "already_in_channel":
             await tell(

@@ -7,6 +7,8 @@ Inside an incident channel a command acts on that incident; elsewhere a key may 
 from __future__ import annotations
 
 import re
+import time
+import weakref
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,7 +30,20 @@ def key_in(text: str) -> str | None:
     return match.group(0).upper() if match else None
 
 
+# Who is in a channel, per Slack client, for a short while: every click and command checks
+# membership, and conversations.members is rate-limited (Tier 4). Invites made by the bot forget
+# the entry at once; a person who leaves through Slack keeps access for at most this long.
+MEMBERS_TTL = 30.0
+_members: weakref.WeakKeyDictionary[AsyncWebClient, dict[str, tuple[float, frozenset[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def channel_members(client: AsyncWebClient, channel: str) -> set[str]:
+    cache = _members.setdefault(client, {})
+    hit = cache.get(channel)
+    if hit and time.monotonic() - hit[0] < MEMBERS_TTL:
+        return set(hit[1])
     members: set[str] = set()
     cursor = None
     while True:
@@ -36,7 +51,15 @@ async def channel_members(client: AsyncWebClient, channel: str) -> set[str]:
         members.update(page.get("members") or [])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
-            return members
+            break
+    cache[channel] = (time.monotonic(), frozenset(members))
+    return members
+
+
+def forget_members(client: AsyncWebClient, channel: str | None) -> None:
+    """Call after inviting or removing people, so the next check asks Slack again."""
+    if channel:
+        _members.get(client, {}).pop(channel, None)
 
 
 async def require_member(client: AsyncWebClient, incident: Incident, user: str) -> None:

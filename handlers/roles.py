@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.commands import CommandCtx, subcommand
-from handlers.context import KEY, channel_members, incident_for
+from handlers.context import KEY, channel_members, forget_members, incident_for
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
 from handlers.i18n import t
@@ -69,6 +69,7 @@ async def hand_over(
     if incident.channel_id and user not in await channel_members(client, incident.channel_id):
         try:
             await client.conversations_invite(channel=incident.channel_id, users=user)
+            forget_members(client, incident.channel_id)
         except SlackApiError as exc:
             if exc.response.get("error") != "already_in_channel":
                 raise
