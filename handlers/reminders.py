@@ -16,6 +16,7 @@ from handlers.deps import Deps
 from handlers.errors import reply_error, tell
 from handlers.i18n import t
 from handlers.ids import ActionId
+from handlers.publish import refresh_card
 from handlers.render.common import when
 from handlers.render.reminders import Subject, reminder_message
 from incident import reminders
@@ -89,6 +90,8 @@ async def deliver(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivere
         raise SendFailed(type(exc).__name__) from exc
     if row.kind == reminders.ITEM and row.target == incident.channel_id:
         await _show_overdue(client, deps, incident)
+    if row.kind == reminders.CLOCK and row.target == incident.channel_id:
+        await _show_clock(client, deps, incident)
     label = row.payload.get("label")
     summary = f"{row.kind} {row.ref}{' ' + label if label else ''} → {row.target}"
     return Delivered(channel_id=response["channel"], message_ts=response.get("ts"), summary=summary)
@@ -103,6 +106,17 @@ async def _show_overdue(client: AsyncWebClient, deps: Deps, incident: Incident) 
         await refresh(client, deps, incident.id)
     except Exception:  # the reminder itself was delivered; the next re-render catches up
         log.warning("checklists of %s not re-rendered after an overdue reminder", incident.key, exc_info=True)
+
+
+async def _show_clock(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    """A regulatory clock reached a reminder moment (at the deadline it turns overdue): re-render
+    the card so it stops saying "due" once the deadline has passed."""
+    if incident.id is None:
+        return
+    try:
+        await refresh_card(client, deps, incident.id)
+    except Exception:  # the reminder itself was delivered; the next re-render catches up
+        log.warning("card of %s not re-rendered after a clock reminder", incident.key, exc_info=True)
 
 
 async def refresh_reminder(client: AsyncWebClient, deps: Deps, reminder_id: int) -> None:
