@@ -13,7 +13,7 @@ from bot.settings import Settings
 from bot.slack_client import CountingWebClient, build_client
 from handlers.deps import Deps
 from handlers.directory import Directory
-from handlers.publish import ensure_setup
+from handlers.publish import ensure_setup, open_incident_ids, refresh_views
 from handlers.reminders import deliver
 from handlers.tracking import InFlight
 from incident import reminders
@@ -115,6 +115,20 @@ class Runtime:
                 await ensure_setup(self.client, self.deps, incident_id)
             except Exception:
                 log.exception("reconcile of incident %s failed", incident_id)
+        # A crash between a commit and its re-render leaves a view behind the database: catch up
+        # (messages already showing the database are skipped by their rendered hash).
+        try:
+            active = await open_incident_ids(self.db)
+        except Exception:
+            log.exception("could not list open incidents")
+            return
+        for incident_id in active:
+            if incident_id in unfinished:
+                continue
+            try:
+                await refresh_views(self.client, self.deps, incident_id)
+            except Exception:
+                log.exception("re-rendering incident %s failed", incident_id)
 
     async def stop(self, *, grace: float = 10.0) -> None:
         """Let listeners finish what they acked, then release everything."""

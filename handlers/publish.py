@@ -131,6 +131,17 @@ async def refresh_views(client: AsyncWebClient, deps: Deps, incident_id: int) ->
     await refresh_card(client, deps, incident_id)
 
 
+async def open_incident_ids(database: Any) -> list[int]:
+    """Incidents (not closed) whose channel has messages that follow the database."""
+    async with database.session() as db:
+        rows = await db.execute(
+            select(Incident.id)
+            .where(Incident.status != "closed", Incident.channel_id.is_not(None))  # type: ignore[union-attr]
+            .order_by(Incident.id)
+        )
+        return [i for i in rows.scalars() if i is not None]
+
+
 async def refresh_topic(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
     locale = incident.locale
     topic = t(

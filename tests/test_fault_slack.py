@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -47,12 +48,14 @@ def _lines(blocks: list[dict[str, Any]], text: str) -> list[str]:
     return [text, *(_LEFT.sub("…", line) for line in dumped.splitlines())]
 
 
-async def rendered_from_db(database: Database, config: IncidentConfig, incident_id: int) -> Rendered:
+async def rendered_from_db(
+    database: Database, config: IncidentConfig, incident_id: int, now: datetime | None = None
+) -> Rendered:
     """What the renderers produce from the database now: the card and each open phase's checklist parts."""
     async with database.session() as db:
         incident = await db.get(Incident, incident_id)
         assert incident is not None and incident.channel_id
-        now = incident.declared_at  # no rendering below depends on the reading time beyond Slack dates
+        now = now or datetime.now(UTC)
         ov = await overview(db, incident, config, now)
         items = await checklist_domain.items_of(db, incident_id)
     locale = incident.locale
@@ -87,7 +90,7 @@ def shown(sb: Sandbox, channel_id: str, ts: str) -> tuple[list[dict[str, Any]], 
 
 
 async def assert_views_match_db(
-    sb: Sandbox, database: Database, config: IncidentConfig, incident_id: int
+    sb: Sandbox, database: Database, config: IncidentConfig, incident_id: int, now: datetime | None = None
 ) -> None:
     """Every message the bot owns shows what it last rendered, and what it would render from the
     database now is exactly that (for the card and the checklist parts it keeps re-rendering)."""
@@ -97,7 +100,7 @@ async def assert_views_match_db(
         assert row.ts, f"{row.kind}/{row.ref} was never posted"
         blocks, text = shown(sb, row.channel_id, row.ts)
         assert _hash(blocks, text) == row.rendered_hash, f"{row.kind}/{row.ref}: Slack shows something else"
-    expected = await rendered_from_db(database, config, incident_id)
+    expected = await rendered_from_db(database, config, incident_id, now)
     for key, (blocks, text) in expected.items():
         assert key in by_key, f"{key} is not on Slack"
         row = by_key[key]
@@ -237,5 +240,5 @@ async def test_a_whole_incident_through_a_flaky_slack_loses_nothing_and_converge
     texts = [e.summary for e in await slack.timeline(incident) if e.kind == "note"]
     assert all(any(n in s for s in texts) for n in notes)
     await timeline_intact(slack.db, incident.id)
-    await assert_views_match_db(sb, slack.db, slack.rt.deps.config, incident.id)
+    await assert_views_match_db(sb, slack.db, slack.rt.deps.config, incident.id, slack.rt.clock.now())
     assert not slack.violations()
