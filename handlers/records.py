@@ -17,8 +17,9 @@ from handlers.deps import Deps
 from handlers.errors import reply_error, tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
+from handlers.publish import load
 from handlers.render import records as render
-from incident import records
+from incident import lookup, records
 from incident.redact import Finding
 from storage.models import Incident
 
@@ -186,6 +187,13 @@ async def on_action_submitted(
 
 @subcommand("actions")
 async def actions_command(ctx: CommandCtx) -> None:
+    """In an incident (or with its key): that incident's follow-ups. Elsewhere: the follow-ups of
+    every incident in one list — your own, or every open one for the admin group."""
+    async with ctx.deps.db.session() as db:
+        here = await lookup.by_channel(db, ctx.channel_id)
+    if here is None and key_in(ctx.args) is None:
+        await all_actions(ctx)
+        return
     incident = await incident_for(
         ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
     )
@@ -196,6 +204,17 @@ async def actions_command(ctx: CommandCtx) -> None:
     await ctx.reply(text, blocks)
 
 
+async def all_actions(ctx: CommandCtx) -> None:
+    deps = ctx.deps
+    admin = await deps.extras["directory"].is_member(
+        ctx.client, deps.config.roles.admin_usergroup, ctx.user_id
+    )
+    async with deps.db.session() as db:
+        rows = await records.open_actions(db, owner=None if admin else ctx.user_id)
+    blocks, text = render.actions_overview(rows, ctx.locale, deps.clock.now(), admin=admin)
+    await ctx.reply(text, blocks)
+
+
 async def on_action_done(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, deps: Deps
 ) -> None:
@@ -203,7 +222,12 @@ async def on_action_done(
     user = body["user"]["id"]
     try:
         item = await records.action_item(deps.db, records.parse_id(body["actions"][0].get("value")))
-        incident = await incident_by_id(client, deps, item.incident_id, user)
+        if item.owner == user:
+            # The owner may close their own follow-up from the cross-incident list, in or out of the
+            # incident's channel; the list showed them nothing but their own item.
+            incident = await load(deps, item.incident_id)
+        else:
+            incident = await incident_by_id(client, deps, item.incident_id, user)
         assert incident.id is not None
         done = await records.complete_action(deps.db, item.id or 0, actor=user, now=deps.clock.now())
         async with deps.db.session() as db:

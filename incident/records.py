@@ -19,7 +19,7 @@ from incident.errors import Invalid, NotFound
 from incident.redact import Finding, guard
 from storage import timeline
 from storage.db import Database
-from storage.models import ActionItem, Decision, Evidence, ProcessedEvent, TimelineEvent
+from storage.models import ActionItem, Decision, Evidence, Incident, ProcessedEvent, TimelineEvent
 
 TEXT_MAX = 3000
 ACTION_CATEGORIES = ("policy", "training", "other")
@@ -352,6 +352,19 @@ async def action_items(db: AsyncSession, incident_id: int) -> list[ActionItem]:
         select(ActionItem).where(ActionItem.incident_id == incident_id).order_by(ActionItem.id)
     )
     return list(rows.scalars())
+
+
+async def open_actions(db: AsyncSession, *, owner: str | None) -> list[tuple[str, ActionItem]]:
+    """Open follow-ups of every incident (or only `owner`'s), with the incident key, due first."""
+    stmt = (
+        select(Incident.key, ActionItem)
+        .join(Incident, Incident.id == ActionItem.incident_id)
+        .where(ActionItem.status == "open")
+        .order_by(ActionItem.due_at.is_(None), ActionItem.due_at, ActionItem.id)
+    )
+    if owner is not None:
+        stmt = stmt.where(ActionItem.owner == owner)
+    return [(key, item) for key, item in (await db.execute(stmt)).all()]
 
 
 async def action_item(database: Database, action_id: int) -> ActionItem:

@@ -253,3 +253,38 @@ async def test_the_quarterly_report_is_posted_on_time_with_a_controlled_clock(db
             ]
         next_period = Period.containing(period.end, "quarterly")
         assert sorted(labels) == [period.label, next_period.label]
+
+
+async def test_follow_ups_from_every_incident_in_one_list(slack: Slack) -> None:
+    real = await real_incident(slack)
+    await slack.heidi.command(f"action {real.key}", channel="C0GENERAL1")
+    await slack.settle()
+    delivery = await slack.heidi.submit(
+        {
+            "What needs doing": "Run a phishing training for payroll staff",
+            "Owner": "bob",
+            "Category": "training",
+        }
+    )
+    assert not delivery.errors, delivery.errors
+    await slack.settle()
+
+    await slack.erin.command("actions", channel="C0GENERAL1")
+    await slack.settle()
+    mine = slack.erin.ephemerals[-1]
+    assert "Restrict portal exports" in mine.all_text and real.key in mine.all_text
+    assert "phishing training" not in mine.all_text
+
+    await slack.heidi.command("actions", channel="C0GENERAL1")  # heidi is in the admin group
+    await slack.settle()
+    everyone = slack.heidi.ephemerals[-1].all_text
+    assert "Restrict portal exports" in everyone and "phishing training" in everyone
+    assert "2 open" in everyone and "1 policy changes and 1 training changes" in everyone
+
+    await slack.mallory.command("actions", channel="C0GENERAL1")
+    await slack.settle()
+    assert "No open follow-up actions" in slack.mallory.ephemerals[-1].all_text
+
+    await slack.erin.click(mine, "Done", near="Restrict portal exports")
+    await slack.settle()
+    assert "action_done" in await slack.kinds(real)

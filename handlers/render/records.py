@@ -289,6 +289,40 @@ def actions_list(
     return blocks[:50], title
 
 
+def actions_overview(
+    rows: list[tuple[str, ActionItem]], locale: str, now: datetime, *, admin: bool
+) -> tuple[list[dict[str, Any]], str]:
+    """Open follow-ups from every incident's post-mortem, oldest due first, each with Done."""
+    scope = t("actions.all.scope_admin" if admin else "actions.all.scope_mine", locale)
+    title = t("actions.all.header", locale, scope=scope)
+    if not rows:
+        text = t("actions.all.none", locale)
+        return [section(f"*{title}*\n{text}")], text
+    overdue = [item for _, item in rows if item.due_at and item.due_at < now]
+    summary = t(
+        "actions.all.summary",
+        locale,
+        open=len(rows),
+        overdue=len(overdue),
+        policy=sum(1 for _, i in rows if i.category == "policy"),
+        training=sum(1 for _, i in rows if i.category == "training"),
+    )
+    blocks: list[dict[str, Any]] = [section(f"*{title}*"), context(summary)]
+    for key, item in rows[:LIST_MAX]:
+        late = f" {t('actions.all.overdue', locale)}" if item.due_at and item.due_at < now else ""
+        blocks.append(
+            section(
+                f"*{key}* · {action_line(item, locale)}{late}",
+                accessory=button(
+                    t("records.actions.done_button", locale), ActionId.ACTION_DONE, str(item.id)
+                ),
+            )
+        )
+    if len(rows) > LIST_MAX:
+        blocks.append(context(t("records.actions.more", locale, count=len(rows) - LIST_MAX)))
+    return blocks[:50], title
+
+
 # The guard's private word to the author ---------------------------------------------------------
 
 
