@@ -13,8 +13,11 @@ from handlers.events import first_delivery
 from handlers.i18n import t
 from handlers.render.home import home_view, incident_list
 from incident import lifecycle
+from incident import register as breach_register
 from incident.errors import NotFound
 from storage.models import Incident
+
+RECENT_REGISTER = 10
 
 
 async def incidents_of(
@@ -42,7 +45,13 @@ async def list_command(ctx: CommandCtx) -> None:
 async def publish_home(client: AsyncWebClient, deps: Deps, user: str) -> None:
     incidents = await incidents_of(client, deps, user, include_closed=False)
     standings = await lifecycle.standings(deps.db, incidents, user)
-    view = home_view(standings, deps.config.roles, deps.locale, deps.clock.now())
+    entries = None
+    if await deps.extras["directory"].is_member(client, deps.config.roles.admin_usergroup, user):
+        async with deps.db.session() as db:
+            entries = (await breach_register.rows(db, deps.config, now=deps.clock.now()))[-RECENT_REGISTER:][
+                ::-1
+            ]
+    view = home_view(standings, deps.config.roles, deps.locale, deps.clock.now(), entries)
     await client.views_publish(user_id=user, view=view)
 
 

@@ -288,3 +288,15 @@ async def test_follow_ups_from_every_incident_in_one_list(slack: Slack) -> None:
     await slack.erin.click(mine, "Done", near="Restrict portal exports")
     await slack.settle()
     assert "action_done" in await slack.kinds(real)
+
+
+async def test_app_home_shows_recent_register_entries_to_admins_only(slack: Slack) -> None:
+    entry = await logged(slack)
+    await slack.heidi.open_home()  # heidi is in the admin group
+    await slack.settle()
+    home = str(slack.heidi.home)
+    assert "Breach register" in home and entry.key in home and "logged (no channel)" in home
+    assert "Misdirected email" not in home  # the register line carries no title
+    await slack.alice.open_home()
+    await slack.settle()
+    assert "Breach register" not in str(slack.alice.home)

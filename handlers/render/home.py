@@ -13,6 +13,7 @@ from handlers.i18n import t
 from handlers.render.common import context, divider, header, section, when
 from incident.lifecycle import Standing
 from incident.overview import playbook_of
+from incident.register import RegisterRow
 from incident.roles_config import RolesConfig
 from storage.models import ChecklistItem, Incident
 
@@ -48,7 +49,47 @@ def _item_line(incident: Incident, item: ChecklistItem, locale: str) -> str:
     return f"• {title}{due}"
 
 
-def home_view(standings: list[Standing], roles: RolesConfig, locale: str, now: datetime) -> dict[str, Any]:
+def register_blocks(entries: list[RegisterRow], locale: str) -> list[dict[str, Any]]:
+    """The most recent register entries, for admins: no titles, only what the register records."""
+    lines = []
+    for row in entries:
+        count = {
+            k: sum(1 for d in row.decisions if d.decision == k)
+            for k in ("notified", "not_notified", "pending")
+        }
+        lines.append(
+            t(
+                "home.register.line",
+                locale,
+                key=row.key,
+                severity=row.severity,
+                status=t(f"status.{row.status}", locale) if row.kind != "log" else "—",
+                drill=t("home.register.drill", locale) if row.drill else "",
+                kind=t("home.register.log", locale) if row.kind == "log" else "",
+                declared=when(row.declared_at, "{date_short}"),
+                decisions=t(
+                    "home.register.decisions",
+                    locale,
+                    notified=count["notified"],
+                    declined=count["not_notified"],
+                    pending=count["pending"],
+                ),
+            )
+        )
+    return [
+        divider(),
+        section(f"*{t('home.register.title', locale)}*\n" + ("\n".join(lines) or t("home.none", locale))),
+        context(t("home.register.export", locale)),
+    ]
+
+
+def home_view(
+    standings: list[Standing],
+    roles: RolesConfig,
+    locale: str,
+    now: datetime,
+    register: list[RegisterRow] | None = None,
+) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [header(t("home.title", locale))]
     if not standings:
         blocks.append(section(t("home.none", locale)))
@@ -67,5 +108,7 @@ def home_view(standings: list[Standing], roles: RolesConfig, locale: str, now: d
             blocks.append(context(t("home.no_items", locale)))
     if len(standings) > MAX_HOME_INCIDENTS:
         blocks.append(context(t("home.more_incidents", locale, count=len(standings) - MAX_HOME_INCIDENTS)))
+    if register is not None:
+        blocks += register_blocks(register, locale)
     blocks.append(context(t("home.updated", locale, at=when(now))))
-    return {"type": "home", "blocks": blocks}
+    return {"type": "home", "blocks": blocks[:100]}
