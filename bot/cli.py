@@ -57,9 +57,7 @@ async def _serve(settings: Settings, socket: bool) -> int:
     runner, port = await start_http(rt, settings.host, settings.port)
     handler = None
     if socket:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        handler = AsyncSocketModeHandler(rt.app, settings.slack_app_token, web_client=rt.client)
+        handler = rt.socket_handler()
         await handler.connect_async()
         log.info("connected to Slack over Socket Mode; health on http://%s:%d/healthz", settings.host, port)
     else:

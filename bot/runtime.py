@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
@@ -83,6 +84,13 @@ class Runtime:
         )
         handlers.register(self.app, self.deps)
         self._started = False
+
+    def socket_handler(self) -> Any:
+        """Socket Mode: the same Bolt app, reached over Slack's websocket instead of HTTP."""
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        self.settings.require("slack_app_token")
+        return AsyncSocketModeHandler(self.app, self.settings.slack_app_token, web_client=self.client)
 
     async def start(self) -> None:
         """Learn who the bot is; Slack being unreachable here is not fatal (handlers ask again)."""
