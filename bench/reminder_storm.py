@@ -239,9 +239,18 @@ async def main(args: argparse.Namespace) -> None:
     notes = []
     for kind in kinds:
         r = await measure(kind, args)
-        limit = "Slack's per-channel limit" if r.drain <= r.floor * 1.5 else "the bot's own throughput"
+        rate = r.count / r.drain if r.drain > 0 else 0.0
+        if r.drain > r.floor * 1.5:
+            limit = f"limited by the bot's own pace ({rate:.0f} msg/s), not by Slack"
+        elif r.rate_limited:
+            limit = f"close to Slack's per-channel limit, which pushed back {r.rate_limited} times"
+        else:
+            limit = (
+                f"close to Slack's per-channel limit, and the bot's own pace ({rate:.0f} msg/s) "
+                "kept every channel under it (no 429)"
+            )
         notes.append(
-            f"- {kind}: drained in {r.drain:.1f} s against a floor of {r.floor:.0f} s: limited by {limit}; "
+            f"- {kind}: drained in {r.drain:.1f} s against a floor of {r.floor:.0f} s: {limit}; "
             f"{r.unsent_rows} rows not marked sent, {r.unlogged} without a `reminder_sent` event, "
             f"{r.failed_sends} failed sends other than 429"
         )
