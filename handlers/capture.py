@@ -10,6 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.context import require_member
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
 from handlers.i18n import t
@@ -124,6 +125,8 @@ async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
                 t("records.capture.not_incident", deps.locale),
             )
             return
+        # Only people in the incident's channel may add to its timeline, whatever the payload says.
+        await require_member(client, incident, actor)
         msg = dict(body.get("message") or {})
         msg.setdefault("ts", body.get("message_ts"))
         recorded = await capture(client, deps, incident, msg, actor=actor, via="shortcut")
