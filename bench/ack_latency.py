@@ -1,8 +1,9 @@
 """Benchmark 1: ack latency and throughput of `/breach status` and checklist clicks.
 
-Signed requests go to the real bot (its own process, with the sandbox workspace) on SQLite and on
-PostgreSQL; the same harness drives a bare Bolt AsyncApp with no-op listeners in the same run, so
-throughput is reported as a ratio to the framework's own ceiling on this machine.
+Signed requests go to the real bot (`breachroom serve` in its own process, the sandbox workspace in
+another) on SQLite and on PostgreSQL; the same harness drives a bare Bolt AsyncApp with no-op
+listeners in the same run, so throughput is reported as a ratio to the framework's own ceiling on
+this machine.
 
     python -m bench.ack_latency [--rate 100] [--seconds 20] [--users 16]
 """
@@ -11,13 +12,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bench.databases import postgres_available, scratch
 from bench.load import Result, click_body, closed_loop, command_body, ms, open_loop, table
 from bench.procs import free_port, parse, process
+from sandbox.server import DEFAULT_BOT_TOKEN
 from sandbox.server import DEFAULT_SIGNING_SECRET as SECRET
+from storage.migrate import upgrade
 
 TARGET_P99 = 0.100
 TARGET_RATIO = 0.70
@@ -37,29 +44,64 @@ def mixed_bodies(info: dict, urls: list[str]):  # type: ignore[no-untyped-def]
 
 
 async def run_target(kind: str, args: argparse.Namespace) -> tuple[Result, Result]:
+    """`breachroom serve` in its own process, the sandbox workspace in another: the bot's event loop
+    carries only the bot, as in production."""
     async with scratch(kind) as url:
-        port = free_port()
+        await asyncio.to_thread(upgrade, url)
+        bot_port, sandbox_port = free_port(), free_port()
+        bot_url = f"http://127.0.0.1:{bot_port}/slack/events"
+        env = {
+            "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": f"http://127.0.0.1:{sandbox_port}/api/",
+            "DATABASE_URL": url,
+            "BREACHROOM_HOST": "127.0.0.1",
+            "BREACHROOM_PORT": str(bot_port),
+        }
         with tempfile.TemporaryDirectory() as folder:
             pool_file = Path(folder) / "response_urls.txt"
-            async with process(
-                "bench.target",
-                "--database-url",
-                url,
-                "--port",
-                str(port),
-                "--response-url-file",
-                str(pool_file),
-                timeout=120,
-            ) as (_, line):
+            async with (
+                serve(env),
+                process(
+                    "bench.sandbox_proc",
+                    "--port",
+                    str(sandbox_port),
+                    "--bot-url",
+                    bot_url,
+                    "--response-url-file",
+                    str(pool_file),
+                    timeout=120,
+                ) as (_, line),
+            ):
                 info = parse(line)
                 urls = pool_file.read_text().splitlines()
                 bodies = mixed_bodies(info, urls)
-                await open_loop(info["bot_url"], SECRET, bodies, rate=20, seconds=2)  # warm-up
-                paced = await open_loop(info["bot_url"], SECRET, bodies, rate=args.rate, seconds=args.seconds)
+                await open_loop(bot_url, SECRET, bodies, rate=20, seconds=2)  # warm-up
+                paced = await open_loop(bot_url, SECRET, bodies, rate=args.rate, seconds=args.seconds)
                 flat_out = await closed_loop(
-                    info["bot_url"], SECRET, bodies, users=args.users, seconds=args.seconds / 2
+                    bot_url, SECRET, bodies, users=args.users, seconds=args.seconds / 2
                 )
     return paced, flat_out
+
+
+@asynccontextmanager
+async def serve(env: dict[str, str]) -> AsyncIterator[None]:
+    """`breachroom serve` as Slack would see it in production."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "serve",
+        env={**os.environ, "BREACHROOM_LOG_LEVEL": "WARNING", **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
 
 
 async def run_bare(args: argparse.Namespace) -> Result:

@@ -22,10 +22,10 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def process(
-    *args: str, ready: str | None = None, timeout: float = 60.0
+    *args: str, ready: str | None = None, timeout: float = 60.0, env: dict[str, str] | None = None
 ) -> AsyncIterator[tuple[Any, str]]:
     """Run `python -m <args>`; yield (process, first stdout line) once it printed its ready line."""
-    env = {**os.environ, "BREACHROOM_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "BREACHROOM_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **(env or {})}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

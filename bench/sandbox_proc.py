@@ -1,0 +1,95 @@
+"""The sandbox workspace in a process of its own, for benchmarks that run `breachroom serve` as a
+real server: it waits for the bot, declares an incident through the signed driver, and describes
+it on stdout as one JSON line so the load generator can address it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+import aiohttp
+
+from sandbox.server import Sandbox
+
+
+async def wait_healthy(url: str, timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with aiohttp.ClientSession() as http:
+        while loop.time() < deadline:
+            try:
+                async with http.get(url) as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{url} never answered")
+
+
+async def until(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the bot did not get there")
+
+
+async def main(args: argparse.Namespace) -> None:
+    sb = await Sandbox.start(port=args.port)
+    sb.bot_url = args.bot_url
+    await wait_healthy(args.bot_url.removesuffix("/slack/events") + "/healthz")
+    alice = sb.person("alice")
+    await alice.command("declare Benchmark incident")
+
+    def modal_open() -> bool:
+        try:
+            alice.modal()
+            return True
+        except LookupError:
+            return False
+
+    await until(modal_open)
+    await alice.submit({"Severity": "SEV2"})
+    incident_channel = None
+
+    def ready() -> bool:
+        nonlocal incident_channel
+        for channel in sb.workspace.channels.values():
+            if channel.name.startswith("br-") and any(
+                "item_done" in str(m.get("blocks")) for m in channel.messages
+            ):
+                incident_channel = channel.id
+                return True
+        return False
+
+    await until(ready)
+    view = sb.channel(incident_channel)
+    done = None
+    for msg in view.bot_messages:
+        for block in msg.blocks:
+            for element in [block.get("accessory") or {}, *(block.get("elements") or [])]:
+                if element.get("action_id") == "item_done" and done is None:
+                    done = {"ts": msg.ts, "action_id": "item_done", "value": element.get("value", "")}
+    pool = [
+        f"{sb.url}/response/{sb.workspace.issue_response_url(incident_channel, 'UHEIDI001').id}"
+        for _ in range(args.response_urls)
+    ]
+    await asyncio.to_thread(Path(args.response_url_file).write_text, "\n".join(pool))
+    print(json.dumps({"bot_url": args.bot_url, "channel": incident_channel, "done": done}), flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await sb.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--bot-url", required=True)
+    parser.add_argument("--response-urls", type=int, default=20000)
+    parser.add_argument("--response-url-file", required=True)
+    asyncio.run(main(parser.parse_args()))
