@@ -8,7 +8,6 @@ rendered from, the clicker is told privately what happened.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Collection
@@ -25,6 +24,7 @@ from handlers.ids import ActionId, CallbackId
 from handlers.publish import load, put_message, refresh_card
 from handlers.render.checklist import item_title, phase_messages
 from handlers.render.common import clip, mrkdwn, plain, user, when
+from handlers.tracking import Coalescer
 from incident import checklist
 from incident.checklist import ItemChanged, ItemRef, Outcome
 from incident.errors import DomainError
@@ -45,46 +45,55 @@ async def refresh_checklists(
 ) -> None:
     """Post or update the checklist messages of every open phase (or only of ``phases``).
 
-    Renders of one incident are serialised in this process, so a slower render of an older state
-    never lands after a newer one.
+    Renders of one incident run one at a time in this process (a slower render of an older state
+    never lands after a newer one), and requests arriving meanwhile fold into one more run.
     """
-    locks: dict[int, asyncio.Lock] = deps.extras.setdefault("checklist_render_locks", {})
-    lock = locks.setdefault(incident_id, asyncio.Lock())
-    async with lock:
-        incident = await load(deps, incident_id)
-        if not incident.channel_id:
-            return
-        playbook = playbook_of(incident)
-        open_keys = open_phase_keys(incident, playbook)
-        current = current_index(incident, playbook)
-        async with deps.db.session() as db:
-            items = await checklist.items_of(db, incident_id)
-        now = deps.clock.now()
-        for index, phase in enumerate(playbook.phases):
-            if phase.key not in open_keys or (phases is not None and phase.key not in phases):
-                continue
-            mine = [i for i in items if i.phase == phase.key]
-            parts = phase_messages(
-                incident,
-                phase,
-                mine,
-                deps.config.roles,
-                incident.locale,
-                now,
-                current=index == current,
-                passed=index < current,
+    renders: Coalescer = deps.extras.setdefault("checklist_renders", Coalescer())
+    await renders.run(
+        incident_id,
+        lambda: _render_checklists(client, deps, incident_id, phases),
+        # Requests folded in may have asked for other phases: the follow-up renders them all.
+        again=lambda: _render_checklists(client, deps, incident_id, None),
+    )
+
+
+async def _render_checklists(
+    client: AsyncWebClient, deps: Deps, incident_id: int, phases: Collection[str] | None
+) -> None:
+    incident = await load(deps, incident_id)
+    if not incident.channel_id:
+        return
+    playbook = playbook_of(incident)
+    open_keys = open_phase_keys(incident, playbook)
+    current = current_index(incident, playbook)
+    async with deps.db.session() as db:
+        items = await checklist.items_of(db, incident_id)
+    now = deps.clock.now()
+    for index, phase in enumerate(playbook.phases):
+        if phase.key not in open_keys or (phases is not None and phase.key not in phases):
+            continue
+        mine = [i for i in items if i.phase == phase.key]
+        parts = phase_messages(
+            incident,
+            phase,
+            mine,
+            deps.config.roles,
+            incident.locale,
+            now,
+            current=index == current,
+            passed=index < current,
+        )
+        for part in parts:
+            await put_message(
+                client,
+                deps,
+                incident_id,
+                "checklist",
+                part.ref,
+                incident.channel_id,
+                part.blocks,
+                part.text,
             )
-            for part in parts:
-                await put_message(
-                    client,
-                    deps,
-                    incident_id,
-                    "checklist",
-                    part.ref,
-                    incident.channel_id,
-                    part.blocks,
-                    part.text,
-                )
 
 
 async def refresh_after(

@@ -21,6 +21,7 @@ from handlers.context import channel_members, forget_members
 from handlers.deps import Deps
 from handlers.i18n import t
 from handlers.render.card import announcement, card, card_text
+from handlers.tracking import Coalescer
 from incident import roster
 from incident import setup as setup_state
 from incident.naming import channel_name
@@ -102,7 +103,12 @@ async def put_message(
 
 
 async def refresh_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
-    """Re-render the incident card (and topic) from the database."""
+    """Re-render the incident card from the database (concurrent requests fold into one more run)."""
+    renders: Coalescer = deps.extras.setdefault("card_renders", Coalescer())
+    await renders.run(incident_id, lambda: _render_card(client, deps, incident_id))
+
+
+async def _render_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
     incident = await load(deps, incident_id)
     if not incident.channel_id:
         return

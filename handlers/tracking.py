@@ -74,3 +74,49 @@ class InFlight:
 
         self.enter()
         return asyncio.ensure_future(run())
+
+
+class Coalescer:
+    """Runs one re-render per key at a time and folds the requests that arrive meanwhile into
+    one more run, so a burst of clicks re-renders twice, not once per click.
+
+    Every caller returns only after a run that started after its call has finished, so what it
+    changed in the database is on screen when it returns.
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[Any, asyncio.Future[None]] = {}
+        self._again: set[Any] = set()
+
+    async def run(
+        self,
+        key: Any,
+        render: Callable[[], Awaitable[None]],
+        again: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`again`, if given, is what the folded-in run does (e.g. a wider render covering every
+        request that arrived); otherwise `render` runs again."""
+        running = self._running.get(key)
+        if running is not None:
+            self._again.add(key)
+            await asyncio.shield(running)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            step = render
+            while True:
+                self._again.discard(key)
+                await step()
+                if key not in self._again:
+                    break
+                step = again or render
+            future.set_result(None)
+        except BaseException as exc:
+            future.set_exception(exc)
+            # Waiters see the failure too; don't leave it "never retrieved" when nobody waited.
+            future.exception()
+            raise
+        finally:
+            self._running.pop(key, None)
+            self._again.discard(key)
