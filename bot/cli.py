@@ -148,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         return _fail(str(exc))
     logging.basicConfig(level=settings_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for chatty in ("alembic", "apscheduler"):  # their INFO lines are noise in an operator's log
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         if getattr(args, "needs_schema", False):
             # Commands that read or write the record refuse an old schema with one line, not a trace.
