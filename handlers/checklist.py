@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import channel_members, incident_by_id
 from handlers.deps import Deps
-from handlers.errors import message_for, tell
+from handlers.errors import message_for, refuse_fields, tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import load, put_message, refresh_card
@@ -336,17 +336,11 @@ async def _submitted(
         return
     if not (value or "").strip():
         key = {"na": "checklist.error.reason_required", "assign": "checklist.error.assignee_required"}
-        await ack(
-            response_action="errors",
-            errors={block_id: t(key.get(action, "checklist.error.note_required"), locale)},
-        )
+        await refuse_fields(ack, {block_id: key.get(action, "checklist.error.note_required")}, locale)
         return
     if action == "assign" and incident.channel_id:
         if value not in await channel_members(client, incident.channel_id):
-            await ack(
-                response_action="errors",
-                errors={block_id: t("checklist.error.not_member", locale, user=user(value))},
-            )
+            await refuse_fields(ack, {block_id: "checklist.error.not_member"}, locale, user=user(value))
             return
     await ack()
     try:

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_from_action
 from handlers.deps import Deps
-from handlers.errors import tell
+from handlers.errors import refuse_fields, tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import ensure_setup, load, refresh_views
@@ -100,7 +100,7 @@ async def on_declare_submitted(
     for field, key in validate(inp, now, deps.config).items():
         errors.setdefault(FIELD_BLOCKS.get(field, field), key)
     if errors:
-        await ack(response_action="errors", errors={block: t(key, locale) for block, key in errors.items()})
+        await refuse_fields(ack, errors, locale)
         return
     await ack()
     user = body["user"]["id"]

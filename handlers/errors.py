@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -56,6 +57,13 @@ async def tell(
             await client.chat_postMessage(channel=user, text=text, blocks=blocks)
         else:
             raise
+
+
+async def refuse_fields(ack: Any, errors: Mapping[str, str], locale: Locale, **params: Any) -> None:
+    """Keep a modal open with each field's message (block id → message key) shown under it."""
+    await ack(
+        response_action="errors", errors={block: t(key, locale, **params) for block, key in errors.items()}
+    )
 
 
 async def reply_error(

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
-from handlers.errors import reply_error
+from handlers.errors import refuse_fields, reply_error
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.publish import refresh_card
@@ -57,7 +57,7 @@ async def on_submitted(
     for field, key in facts.validate(inp, now).items():
         errors.setdefault(field, key)
     if errors:
-        await ack(response_action="errors", errors={block: t(key, locale) for block, key in errors.items()})
+        await refuse_fields(ack, errors, locale)
         return
     await ack()
     try:

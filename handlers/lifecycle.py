@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, incident_from_action, key_in
 from handlers.deps import Deps
-from handlers.errors import reply_error, tell
+from handlers.errors import refuse_fields, reply_error, tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import load, refresh_card, refresh_topic, slack_error
@@ -220,10 +220,7 @@ async def on_resolve_submitted(
     now = deps.clock.now()
     errors = lifecycle.check_resolution(incident, res, now)
     if errors:
-        await ack(
-            response_action="errors",
-            errors={field: t(key, deps.locale, incident=incident.key) for field, key in errors.items()},
-        )
+        await refuse_fields(ack, errors, deps.locale, incident=incident.key)
         return
     await ack()
     assert incident.id is not None
@@ -275,9 +272,7 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncW
     incident = await form_incident(ack, client, deps, body)
     lessons, archive = parse_close(body["view"])
     if not lessons.strip():
-        await ack(
-            response_action="errors", errors={"lessons": t("lifecycle.error.lessons_required", deps.locale)}
-        )
+        await refuse_fields(ack, {"lessons": "lifecycle.error.lessons_required"}, deps.locale)
         return
     await ack()
     assert incident.id is not None

@@ -10,8 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
-from handlers.errors import reply_error
-from handlers.i18n import t
+from handlers.errors import refuse_fields, reply_error
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import refresh_card
 from handlers.reminders import parse_id
@@ -72,10 +71,7 @@ async def on_submitted(
         return
     errors = notifications.validate(inp, deps.config, now)
     if errors:
-        await ack(
-            response_action="errors",
-            errors={BLOCKS.get(field, field): t(key, locale) for field, key in errors.items()},
-        )
+        await refuse_fields(ack, {BLOCKS.get(field, field): key for field, key in errors.items()}, locale)
         return
     await ack()
     try:

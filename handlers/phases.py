@@ -14,7 +14,7 @@ from handlers.checklist import field_value, metadata_of, refresh_after, refuse
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
-from handlers.errors import tell
+from handlers.errors import refuse_fields, tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.common import actions, button, clip, escape, mrkdwn, plain, section, user
@@ -306,7 +306,7 @@ async def on_override_submitted(
     reason = field_value(view, "reason") or ""
     locale = deps.locale
     if not reason.strip():
-        await ack(response_action="errors", errors={"reason": t("phase.error.reason_required", locale)})
+        await refuse_fields(ack, {"reason": "phase.error.reason_required"}, locale)
         return
     await ack()
     try:

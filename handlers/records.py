@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, key_in
 from handlers.deps import Deps
-from handlers.errors import reply_error, tell
+from handlers.errors import refuse_fields, reply_error, tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import load
@@ -103,17 +103,13 @@ subcommand("evidence")(_opener(render.evidence_modal))
 subcommand("action")(_opener(render.action_modal))
 
 
-def _field_errors(problems: dict[str, str], locale: str) -> dict[str, str]:
-    return {block: t(key, locale) for block, key in problems.items()}
-
-
 async def on_decision_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
     inp = render.parse_decision(view)
     problems = records.validate_decision(inp)
     if problems:
-        await ack(response_action="errors", errors=_field_errors(problems, deps.locale))
+        await refuse_fields(ack, problems, deps.locale)
         return
     await ack()
     user = body["user"]["id"]
@@ -137,7 +133,7 @@ async def on_evidence_submitted(
     now = deps.clock.now()
     problems = records.validate_evidence(inp, now)
     if problems:
-        await ack(response_action="errors", errors=_field_errors(problems, deps.locale))
+        await refuse_fields(ack, problems, deps.locale)
         return
     await ack()
     user = body["user"]["id"]
@@ -163,7 +159,7 @@ async def on_action_submitted(
     now = deps.clock.now()
     problems = records.validate_action(inp, now)
     if problems:
-        await ack(response_action="errors", errors=_field_errors(problems, deps.locale))
+        await refuse_fields(ack, problems, deps.locale)
         return
     await ack()
     user = body["user"]["id"]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
-from handlers.errors import tell
+from handlers.errors import refuse_fields, tell
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.publish import refresh_card
@@ -124,7 +124,7 @@ async def on_log_submitted(
     for field, key in validate(inp, now).items():
         errors.setdefault(field, key)
     if errors:
-        await ack(response_action="errors", errors={b: t(k, locale) for b, k in errors.items()})
+        await refuse_fields(ack, errors, locale)
         return
     await ack()
     user = body["user"]["id"]
@@ -203,7 +203,7 @@ async def on_nonotify_submitted(
     rationale = (input_value(values, "rationale").get("value") or "").strip()
     regime = (input_value(values, "regime").get("selected_option") or {}).get("value") or ""
     if not rationale:
-        await ack(response_action="errors", errors={"rationale": t("log.error.rationale", deps.locale)})
+        await refuse_fields(ack, {"rationale": "log.error.rationale"}, deps.locale)
         return
     await ack()
     user = body["user"]["id"]

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import KEY, channel_members, forget_members, incident_for
 from handlers.deps import Deps
-from handlers.errors import reply_error, tell
+from handlers.errors import refuse_fields, reply_error, tell
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.lifecycle import about, button_opening, form_incident, is_admin, listener, rerender
@@ -137,7 +137,7 @@ async def on_assign_role_submitted(
     incident = await form_incident(ack, client, deps, body)
     role, user = parse_assign_role(body["view"])
     if role not in deps.config.roles or not user:
-        await ack(response_action="errors", errors={"role": t("roles.error.pick", deps.locale)})
+        await refuse_fields(ack, {"role": "roles.error.pick"}, deps.locale)
         return
     await ack()
     try:

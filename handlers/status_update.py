@@ -9,8 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import incident_by_id
 from handlers.deps import Deps
-from handlers.errors import reply_error
-from handlers.i18n import t
+from handlers.errors import refuse_fields, reply_error
 from handlers.ids import ActionId, CallbackId
 from handlers.reminders import parse_id, refresh_reminder
 from handlers.render.reminders import parse_status_update, status_update_modal, status_update_post
@@ -46,9 +45,7 @@ async def on_submitted(
         await reply_error(client, {"user_id": user_id}, NotFound("error.not_found"), deps.locale)
         return
     if not text.strip():
-        await ack(
-            response_action="errors", errors={"update_text": t("status_update.error.empty", deps.locale)}
-        )
+        await refuse_fields(ack, {"update_text": "status_update.error.empty"}, deps.locale)
         return
     await ack()
     try:
