@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from sandbox import scopes as oauth_scopes
 from sandbox.clock import Clock
 from sandbox.faults import Faults, RateLimiter
 from sandbox.observe import ChannelView
@@ -74,8 +75,12 @@ class Sandbox:
         app_token: str = DEFAULT_APP_TOKEN,
         seed: Path = SEED,
         clock: Clock | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> None:
         self.clock = clock or Clock()
+        # The bot token's scopes: the manifest's unless a test grants others. Mutable, so a
+        # test can take one away and watch the feature that needs it fail with missing_scope.
+        self.scopes: set[str] = set(oauth_scopes.manifest_scopes() if scopes is None else scopes)
         self.workspace = Workspace.from_seed(seed, self.clock)
         self.signing_secret = signing_secret
         self.bot_token = bot_token
@@ -108,8 +113,9 @@ class Sandbox:
         app_token: str = DEFAULT_APP_TOKEN,
         seed: Path = SEED,
         clock: Clock | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> Sandbox:
-        sandbox = cls(signing_secret, bot_token, app_token, seed, clock)
+        sandbox = cls(signing_secret, bot_token, app_token, seed, clock, scopes)
         await sandbox._serve(host, port)
         return sandbox
 
