@@ -37,9 +37,52 @@ class BadRequest(Exception):
         self.status = status
 
 
+# As strict as the post-mortem page's (bot/links.py), plus what this page needs: its own
+# scripts, stylesheet and event stream. No inline script or style, no other origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _cross_site(request: web.Request) -> web.Response | None:
+    """Refuse an action another site's page could have sent.
+
+    A cross-site form or `fetch` may send `text/plain` without a CORS preflight, so only
+    `application/json` is accepted (which a foreign page cannot send without asking first),
+    and an `Origin`, when the browser names one, must be this page's own.
+    """
+    if request.content_type != "application/json":
+        return web.json_response({"ok": False, "error": "content_type_must_be_json"}, status=415)
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        return web.json_response({"ok": False, "error": "cross_origin_refused"}, status=403)
+    return None
+
+
+@web.middleware
+async def _guard(request: web.Request, handler: Any) -> web.StreamResponse:
+    is_ui = request.path == "/" or request.path.startswith("/ui/")
+    if is_ui and request.method == "POST":
+        refused = _cross_site(request)
+        if refused is not None:
+            return refused
+    response: web.StreamResponse = await handler(request)
+    if is_ui and not response.prepared:
+        response.headers.update(PAGE_HEADERS)
+    return response
+
+
 def install(app: web.Application, sandbox: Sandbox) -> None:
     """Serve the browser UI from the sandbox server: `/`, `/ui/static/*` and `/ui/api/*`."""
     ui = UiApi(sandbox)
+    app.middlewares.append(_guard)
     app.router.add_get("/", ui.index)
     app.router.add_static("/ui/static/", STATIC, append_version=False)
     app.router.add_get("/ui/api/state", ui.state)

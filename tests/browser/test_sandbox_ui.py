@@ -251,6 +251,13 @@ MRKDWN_CASES = [
     ("<javascript:alert(1)|click>", "click", []),
     (":pushpin: pinned\n> quoted", "📌 pinned\nquoted", ["<blockquote>"]),
     ("工资单 *泄露*", "工资单 泄露", ["<b>泄露</b>"]),
+    # Out of an attribute, into a tag: it stays the text it is.
+    (
+        '<!date^1700000000^{date_num}|x" onmouseover="alert(1)> <@UALICE001|" onclick="alert(2)>',
+        "2023-11-15 @Alice Chen",
+        ['title="x&quot; onmouseover=&quot;alert(1)"'],
+    ),
+    ("&lt;img src=x onerror=alert(3)&gt;", "<img src=x onerror=alert(3)>", ["&lt;img"]),
 ]
 
 
@@ -269,7 +276,10 @@ async def test_mrkdwn_reads_as_slack_shows_it(browser: Any) -> None:
                       usergroups: {S0LEGAL001: "legal"},
                       tz: "Asia/Shanghai", locale: "en-US", now: 1800000000,
                     };
-                    return BR.mrkdwn(src, ctx);
+                    // Serialised only to compare: the page itself never reads or writes HTML.
+                    const box = document.createElement("div");
+                    box.append(BR.mrkdwn(src, ctx));
+                    return box.innerHTML;
                 }""",
                 source,
             )
@@ -282,6 +292,7 @@ async def test_mrkdwn_reads_as_slack_shows_it(browser: Any) -> None:
             for fragment in fragments:
                 assert fragment in html, (source, html)
             assert "<script" not in html and "javascript:" not in html, html
+            assert "<img" not in html and " onmouseover=" not in html and " onclick=" not in html, html
         await page.close()
     finally:
         await sb.stop()

@@ -199,3 +199,63 @@ async def test_a_click_by_position_reaches_the_bot_for_that_exact_item(
     assert any(t.startswith("✅") and second_item.split("*")[1] in t for t in texts), texts
     assert any(t == first_item for t in texts)  # the first item is untouched
     assert not slack.violations()
+
+
+async def test_the_page_is_served_with_a_strict_content_security_policy(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    for path in ("/", "/ui/static/mrkdwn.js", "/ui/api/state?as=alice"):
+        async with http.get(f"{sandbox.url}{path}") as resp:
+            assert resp.status == 200, path
+            policy = dict(
+                part.strip().split(" ", 1) for part in resp.headers["Content-Security-Policy"].split(";")
+            )
+            assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'none'"
+    assert "unsafe" not in json.dumps(policy)
+    # The page works under it: no inline script, no inline style, no handler attributes.
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page) and "<style" not in page
+    assert not re.search(r"\s(?:style|on[a-z]+)=", page)
+    # And nothing in its scripts parses a string as HTML.
+    for script in STATIC.glob("*.js"):
+        text = script.read_text(encoding="utf-8")
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "DOMParser", "eval("):
+            assert sink not in text, (script.name, sink)
+
+
+async def test_a_cross_site_post_is_refused_and_does_nothing(
+    slack: Slack, http: aiohttp.ClientSession
+) -> None:
+    sb = slack.sb
+    general = slack.channel("general")
+    before = len(general.messages)
+    body = json.dumps({"as": "alice", "channel": "C0GENERAL1", "text": "sent by another site"})
+    # What a form or no-preflight fetch on another site can send: text/plain, no Origin check.
+    async with http.post(
+        f"{sb.url}/ui/api/say",
+        data=body,
+        headers={"Content-Type": "text/plain", "Origin": "https://evil.example"},
+    ) as resp:
+        assert resp.status == 415
+    async with http.post(f"{sb.url}/ui/api/say", data=body, headers={"Content-Type": "text/plain"}) as resp:
+        assert resp.status == 415
+    # JSON from a foreign page (after a preflight the sandbox never approves) is refused too.
+    async with http.post(
+        f"{sb.url}/ui/api/say",
+        data=body,
+        headers={"Content-Type": "application/json", "Origin": "http://127.0.0.1:1"},
+    ) as resp:
+        assert resp.status == 403
+    await slack.settle()
+    assert len(general.messages) == before
+    assert all("another site" not in m.text for m in general.messages)
+    # The page itself, same origin and JSON, still acts.
+    async with http.post(
+        f"{sb.url}/ui/api/say", data=body, headers={"Content-Type": "application/json", "Origin": sb.url}
+    ) as resp:
+        assert resp.status == 200
+    await slack.settle()
+    assert general.messages[-1].text == "sent by another site"

@@ -148,7 +148,9 @@
     if (bot) return h("div", { class: "avatar bot", text: "🛡" });
     let hue = 0;
     for (const ch of (user && user.id) || "") hue = (hue * 31 + ch.charCodeAt(0)) % 360;
-    return h("div", { class: "avatar", style: `background:hsl(${hue} 45% 45%)`, text: initials(user && user.real_name) });
+    const node = h("div", { class: "avatar", text: initials(user && user.real_name) });
+    node.style.background = `hsl(${hue} 45% 45%)`; // CSSOM: the CSP allows no style attributes
+    return node;
   }
 
   function toast(text) {
@@ -273,7 +275,7 @@
         ? h("div", { class: "tabs" },
             h("a", { class: "tab", href: "#", text: "Home", onclick: (ev) => (ev.preventDefault(), openChannel("home")) }),
             h("span", { class: "tab active", text: "Messages" }))
-        : h("div", { class: "ch-topic", html: BR.mrkdwn(c.topic || c.purpose || "", fmtCtx()) }),
+        : h("div", { class: "ch-topic", nodes: BR.mrkdwn(c.topic || c.purpose || "", fmtCtx()) }),
       h(
         "div",
         { class: "ch-tools" },
@@ -365,12 +367,14 @@
       act: (kind, info) => act(`/ui/api/${kind}`, { ...where, block: info.block, element: info.element, choice: info.choice }),
     };
     if (m.blocks && m.blocks.length) content.append(BR.renderBlocks(m.blocks, r));
-    else if (m.text) content.append(h("div", { class: "msg-text", html: BR.mrkdwn(m.text, fmt) }));
+    else if (m.text) content.append(h("div", { class: "msg-text", nodes: BR.mrkdwn(m.text, fmt) }));
     for (const a of m.attachments || []) {
-      const att = h("div", { class: "attachment", style: a.color ? `border-left-color:${a.color.startsWith("#") ? a.color : "#" + a.color}` : "" });
-      if (a.title) att.append(h("div", { class: "att-title", html: BR.mrkdwn(a.title, fmt) }));
-      if (a.text) att.append(h("div", { html: BR.mrkdwn(a.text, fmt) }));
-      for (const f of a.fields || []) att.append(h("div", { class: "section-field", html: `<b>${BR.esc(f.title || "")}</b><br>${BR.mrkdwn(f.value || "", fmt)}` }));
+      const att = h("div", { class: "attachment" });
+      // Through the CSSOM, not a style attribute: the page's CSP allows no inline styles.
+      if (a.color) att.style.borderLeftColor = a.color.startsWith("#") ? a.color : `#${a.color}`;
+      if (a.title) att.append(h("div", { class: "att-title", nodes: BR.mrkdwn(a.title, fmt) }));
+      if (a.text) att.append(h("div", { nodes: BR.mrkdwn(a.text, fmt) }));
+      for (const f of a.fields || []) att.append(h("div", { class: "section-field" }, h("b", { text: f.title || "" }), h("br"), BR.mrkdwn(f.value || "", fmt)));
       if (a.blocks) att.append(BR.renderBlocks(a.blocks, r));
       content.append(att);
     }
@@ -508,7 +512,7 @@
                 },
               },
               h("div", { class: "pin-author", text: m.bot ? app.state.bot.real_name : (personById(m.user) || {}).real_name || "" }),
-              h("div", { class: "pin-text", html: BR.mrkdwn(summaryOf(m), fmt) })
+              h("div", { class: "pin-text", nodes: BR.mrkdwn(summaryOf(m), fmt) })
             )
           )
         : h("div", { class: "empty", text: "Nothing is pinned here yet." })
@@ -572,7 +576,7 @@
     const stray = Object.entries(view.errors || {}).filter(([k]) => !known.has(k));
     if (stray.length) body.prepend(h("div", { class: "field-error", role: "alert", text: stray.map(([, v]) => v).join(" ") }));
     const submitBtn = view.submit
-      ? h("button", { class: "btn primary", type: "button", "data-modal-submit": true, html: BR.plain(view.submit), onclick: () => submit() })
+      ? h("button", { class: "btn primary", type: "button", "data-modal-submit": true, nodes: BR.plain(view.submit), onclick: () => submit() })
       : null;
     const closeText = view.close ? BR.plain(view.close) : view.submit ? "Cancel" : "Close";
     const modal = h(
@@ -590,14 +594,14 @@
         { class: "modal-head" },
         app.state.modal_depth > 1 ? h("button", { class: "x back", type: "button", title: "Back", text: "←", onclick: () => closeModal(view) }) : null,
         h("span", { class: "modal-app", text: "🛡" }),
-        h("h2", { class: "modal-title", html: BR.plain(view.title) }),
+        h("h2", { class: "modal-title", nodes: BR.plain(view.title) }),
         h("button", { class: "x", type: "button", title: "Close", "data-modal-x": true, text: "×", onclick: () => closeModal(view) })
       ),
       body,
       h(
         "div",
         { class: "modal-foot" },
-        h("button", { class: "btn", type: "button", "data-modal-close": true, html: closeText, onclick: () => closeModal(view) }),
+        h("button", { class: "btn", type: "button", "data-modal-close": true, nodes: closeText, onclick: () => closeModal(view) }),
         submitBtn
       )
     );

@@ -14,7 +14,8 @@
     for (const [key, value] of Object.entries(attrs || {})) {
       if (value === null || value === undefined || value === false) continue;
       if (key === "class") node.className = value;
-      else if (key === "html") node.innerHTML = value;
+      // Content is nodes (or strings, which append as text): never parsed as HTML.
+      else if (key === "nodes") node.append(...[value].flat());
       else if (key === "text") node.textContent = value;
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else if (key in node && typeof value !== "string") node[key] = value;
@@ -41,7 +42,7 @@
       const yes = h("button", {
         class: `btn ${confirm.style === "danger" ? "danger" : "primary"}`,
         "data-confirm-yes": true,
-        html: BR.plain(confirm.confirm || { text: "Yes" }),
+        nodes: BR.plain(confirm.confirm || { text: "Yes" }),
         onclick: () => done(true),
       });
       const backdrop = h(
@@ -50,15 +51,15 @@
         h(
           "div",
           { class: "modal confirm-dialog", role: "alertdialog", "data-confirm-dialog": true },
-          h("div", { class: "modal-head" }, h("h2", { html: BR.plain(confirm.title || { text: "Are you sure?" }) })),
-          h("div", { class: "modal-body", html: BR.text(confirm.text, fmt) }),
+          h("div", { class: "modal-head" }, h("h2", { nodes: BR.plain(confirm.title || { text: "Are you sure?" }) })),
+          h("div", { class: "modal-body", nodes: BR.text(confirm.text, fmt) }),
           h(
             "div",
             { class: "modal-foot" },
             h("button", {
               class: "btn",
               "data-confirm-no": true,
-              html: BR.plain(confirm.deny || { text: "Cancel" }),
+              nodes: BR.plain(confirm.deny || { text: "Cancel" }),
               onclick: () => done(false),
             }),
             yes
@@ -160,8 +161,8 @@
     } else {
       list = options(el).map((o) => ({
         value: o.value,
-        html: BR.text(o.text, r.fmt),
-        desc: o.description ? BR.text(o.description, r.fmt) : "",
+        nodes: BR.text(o.text, r.fmt),
+        desc: o.description ? BR.text(o.description, r.fmt) : null,
       }));
     }
     for (const o of list) {
@@ -170,8 +171,8 @@
         "label",
         { class: "choice", "data-option-value": o.value },
         input,
-        h("span", { class: "choice-text", html: o.html || BR.esc(o.label) }),
-        o.desc ? h("span", { class: "choice-desc", html: o.desc }) : null
+        h("span", { class: "choice-text", nodes: o.nodes || o.label }),
+        o.desc ? h("span", { class: "choice-desc", nodes: o.desc }) : null
       );
       box.append(label);
     }
@@ -198,7 +199,7 @@
           type: "button",
           class: "overflow-item",
           "data-option-value": o.value,
-          html: BR.plain(o.text),
+          nodes: BR.plain(o.text),
           onclick: (ev) => {
             ev.stopPropagation();
             menu.hidden = true;
@@ -263,7 +264,7 @@
     switch (el.type) {
       case "button": {
         const style = el.style === "primary" ? " primary" : el.style === "danger" ? " danger" : "";
-        const btn = h("button", place({ class: `btn${style}`, type: "button", html: BR.plain(el.text) }, el, bi, ei, block));
+        const btn = h("button", place({ class: `btn${style}`, type: "button", nodes: BR.plain(el.text) }, el, bi, ei, block));
         if (el.value !== undefined) btn.dataset.value = el.value;
         btn.addEventListener("click", async () => {
           if (el.confirm && !(await BR.confirm(el.confirm, r.fmt))) return;
@@ -300,7 +301,7 @@
         return imageNode(el.image_url, el.alt_text, "el-image");
       case "mrkdwn":
       case "plain_text":
-        return h("span", { class: "ctx-text", html: BR.text(el, r.fmt) });
+        return h("span", { class: "ctx-text", nodes: BR.text(el, r.fmt) });
       default:
         return h("span", { class: "unsupported", text: `[${el.type}]` });
     }
@@ -320,35 +321,33 @@
   // -- rich text (what people's own messages carry) -------------------------------------------------
 
   function richInline(elements, r) {
-    return (elements || [])
-      .map((e) => {
-        let html;
-        if (e.type === "text") html = BR.esc(e.text || "").replace(/\n/g, "<br>");
-        else if (e.type === "link") html = `<a href="${BR.esc(e.url)}" target="_blank" rel="noopener">${BR.esc(e.text || e.url)}</a>`;
-        else if (e.type === "user") html = BR.mrkdwn(`<@${e.user_id}>`, r.fmt);
-        else if (e.type === "channel") html = BR.mrkdwn(`<#${e.channel_id}>`, r.fmt);
-        else if (e.type === "emoji") html = BR.emojiOf(e.name);
-        else if (e.type === "date") html = BR.mrkdwn(`<!date^${e.timestamp}^${e.format}|${e.fallback || ""}>`, r.fmt);
-        else html = BR.esc(e.text || "");
-        const s = e.style || {};
-        if (s.code) html = `<code>${html}</code>`;
-        if (s.bold) html = `<b>${html}</b>`;
-        if (s.italic) html = `<i>${html}</i>`;
-        if (s.strike) html = `<s>${html}</s>`;
-        return html;
-      })
-      .join("");
+    return (elements || []).map((e) => {
+      let node;
+      if (e.type === "text") node = BR.text({ type: "plain_text", text: e.text || "", emoji: false });
+      else if (e.type === "link") node = h("a", { href: /^(https?:|mailto:)/i.test(e.url || "") ? e.url : "#", target: "_blank", rel: "noopener" }, e.text || e.url);
+      else if (e.type === "user") node = BR.mrkdwn(`<@${e.user_id}>`, r.fmt);
+      else if (e.type === "channel") node = BR.mrkdwn(`<#${e.channel_id}>`, r.fmt);
+      else if (e.type === "emoji") node = document.createTextNode(BR.emojiOf(e.name));
+      else if (e.type === "date") node = BR.mrkdwn(`<!date^${e.timestamp}^${e.format}|${e.fallback || ""}>`, r.fmt);
+      else node = document.createTextNode(e.text || "");
+      const s = e.style || {};
+      if (s.code) node = h("code", null, node);
+      if (s.bold) node = h("b", null, node);
+      if (s.italic) node = h("i", null, node);
+      if (s.strike) node = h("s", null, node);
+      return node;
+    });
   }
 
   function richText(block, r) {
     const node = h("div", { class: "b-rich" });
     for (const part of block.elements || []) {
-      if (part.type === "rich_text_section") node.append(h("div", { html: richInline(part.elements, r) }));
-      else if (part.type === "rich_text_preformatted") node.append(h("pre", { class: "code-block", html: richInline(part.elements, r) }));
-      else if (part.type === "rich_text_quote") node.append(h("blockquote", { html: richInline(part.elements, r) }));
+      if (part.type === "rich_text_section") node.append(h("div", { nodes: richInline(part.elements, r) }));
+      else if (part.type === "rich_text_preformatted") node.append(h("pre", { class: "code-block", nodes: richInline(part.elements, r) }));
+      else if (part.type === "rich_text_quote") node.append(h("blockquote", { nodes: richInline(part.elements, r) }));
       else if (part.type === "rich_text_list") {
         const list = h(part.style === "ordered" ? "ol" : "ul");
-        for (const item of part.elements || []) list.append(h("li", { html: richInline(item.elements, r) }));
+        for (const item of part.elements || []) list.append(h("li", { nodes: richInline(item.elements, r) }));
         node.append(list);
       }
     }
@@ -365,7 +364,7 @@
     const label = h(
       "div",
       { class: "field-label" },
-      h("span", { html: BR.plain(block.label) }),
+      h("span", { nodes: BR.plain(block.label) }),
       block.optional ? h("span", { class: "optional", text: "(optional)" }) : null
     );
     return h(
@@ -373,7 +372,7 @@
       { class: `b-input${error ? " has-error" : ""}`, "data-input-type": el.type || "" },
       label,
       field,
-      block.hint ? h("div", { class: "hint", html: BR.plain(block.hint) }) : null,
+      block.hint ? h("div", { class: "hint", nodes: BR.plain(block.hint) }) : null,
       error ? h("div", { class: "field-error", role: "alert", "data-error-for": block.block_id || "", text: error }) : null
     );
   }
@@ -382,13 +381,13 @@
     const base = { "data-block-id": b.block_id || "", "data-block-index": bi, "data-block-type": b.type };
     switch (b.type) {
       case "header":
-        return h("div", { ...base, class: "b-header", html: BR.plain(b.text) });
+        return h("div", { ...base, class: "b-header", nodes: BR.plain(b.text) });
       case "section": {
         const main = h("div", { class: "section-main" });
-        if (b.text) main.append(h("div", { class: "section-text", html: BR.text(b.text, r.fmt) }));
+        if (b.text) main.append(h("div", { class: "section-text", nodes: BR.text(b.text, r.fmt) }));
         if (b.fields && b.fields.length) {
           const grid = h("div", { class: "section-fields" });
-          for (const f of b.fields) grid.append(h("div", { class: "section-field", html: BR.text(f, r.fmt) }));
+          for (const f of b.fields) grid.append(h("div", { class: "section-field", nodes: BR.text(f, r.fmt) }));
           main.append(grid);
         }
         const acc = b.accessory ? element(b.accessory, bi, null, b, r, true) : null;
@@ -412,7 +411,7 @@
         return h(
           "figure",
           { ...base, class: "b-image" },
-          b.title ? h("figcaption", { html: BR.plain(b.title) }) : null,
+          b.title ? h("figcaption", { nodes: BR.plain(b.title) }) : null,
           imageNode(b.image_url, b.alt_text, "block-image")
         );
       case "input":

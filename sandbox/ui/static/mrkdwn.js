@@ -1,7 +1,9 @@
-/* Slack mrkdwn → safe HTML, and Slack's <!date^…> formatting in the reader's timezone.
+/* Slack mrkdwn → DOM nodes, and Slack's <!date^…> formatting in the reader's timezone.
  *
- * Everything a person typed is HTML-escaped before any markup is added; the only HTML
- * produced is the small set of tags below. Exposed as window.BR.mrkdwn / BR.plain / BR.fmt.
+ * Nothing here builds HTML from strings: what a person typed only ever becomes text nodes
+ * (textContent) and attribute values set one by one, inside the few elements created below
+ * with createElement. So no message can open a tag or leave an attribute, whatever it holds.
+ * Exposed as window.BR.mrkdwn / BR.plain / BR.text (each returns a DocumentFragment).
  */
 (function () {
   "use strict";
@@ -38,13 +40,43 @@
   };
   BR.EMOJI = EMOJI;
 
-  const esc = (s) =>
-    String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   const unent = (s) => String(s).replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-  BR.esc = esc;
 
-  function emoji(html) {
-    return html.replace(/:([a-z0-9_+\-']+):/g, (m, name) => EMOJI[name] || m);
+  function emoji(text) {
+    return text.replace(/:([a-z0-9_+\-']+):/g, (m, name) => EMOJI[name] || m);
+  }
+
+  /* An element with attributes set one by one and children appended as nodes or text. */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value !== null && value !== undefined) node.setAttribute(key, String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === "") continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+  BR.el = el;
+
+  function fragment(children) {
+    const frag = document.createDocumentFragment();
+    for (const child of children) {
+      if (child === null || child === undefined || child === "") continue;
+      frag.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return frag;
+  }
+
+  /* Text with its line breaks shown as <br> elements. */
+  function lines(text) {
+    const out = [];
+    String(text).split("\n").forEach((line, i) => {
+      if (i) out.push(el("br"));
+      out.push(line);
+    });
+    return out;
   }
   BR.emojiOf = (name) => EMOJI[name] || `:${name}:`;
 
@@ -151,19 +183,18 @@
       const user = (ctx.users || {})[id];
       const name = user ? user.real_name || user.name : label ? unent(label).replace(/^@/, "") : id;
       const mine = ctx.me && id === ctx.me ? " mention-me" : "";
-      return `<span class="mention${mine}" data-user-id="${esc(id)}">@${esc(name)}</span>`;
+      return el("span", { class: `mention${mine}`, "data-user-id": id }, `@${name}`);
     }
     if (head.startsWith("#")) {
       const id = head.slice(1);
       const ch = (ctx.channels || {})[id];
       const name = ch ? ch.name : label ? unent(label) : "private-channel";
-      return `<span class="channel-link" data-channel-link="${esc(id)}">#${esc(name)}</span>`;
+      return el("span", { class: "channel-link", "data-channel-link": id }, `#${name}`);
     }
     if (head.startsWith("!subteam^")) {
       const id = head.slice("!subteam^".length);
       const handle = (ctx.usergroups || {})[id];
-      const text = handle ? `@${handle}` : label ? unent(label) : "@group";
-      return `<span class="mention">${esc(text)}</span>`;
+      return el("span", { class: "mention" }, handle ? `@${handle}` : label ? unent(label) : "@group");
     }
     if (head.startsWith("!date^")) {
       const bits = head.split("^");
@@ -171,83 +202,123 @@
       const format = bits[2] || "{date_num} {time}";
       const link = bits[3] ? safeUrl(unent(bits[3])) : null;
       let text;
+      let when = null;
       try {
         text = Number.isFinite(epoch) ? formatDate(epoch, format, ctx) : unent(label || "");
+        when = new Date(epoch * 1000).toISOString();
       } catch (e) {
         text = unent(label || "");
       }
-      const title = label ? ` title="${esc(unent(label))}"` : "";
-      const body = `<time class="slack-date" datetime="${esc(new Date(epoch * 1000).toISOString())}"${title}>${esc(text)}</time>`;
-      return link ? `<a href="${esc(link)}" target="_blank" rel="noopener">${body}</a>` : body;
+      const time = el("time", { class: "slack-date", datetime: when, title: label ? unent(label) : null }, text);
+      return link ? el("a", { href: link, target: "_blank", rel: "noopener" }, time) : time;
     }
     if (head === "!here" || head === "!channel" || head === "!everyone") {
-      return `<span class="mention">@${head.slice(1)}</span>`;
+      return el("span", { class: "mention" }, `@${head.slice(1)}`);
     }
-    if (head.startsWith("!")) return esc(unent(label || head.slice(1)));
+    if (head.startsWith("!")) return unent(label || head.slice(1));
     const url = safeUrl(unent(head));
     const text = label !== null ? unent(label) : unent(head).replace(/^mailto:/, "");
-    if (!url) return esc(text);
-    return `<a href="${esc(url)}" target="_blank" rel="noopener">${esc(text)}</a>`;
+    if (!url) return text;
+    return el("a", { href: url, target: "_blank", rel: "noopener" }, text);
   }
 
   // -- inline markup ---------------------------------------------------------------------------
 
-  function inline(escaped) {
-    return escaped
-      .replace(/(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?!\w)/g, "$1<b>$2</b>")
-      .replace(/(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?!\w)/g, "$1<i>$2</i>")
-      .replace(/(^|[^\w~])~(?=\S)([^~\n]*?\S)~(?!\w)/g, "$1<s>$2</s>");
+  // Held pieces (specials, code) stand in the text as \u0001<n>\u0002 while the rest is parsed;
+  // the same characters typed by a person are dropped first, so they cannot name a held piece.
+  const HELD = /\u0001(\d+)\u0002/g;
+  const STYLES = [
+    ["b", /(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?!\w)/g],
+    ["i", /(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?!\w)/g],
+    ["s", /(^|[^\w~])~(?=\S)([^~\n]*?\S)~(?!\w)/g],
+  ];
+
+  /* Replace each match of `re` in the string parts with what make(match) returns. */
+  function split(parts, re, make) {
+    const out = [];
+    for (const part of parts) {
+      if (typeof part !== "string") {
+        out.push(part);
+        continue;
+      }
+      let last = 0;
+      re.lastIndex = 0;
+      let m;
+      while ((m = re.exec(part)) !== null) {
+        out.push(part.slice(last, m.index), ...make(m));
+        last = m.index + m[0].length;
+      }
+      out.push(part.slice(last));
+    }
+    return out.filter((x) => x !== "");
   }
 
-  /* Slack mrkdwn to HTML. ctx: {users, channels, usergroups, me, tz, locale, now}. */
+  /* One line (already unescaped) as nodes: bold/italic/strike, then held pieces, then emoji. */
+  function inline(text, held, depth) {
+    let parts = [text];
+    for (let i = depth; i < STYLES.length; i++) {
+      const [tag, re] = STYLES[i];
+      parts = split(parts, re, (m) => [m[1], el(tag, null, inline(m[2], held, i + 1))]);
+    }
+    parts = split(parts, HELD, (m) => {
+      const piece = held[Number(m[1])];
+      return piece === undefined ? [] : [typeof piece === "function" ? piece() : piece];
+    });
+    return parts.map((p) => (typeof p === "string" ? document.createTextNode(emoji(p)) : p));
+  }
+
+  /* Slack mrkdwn as a DocumentFragment. ctx: {users, channels, usergroups, me, tz, locale, now}. */
   function mrkdwn(text, ctx) {
     ctx = ctx || {};
-    const tokens = [];
-    const hold = (html) => `\u0001${tokens.push(html) - 1}\u0002`;
-    let src = String(text == null ? "" : text);
-    src = src.replace(/<([^<>\n]+)>/g, (m, inner) => hold(special(inner, ctx)));
-    src = src.replace(/```([\s\S]*?)```/g, (m, code) => hold(`<pre class="code-block">${esc(unent(code.replace(/^\n/, "")))}</pre>`));
-    src = src.replace(/`([^`\n]+)`/g, (m, code) => hold(`<code>${esc(unent(code))}</code>`));
-    const lines = src.split("\n");
+    const held = [];
+    // A factory, not a node: a held piece may be used more than once only as a fresh copy.
+    const hold = (make) => `\u0001${held.push(make) - 1}\u0002`;
+    let src = String(text == null ? "" : text).replace(/[\u0001\u0002]/g, "");
+    // Code first: what is inside it is shown as typed, links and mentions included.
+    src = src.replace(/```([\s\S]*?)```/g, (m, code) =>
+      hold(() => el("pre", { class: "code-block" }, unent(code.replace(/^\n/, ""))))
+    );
+    src = src.replace(/`([^`\n]+)`/g, (m, code) => hold(() => el("code", null, unent(code))));
+    src = src.replace(/<([^<>\n]+)>/g, (m, inner) => hold(() => special(inner, ctx)));
     const out = [];
-    let quote = [];
-    const flush = () => {
-      if (quote.length) out.push(`<blockquote>${quote.join("<br>")}</blockquote>`);
-      quote = [];
-    };
-    for (const line of lines) {
+    let quote = null;
+    let previous = null;
+    for (const line of src.split("\n")) {
       const isQuote = line.startsWith(">");
-      const body = emoji(inline(esc(unent(isQuote ? line.replace(/^>\s?/, "") : line))));
+      const nodes = inline(unent(isQuote ? line.replace(/^>\s?/, "") : line), held, 0);
       if (isQuote) {
-        quote.push(body);
+        if (!quote) {
+          quote = el("blockquote");
+          out.push(quote);
+        } else {
+          quote.append(el("br"));
+        }
+        quote.append(...nodes);
+        previous = "quote";
       } else {
-        flush();
-        out.push(body);
+        quote = null;
+        if (previous === "line") out.push(el("br"));
+        out.push(...nodes);
+        previous = "line";
       }
     }
-    flush();
-    let html = out.join("\n").replace(/\n(<blockquote>)/g, "$1").replace(/(<\/blockquote>)\n/g, "$1");
-    html = html.replace(/\n/g, "<br>");
-    for (let i = 0; i < 3 && html.includes("\u0001"); i++) {
-      html = html.replace(/\u0001(\d+)\u0002/g, (m, n) => tokens[Number(n)]);
-    }
-    return html;
+    return fragment(out);
   }
   BR.mrkdwn = mrkdwn;
 
-  /* A plain_text object (emoji shortcodes converted when asked) as safe HTML. */
+  /* A plain_text object (emoji shortcodes converted unless emoji is false), as nodes. */
   BR.plain = function (obj) {
-    if (!obj) return "";
+    if (!obj) return fragment([]);
     const text = typeof obj === "string" ? obj : obj.text || "";
-    const html = esc(text);
-    return typeof obj === "object" && obj.emoji === false ? html : emoji(html);
+    return fragment([typeof obj === "object" && obj.emoji === false ? text : emoji(text)]);
   };
 
-  /* A text object of either kind. */
+  /* A text object of either kind, as nodes. */
   BR.text = function (obj, ctx) {
-    if (!obj) return "";
+    if (!obj) return fragment([]);
     if (typeof obj === "string") return mrkdwn(obj, ctx);
     if (obj.type === "mrkdwn") return mrkdwn(obj.text, ctx);
-    return BR.plain(obj).replace(/\n/g, "<br>");
+    const text = obj.emoji === false ? obj.text || "" : emoji(obj.text || "");
+    return fragment(lines(text));
   };
 })();
