@@ -52,6 +52,7 @@ class Delivery:
     request_body: str
     content_type: str
     payload: dict[str, Any]
+    retry_num: int = 0  # which of Slack's retries this answer came from (0: the first delivery)
 
     @property
     def ok(self) -> bool:
@@ -97,6 +98,7 @@ class Sandbox:
         self.bot_timeout = 10.0
         self.ack_deadline = ACK_DEADLINE
         self._expected: list[tuple[str, str]] = []
+        self._late: set[asyncio.Future[tuple[int, str]]] = set()
         self.idle_probe: Callable[[], Awaitable[Any]] | None = None
         self.url = ""
         self.socket = SocketHub(self.workspace.app_id)
@@ -140,6 +142,8 @@ class Sandbox:
         self._session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
+        for late in list(self._late):
+            late.cancel()
         await self.socket.close()
         if self._session is not None:
             await self._session.close()
@@ -232,17 +236,23 @@ class Sandbox:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        quiet = 0.2
-        if self.idle_probe is not None:
-            await asyncio.wait_for(self.idle_probe(), timeout)
-            quiet = 0.05
+        quiet = 0.05 if self.idle_probe is not None else 0.2
         while True:
-            now = loop.time()
-            if self._in_flight == 0 and now - self._last_activity >= quiet:
+            probed_at = loop.time()
+            if self.idle_probe is not None:
+                await asyncio.wait_for(self.idle_probe(), max(0.01, deadline - probed_at))
+                probed_at = loop.time()
+            while True:
+                now = loop.time()
+                if self._in_flight == 0 and now - self._last_activity >= quiet:
+                    break
+                if now >= deadline:
+                    raise TimeoutError(f"sandbox did not settle within {timeout}s")
+                await asyncio.sleep(min(quiet, 0.02 + max(0.0, quiet - (now - self._last_activity))))
+            # Something answered after the bot looked idle (a late answer to a request the
+            # sandbox had given up on, say): what it started may still be running, so ask again.
+            if self.idle_probe is None or self._last_activity <= probed_at:
                 return
-            if now >= deadline:
-                raise TimeoutError(f"sandbox did not settle within {timeout}s")
-            await asyncio.sleep(min(quiet, 0.02 + max(0.0, quiet - (now - self._last_activity))))
 
     # -- delivering to the bot ------------------------------------------------------------
 
@@ -258,6 +268,21 @@ class Sandbox:
             return await self._deliver(kind, payload, retry_num, retry_reason)
         finally:
             self.workspace.changed()
+
+    async def _post(self, body: str, headers: dict[str, str]) -> tuple[int, str]:
+        """POST one request to the bot: (status, text), or (0, "") if it never answered."""
+        assert self._session is not None and self.bot_url is not None
+        with self.activity():
+            try:
+                async with self._session.post(
+                    self.bot_url,
+                    data=body.encode(),
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=self.bot_timeout),
+                ) as resp:
+                    return resp.status, await resp.text()
+            except (TimeoutError, aiohttp.ClientError):
+                return 0, ""
 
     async def _deliver(
         self, kind: str, payload: dict[str, Any], retry_num: int, retry_reason: str
@@ -296,21 +321,23 @@ class Sandbox:
         started = loop.time()
         # An event is given up on at the deadline and sent again; a command or a click is
         # waited for (the test still sees the answer) but a late one is a violation, since
-        # Slack has shown the person an error by then.
-        wait = self.ack_deadline if kind == "event" else self.bot_timeout
+        # Slack has shown the person an error by then. The given-up request is left to finish
+        # (and counts as activity, so settle() waits for it): the bot then handles the same
+        # event twice at once, the hard case for its once-only handling.
+        post = asyncio.ensure_future(self._post(body, headers))
         try:
-            async with self._session.post(
-                self.bot_url,
-                data=body.encode(),
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=wait),
-            ) as resp:
-                text = await resp.text()
-                status = resp.status
+            status, text = await asyncio.wait_for(
+                asyncio.shield(post), self.ack_deadline if kind == "event" else None
+            )
         except TimeoutError:
             if kind == "event" and retry_num < EVENT_RETRIES:
+                self._late.add(post)
+                post.add_done_callback(self._late.discard)
                 return await self._deliver(kind, payload, retry_num + 1, "http_timeout")
-            return Delivery(kind, 0, "", None, body, content_type, payload)
+            post.cancel()
+            return Delivery(kind, 0, "", None, body, content_type, payload, retry_num)
+        if status == 0:
+            return Delivery(kind, 0, "", None, body, content_type, payload, retry_num)
         elapsed = loop.time() - started
         if kind != "event" and elapsed > self.ack_deadline:
             self.workspace.violations.append(
@@ -326,4 +353,4 @@ class Sandbox:
         if text.strip().startswith("{"):
             with contextlib.suppress(json.JSONDecodeError):
                 parsed = json.loads(text)
-        return Delivery(kind, status, text, parsed, body, content_type, payload)
+        return Delivery(kind, status, text, parsed, body, content_type, payload, retry_num)
