@@ -1,7 +1,9 @@
 """`/r/<token>`: the post-mortem's HTML page behind a signed link that expires after 24 hours.
 
 An altered token is refused with 403 and an expired one with 410; neither answer names the
-incident, so a guessed or forwarded-too-late link reveals nothing.
+incident, so a guessed or forwarded-too-late link reveals nothing. A link names the person it was
+issued to and passes the same gate as every listener (handlers/gate.py): it opens only while that
+person may still see the incident, so someone removed from the channel loses their links too.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
+from handlers.gate import may_see
 from handlers.postmortem import build_postmortem, names_for, people_in
 from incident.postmortem import render
-from incident.postmortem.access import LinkExpired, LinkRefused, read_token
+from incident.postmortem.access import LinkExpired, LinkRefused, read_link
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
@@ -39,14 +42,16 @@ def _refuse(status: int, text: str) -> web.Response:
 async def report_page(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     try:
-        incident_id = read_token(request.match_info["token"], deps.link_secret, deps.clock.now())
+        incident_id, user = read_link(request.match_info["token"], deps.link_secret, deps.clock.now())
     except LinkExpired:
         return _refuse(410, "This link has expired. Ask for a new one in the incident channel.")
     except LinkRefused:
         return _refuse(403, "This link is not valid.")
     async with deps.db.session() as db:
-        exists = await db.get(Incident, incident_id) is not None
-    if not exists:
+        incident = await db.get(Incident, incident_id)
+    if incident is None or user is None or CLIENT not in request.app:
+        return _refuse(403, "This link is not valid.")
+    if not await may_see(request.app[CLIENT], deps, incident, user):
         return _refuse(403, "This link is not valid.")
     pm = await build_postmortem(deps, incident_id)
     names = await names_for(request.app[CLIENT], people_in(pm)) if CLIENT in request.app else {}

@@ -17,7 +17,11 @@ RUNTIME = web.AppKey("runtime", Runtime)
 async def slack_events(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     started = time.perf_counter()
-    bolt_request = await to_bolt_request(request)
+    try:
+        bolt_request = await to_bolt_request(request)
+    except ValueError:
+        # A body Bolt cannot parse never reaches verification or a listener: nothing is done.
+        return web.Response(status=400)
     kind = request_kind(request.content_type or "", bolt_request.raw_body)
     rt.metrics.requests.labels(kind).inc()
     bolt_response = await rt.app.async_dispatch(bolt_request)

@@ -23,9 +23,12 @@ def feature_modules() -> list[str]:
 
 def register(app: Any, deps: Deps) -> None:
     """Attach every listener to the Bolt app."""
+    from handlers import gate
+    from handlers.commands import find_for
     from handlers.errors import install
 
     install(app, deps.locale)
+    gate.install(app, deps, find_for)
     for name in feature_modules():
         module = importlib.import_module(name)
         hook = getattr(module, "register", None)

@@ -12,12 +12,14 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.context import channel_members, forget_members, id_in
 from handlers.deps import Deps
 from handlers.errors import tell
+from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId
-from handlers.lifecycle import is_admin, listener
+from handlers.lifecycle import listener
 from handlers.publish import owned_message, put_message, slack_error
 from handlers.render.lifecycle import access_request, access_request_text
 from incident import access, roster
@@ -137,6 +139,6 @@ async def on_deny(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, d
 
 
 def register(app: Any, deps: Deps) -> None:
-    app.action(ActionId.REQUEST_ACCESS)(listener(deps, on_request_access))
-    app.action(ActionId.ACCESS_APPROVE)(listener(deps, on_approve))
-    app.action(ActionId.ACCESS_DENY)(listener(deps, on_deny))
+    gate.action(app, deps, ActionId.REQUEST_ACCESS, Find.ACCESS_REQUEST)(listener(deps, on_request_access))
+    gate.action(app, deps, ActionId.ACCESS_APPROVE, Find.ACCESS_DECISION)(listener(deps, on_approve))
+    gate.action(app, deps, ActionId.ACCESS_DENY, Find.ACCESS_DECISION)(listener(deps, on_deny))

@@ -10,9 +10,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.context import require_member
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
+from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.records import warn_redacted
@@ -126,7 +128,7 @@ async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
             )
             return
         # Only people in the incident's channel may add to its timeline, whatever the payload says.
-        await require_member(client, incident, actor)
+        await require_member(client, deps, incident, actor)
         msg = dict(body.get("message") or {})
         msg.setdefault("ts", body.get("message_ts"))
         recorded = await capture(client, deps, incident, msg, actor=actor, via="shortcut")
@@ -193,6 +195,6 @@ def register(app: Any, deps: Deps) -> None:
     async def removed(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         await on_reaction_removed(body, event, client, deps)
 
-    app.shortcut(CallbackId.ADD_TO_TIMELINE)(deps.tracker.wrap(shortcut))
-    app.event("reaction_added")(deps.tracker.wrap(added))
-    app.event("reaction_removed")(deps.tracker.wrap(removed))
+    gate.shortcut(app, deps, CallbackId.ADD_TO_TIMELINE, Find.CHANNEL)(deps.tracker.wrap(shortcut))
+    gate.event(app, deps, "reaction_added", Find.CHANNEL)(deps.tracker.wrap(added))
+    gate.event(app, deps, "reaction_removed", Find.CHANNEL)(deps.tracker.wrap(removed))

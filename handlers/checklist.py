@@ -16,9 +16,11 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.context import channel_members, incident_by_id
 from handlers.deps import Deps
 from handlers.errors import message_for, refuse_fields, tell
+from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import load, put_message, refresh_card
@@ -385,11 +387,11 @@ def register(app: Any, deps: Deps) -> None:
 
         return deps.tracker.wrap(listener)
 
-    app.action(ActionId.ITEM_DONE)(bind(on_done))
-    app.action(ActionId.ITEM_REOPEN)(bind(on_reopen))
-    app.action(ActionId.ITEM_NA)(opener("na"))
-    app.action(ActionId.ITEM_ASSIGN)(opener("assign"))
-    app.action(ActionId.ITEM_NOTE)(opener("note"))
-    app.view(CallbackId.ITEM_NA)(submitter("reason", "na", na))
-    app.view(CallbackId.ITEM_ASSIGN)(submitter("assignee", "assign", assign))
-    app.view(CallbackId.ITEM_NOTE)(submitter("note", "note", note))
+    gate.action(app, deps, ActionId.ITEM_DONE, Find.ITEM)(bind(on_done))
+    gate.action(app, deps, ActionId.ITEM_REOPEN, Find.ITEM)(bind(on_reopen))
+    gate.action(app, deps, ActionId.ITEM_NA, Find.ITEM)(opener("na"))
+    gate.action(app, deps, ActionId.ITEM_ASSIGN, Find.ITEM)(opener("assign"))
+    gate.action(app, deps, ActionId.ITEM_NOTE, Find.ITEM)(opener("note"))
+    gate.view(app, deps, CallbackId.ITEM_NA, Find.FORM)(submitter("reason", "na", na))
+    gate.view(app, deps, CallbackId.ITEM_ASSIGN, Find.FORM)(submitter("assignee", "assign", assign))
+    gate.view(app, deps, CallbackId.ITEM_NOTE, Find.FORM)(submitter("note", "note", note))

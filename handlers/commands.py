@@ -11,8 +11,10 @@ from typing import Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.deps import Deps
 from handlers.errors import message_for
+from handlers.gate import Find
 from handlers.i18n import t
 from incident.errors import DomainError
 
@@ -58,17 +60,28 @@ class CommandCtx:
 
 Subcommand = Callable[[CommandCtx], Awaitable[None]]
 SUBCOMMANDS: dict[str, Subcommand] = {}
+# How the gate (handlers/gate.py) finds each subcommand's incident before the subcommand runs.
+FINDS: dict[str, Find] = {}
 
 
-def subcommand(*names: str) -> Callable[[Subcommand], Subcommand]:
+def subcommand(*names: str, find: Find = Find.HERE_OR_KEY) -> Callable[[Subcommand], Subcommand]:
+    """Register a subcommand. By default it is about this channel's incident or the one named by a
+    key, and the gate refuses anyone who may not see it; `find=Find.NONE` for one about no incident."""
+
     def register(func: Subcommand) -> Subcommand:
         for name in names:
             if name in SUBCOMMANDS and SUBCOMMANDS[name] is not func:
                 raise RuntimeError(f"subcommand {name!r} registered twice")
             SUBCOMMANDS[name] = func
+            FINDS[name] = find
         return func
 
     return register
+
+
+def find_for(name: str) -> Find:
+    """An unknown subcommand is answered with help alone: no incident is read."""
+    return FINDS.get(name, Find.NONE)
 
 
 def split(text: str) -> tuple[str, str]:
@@ -103,9 +116,9 @@ def register(app: Any, deps: Deps) -> None:
         await ack()
         await dispatch(deps, client, respond, body)
 
-    app.command(deps.command)(on_command)
+    gate.command(app, deps, deps.command)(on_command)
 
 
-@subcommand("help")
+@subcommand("help", find=Find.NONE)
 async def help_(ctx: CommandCtx) -> None:
     await ctx.reply(t("help.text", ctx.locale, command=ctx.deps.command))

@@ -10,10 +10,12 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.commands import CommandCtx, subcommand
-from handlers.context import incident_from_action
+from handlers.context import id_in, incident_from_action
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, tell
+from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import ensure_setup, load, refresh_views
@@ -45,12 +47,12 @@ async def open_declare_modal(
     await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
 
 
-@subcommand("declare")
+@subcommand("declare", find=Find.NONE)
 async def declare_command(ctx: CommandCtx) -> None:
     await open_declare_modal(ctx, drill=False)
 
 
-@subcommand("drill")
+@subcommand("drill", find=Find.NONE)
 async def drill_command(ctx: CommandCtx) -> None:
     """A scenario's name prefills the form from its data file; an unknown one lists them.
 
@@ -137,7 +139,9 @@ async def tell_declarer(
 
 async def on_retry_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
-    incident = await incident_from_action(client, deps, body)
+    # The gate (Find.SETUP) let through those who may see the incident and, while its set-up is
+    # unfinished, its declarer: before the channel exists nobody else could press Retry.
+    incident = await load(deps, id_in((body.get("actions") or [{}])[0].get("value")))
     assert incident.id is not None
     pending = await ensure_setup(client, deps, incident.id)
     channel = (body.get("container") or {}).get("channel_id") or ""
@@ -163,6 +167,6 @@ def register(app: Any, deps: Deps) -> None:
     ) -> None:
         await on_declare_submitted(ack, body, view, client, deps)
 
-    app.view(CallbackId.DECLARE)(deps.tracker.wrap(submitted))
-    app.action(ActionId.CARD_RETRY_SETUP)(bind(on_retry_setup))
-    app.action(ActionId.CARD_REFRESH)(bind(on_refresh_card))
+    gate.view(app, deps, CallbackId.DECLARE, Find.NONE)(deps.tracker.wrap(submitted))
+    gate.action(app, deps, ActionId.CARD_RETRY_SETUP, Find.SETUP)(bind(on_retry_setup))
+    gate.action(app, deps, ActionId.CARD_REFRESH, Find.VALUE)(bind(on_refresh_card))

@@ -1,4 +1,6 @@
-"""People and user groups as Slack knows them, cached briefly to spare rate limits."""
+"""People and user groups as Slack knows them, cached briefly to spare rate limits.
+
+A group's entry is dropped as soon as Slack reports a change to it (handlers/events.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ class Directory:
         users = list(response.get("users") or [])
         self._groups[usergroup] = (time.monotonic(), users)
         return users
+
+    def forget(self, usergroup: str) -> None:
+        """Slack said the group changed (`subteam_members_changed`): ask again next time."""
+        self._groups.pop(usergroup, None)
 
     async def expand(self, client: AsyncWebClient, ids: tuple[str, ...] | list[str]) -> list[str]:
         """User and user-group ids → user ids, in order, without duplicates."""

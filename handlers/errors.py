@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -77,11 +78,26 @@ async def reply_error(
         log.exception("could not tell the user about an error")
 
 
+# Set in the request's context by the gate's middleware (handlers/gate.py), which Bolt runs only
+# after its own signature check has passed.
+VERIFIED = "breachroom_verified"
+
+
 def install(app: Any, locale: Locale) -> None:
     """One error path for every listener: a domain refusal is a private, translated answer;
-    anything else is logged with its trace and answered with a kind, generic message."""
+    anything else is logged with its trace and answered with a kind, generic message.
 
-    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+    A request that never passed Bolt's signature check (its verification itself raised, e.g. on a
+    non-numeric timestamp) is answered 401 and nothing else: its body names whoever the sender
+    liked, so nobody is told anything and no Web API call is made."""
+
+    async def on_error(
+        error: Exception, body: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> BoltResponse | None:
+        if not (context or {}).get(VERIFIED):
+            log.warning("refused an unverified request: %s", type(error).__name__)
+            return BoltResponse(status=401, body="")
         await reply_error(client, body or {}, error, locale)
+        return None
 
     app.error(on_error)

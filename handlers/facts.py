@@ -7,10 +7,12 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, reply_error
+from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.publish import refresh_card
@@ -98,4 +100,4 @@ def register(app: Any, deps: Deps) -> None:
     ) -> None:
         await on_submitted(ack, body, view, client, deps)
 
-    app.view(CallbackId.FACTS)(deps.tracker.wrap(submitted))
+    gate.view(app, deps, CallbackId.FACTS, Find.FORM)(deps.tracker.wrap(submitted))

@@ -6,15 +6,15 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.commands import CommandCtx, subcommand
-from handlers.context import require_member
 from handlers.deps import Deps
 from handlers.events import first_delivery
+from handlers.gate import Find, is_admin, is_member
 from handlers.i18n import t
 from handlers.render.home import home_view, incident_list
 from incident import lifecycle
 from incident import register as breach_register
-from incident.errors import NotFound
 from storage.models import Incident
 
 RECENT_REGISTER = 10
@@ -28,15 +28,12 @@ async def incidents_of(
     for incident in await lifecycle.incidents_open_first(deps.db):
         if not include_closed and incident.status == lifecycle.CLOSED:
             continue
-        try:
-            await require_member(client, incident, user)
-        except NotFound:
-            continue
-        mine.append(incident)
+        if await is_member(client, incident, user):
+            mine.append(incident)
     return mine
 
 
-@subcommand("list", "ls")
+@subcommand("list", "ls", find=Find.NONE)
 async def list_command(ctx: CommandCtx) -> None:
     incidents = await incidents_of(ctx.client, ctx.deps, ctx.user_id, include_closed=True)
     await ctx.reply(t("home.list.title", ctx.locale), incident_list(incidents, ctx.locale))
@@ -46,7 +43,7 @@ async def publish_home(client: AsyncWebClient, deps: Deps, user: str) -> None:
     incidents = await incidents_of(client, deps, user, include_closed=False)
     standings = await lifecycle.standings(deps.db, incidents, user)
     entries = None
-    if await deps.extras["directory"].is_member(client, deps.config.roles.admin_usergroup, user):
+    if await is_admin(client, deps, user):
         async with deps.db.session() as db:
             entries = (await breach_register.rows(db, deps.config, now=deps.clock.now()))[-RECENT_REGISTER:][
                 ::-1
@@ -62,4 +59,4 @@ def register(app: Any, deps: Deps) -> None:
             return
         await publish_home(client, deps, user)
 
-    app.event("app_home_opened")(deps.tracker.wrap(on_home_opened))
+    gate.event(app, deps, "app_home_opened", Find.NONE)(deps.tracker.wrap(on_home_opened))

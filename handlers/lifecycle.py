@@ -15,10 +15,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, incident_from_action, key_in
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, reply_error, tell
+from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import load, refresh_card, refresh_topic, slack_error
@@ -84,11 +86,6 @@ async def form_incident(ack: AsyncAck, client: AsyncWebClient, deps: Deps, body:
     except NotFound:
         await ack()
         raise
-
-
-async def is_admin(client: AsyncWebClient, deps: Deps, user: str) -> bool:
-    """Members of the configured admin user group may manage every incident."""
-    return await deps.extras["directory"].is_member(client, deps.config.roles.admin_usergroup, user)
 
 
 def about(incident: Incident, user: str) -> dict[str, Any]:
@@ -310,8 +307,8 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncW
 
 
 def register(app: Any, deps: Deps) -> None:
-    app.action(ActionId.CARD_SEVERITY)(listener(deps, on_card_severity))
-    app.action(ActionId.CARD_RESOLVE)(listener(deps, button_opening(open_resolve)))
-    app.action(ActionId.CARD_CLOSE)(listener(deps, button_opening(open_close)))
-    app.view(CallbackId.RESOLVE)(listener(deps, on_resolve_submitted))
-    app.view(CallbackId.CLOSE)(listener(deps, on_close_submitted))
+    gate.action(app, deps, ActionId.CARD_SEVERITY, Find.VALUE)(listener(deps, on_card_severity))
+    gate.action(app, deps, ActionId.CARD_RESOLVE, Find.VALUE)(listener(deps, button_opening(open_resolve)))
+    gate.action(app, deps, ActionId.CARD_CLOSE, Find.VALUE)(listener(deps, button_opening(open_close)))
+    gate.view(app, deps, CallbackId.RESOLVE, Find.FORM)(listener(deps, on_resolve_submitted))
+    gate.view(app, deps, CallbackId.CLOSE, Find.FORM)(listener(deps, on_close_submitted))

@@ -7,10 +7,12 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, reply_error
+from handlers.gate import Find
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import refresh_card
 from handlers.reminders import parse_id
@@ -107,5 +109,5 @@ def register(app: Any, deps: Deps) -> None:
     ) -> None:
         await on_submitted(ack, body, view, client, deps)
 
-    app.action(ActionId.NOTIFY_REGIME)(deps.tracker.wrap(chosen))
-    app.view(CallbackId.NOTIFY)(deps.tracker.wrap(submitted))
+    gate.action(app, deps, ActionId.NOTIFY_REGIME, Find.FORM)(deps.tracker.wrap(chosen))
+    gate.view(app, deps, CallbackId.NOTIFY, Find.FORM)(deps.tracker.wrap(submitted))

@@ -10,11 +10,13 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.checklist import field_value, metadata_of, refresh_after, refuse
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, tell
+from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.common import actions, button, clip, escape, mrkdwn, plain, section, user
@@ -43,17 +45,13 @@ def _item_lines(playbook: Playbook, items: list[ChecklistItem], locale: str) -> 
     return "\n".join(lines)
 
 
-async def _is_admin(client: AsyncWebClient, deps: Deps, user_id: str) -> bool:
-    return bool(await deps.extras["directory"].is_member(client, deps.config.roles.admin_usergroup, user_id))
-
-
 async def _may_manage(client: AsyncWebClient, deps: Deps, incident: Incident, user_id: str) -> bool:
     assert incident.id is not None
     async with deps.db.session() as db:
         holders = await roster.current(db, incident.id)
     if roster.may_manage(holders, user_id, deps.config.roles):
         return True
-    return await _is_admin(client, deps, user_id)
+    return await is_admin(client, deps, user_id)
 
 
 async def _commander(deps: Deps, incident: Incident) -> str | None:
@@ -321,7 +319,7 @@ async def on_override_submitted(
             now=deps.clock.now(),
             roles=deps.config.roles,
             override_reason=reason,
-            is_admin=await _is_admin(client, deps, user_id),
+            is_admin=await is_admin(client, deps, user_id),
             expected_from=expected if isinstance(expected, str) else None,
         )
 
@@ -345,6 +343,6 @@ def register(app: Any, deps: Deps) -> None:
     ) -> None:
         await on_override_submitted(ack, body, view, client, deps)
 
-    app.action(ActionId.CARD_NEXT_PHASE)(bind(on_card_next_phase))
-    app.action(ActionId.PHASE_OVERRIDE)(bind(on_override_button))
-    app.view(CallbackId.PHASE_OVERRIDE)(deps.tracker.wrap(submitted))
+    gate.action(app, deps, ActionId.CARD_NEXT_PHASE, Find.VALUE)(bind(on_card_next_phase))
+    gate.action(app, deps, ActionId.PHASE_OVERRIDE, Find.VALUE)(bind(on_override_button))
+    gate.view(app, deps, CallbackId.PHASE_OVERRIDE, Find.FORM)(deps.tracker.wrap(submitted))

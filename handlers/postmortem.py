@@ -148,7 +148,7 @@ async def postmortem_command(ctx: CommandCtx) -> None:
     ]
     base = base_url(ctx.deps)
     if base and ctx.deps.link_secret:
-        url, expires = link_for(base, incident.id, ctx.deps.clock.now(), ctx.deps.link_secret)
+        url, expires = link_for(base, incident.id, ctx.deps.clock.now(), ctx.deps.link_secret, ctx.user_id)
         lines.append(t("postmortem.link", locale, url=url, expires=when(expires)))
     else:
         lines.append(t("postmortem.no_link", locale))

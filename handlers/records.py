@@ -11,15 +11,18 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, key_in
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, reply_error, tell
+from handlers.gate import Find, is_admin, may_see
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import load
 from handlers.render import records as render
 from incident import lookup, records
+from incident.errors import NotFound
 from incident.redact import Finding
 from storage.models import Incident
 
@@ -181,7 +184,7 @@ async def on_action_submitted(
 # /breach actions and the Done button ------------------------------------------------------------
 
 
-@subcommand("actions")
+@subcommand("actions", find=Find.HERE_OR_KEY_IF_ANY)
 async def actions_command(ctx: CommandCtx) -> None:
     """In an incident (or with its key): that incident's follow-ups. Elsewhere: the follow-ups of
     every incident in one list — your own, or every open one for the admin group."""
@@ -202,9 +205,7 @@ async def actions_command(ctx: CommandCtx) -> None:
 
 async def all_actions(ctx: CommandCtx) -> None:
     deps = ctx.deps
-    admin = await deps.extras["directory"].is_member(
-        ctx.client, deps.config.roles.admin_usergroup, ctx.user_id
-    )
+    admin = await is_admin(ctx.client, deps, ctx.user_id)
     async with deps.db.session() as db:
         rows = await records.open_actions(db, owner=None if admin else ctx.user_id)
     blocks, text = render.actions_overview(rows, ctx.locale, deps.clock.now(), admin=admin)
@@ -218,17 +219,22 @@ async def on_action_done(
     user = body["user"]["id"]
     try:
         item = await records.action_item(deps.db, records.parse_id(body["actions"][0].get("value")))
-        if item.owner == user:
-            # The owner may close their own follow-up from the cross-incident list, in or out of the
-            # incident's channel; the list showed them nothing but their own item.
-            incident = await load(deps, item.incident_id)
-        else:
-            incident = await incident_by_id(client, deps, item.incident_id, user)
+        incident = await load(deps, item.incident_id)
+        # The gate let the owner through even from outside the channel: they may close their own
+        # follow-up, and are shown their own open follow-ups, never the incident's whole list.
+        member = await may_see(client, deps, incident, user)
+        if not member and item.owner != user:
+            raise NotFound("error.not_found")
         assert incident.id is not None
         done = await records.complete_action(deps.db, item.id or 0, actor=user, now=deps.clock.now())
-        async with deps.db.session() as db:
-            items = await records.action_items(db, incident.id)
-        blocks, text = render.actions_list(incident, items, incident.locale)
+        if member:
+            async with deps.db.session() as db:
+                items = await records.action_items(db, incident.id)
+            blocks, text = render.actions_list(incident, items, incident.locale)
+        else:
+            async with deps.db.session() as db:
+                rows = await records.open_actions(db, owner=user)
+            blocks, text = render.actions_overview(rows, deps.locale, deps.clock.now(), admin=False)
         await respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
         if done.changed:
             posted, fallback = render.action_done_posted(user, done.item, incident.locale)
@@ -252,7 +258,7 @@ def register(app: Any, deps: Deps) -> None:
     ) -> None:
         await on_action_done(ack, body, client, respond, deps)
 
-    app.view(CallbackId.DECISION)(view_listener(on_decision_submitted))
-    app.view(CallbackId.EVIDENCE)(view_listener(on_evidence_submitted))
-    app.view(CallbackId.ACTION_ITEM)(view_listener(on_action_submitted))
-    app.action(ActionId.ACTION_DONE)(deps.tracker.wrap(done_listener))
+    gate.view(app, deps, CallbackId.DECISION, Find.FORM)(view_listener(on_decision_submitted))
+    gate.view(app, deps, CallbackId.EVIDENCE, Find.FORM)(view_listener(on_evidence_submitted))
+    gate.view(app, deps, CallbackId.ACTION_ITEM, Find.FORM)(view_listener(on_action_submitted))
+    gate.action(app, deps, ActionId.ACTION_DONE, Find.ACTION_ITEM)(deps.tracker.wrap(done_listener))

@@ -12,10 +12,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
+from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, tell
+from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.publish import refresh_card
@@ -164,8 +166,8 @@ def nonotify_modal(incident_id: int, regimes: list[tuple[str, str]], locale: str
 async def require_decider(client: AsyncWebClient, deps: Deps, incident_id: int, user: str) -> None:
     async with deps.db.session() as db:
         holders = await roster.current(db, incident_id)
-    is_admin = await deps.extras["directory"].is_member(client, deps.config.roles.admin_usergroup, user)
-    if roster.may_manage(holders, user, deps.config.roles, is_admin=is_admin):
+    admin = await is_admin(client, deps, user)
+    if roster.may_manage(holders, user, deps.config.roles, is_admin=admin):
         return
     if roster.roles_of(holders, user) & set(DECIDERS):
         return
@@ -239,5 +241,5 @@ def register(app: Any, deps: Deps) -> None:
     ) -> None:
         await on_nonotify_submitted(ack, body, view, client, deps)
 
-    app.view(CallbackId.LOG_EVENT)(deps.tracker.wrap(log_submitted))
-    app.view(CallbackId.NO_NOTIFY)(deps.tracker.wrap(nonotify_submitted))
+    gate.view(app, deps, CallbackId.LOG_EVENT, Find.FORM)(deps.tracker.wrap(log_submitted))
+    gate.view(app, deps, CallbackId.NO_NOTIFY, Find.FORM)(deps.tracker.wrap(nonotify_submitted))

@@ -10,10 +10,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers import security_report
+from handlers import gate, security_report
 from handlers.context import incident_by_id
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
+from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId
 from handlers.publish import refresh_card
@@ -194,5 +195,5 @@ def register(app: Any, deps: Deps) -> None:
 
         return deps.tracker.wrap(listener)
 
-    app.action(ActionId.REMINDER_SNOOZE)(bind(on_snooze))
-    app.action(ActionId.REMINDER_DONE)(bind(on_done))
+    gate.action(app, deps, ActionId.REMINDER_SNOOZE, Find.REMINDER)(bind(on_snooze))
+    gate.action(app, deps, ActionId.REMINDER_DONE, Find.REMINDER)(bind(on_done))

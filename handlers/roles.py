@@ -13,13 +13,15 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import KEY, channel_members, forget_members, incident_for
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, reply_error, tell
+from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.lifecycle import about, button_opening, form_incident, is_admin, listener, rerender
+from handlers.lifecycle import about, button_opening, form_incident, listener, rerender
 from handlers.publish import dm_role_duties
 from handlers.render.lifecycle import assign_role_modal, parse_assign_role, roster
 from incident import lifecycle
@@ -152,5 +154,7 @@ async def on_assign_role_submitted(
 
 
 def register(app: Any, deps: Deps) -> None:
-    app.action(ActionId.CARD_ASSIGN_ROLE)(listener(deps, button_opening(open_assign_role)))
-    app.view(CallbackId.ASSIGN_ROLE)(listener(deps, on_assign_role_submitted))
+    gate.action(app, deps, ActionId.CARD_ASSIGN_ROLE, Find.VALUE)(
+        listener(deps, button_opening(open_assign_role))
+    )
+    gate.view(app, deps, CallbackId.ASSIGN_ROLE, Find.FORM)(listener(deps, on_assign_role_submitted))

@@ -7,9 +7,11 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.context import incident_by_id
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, reply_error
+from handlers.gate import Find
 from handlers.ids import ActionId, CallbackId
 from handlers.reminders import parse_id, refresh_reminder
 from handlers.render.reminders import parse_status_update, status_update_modal, status_update_post
@@ -79,6 +81,6 @@ def register(app: Any, deps: Deps) -> None:
     ) -> None:
         await on_submitted(ack, body, view, client, deps)
 
-    app.action(ActionId.CARD_POST_UPDATE)(deps.tracker.wrap(clicked))
-    app.action(ActionId.REMINDER_POST_UPDATE)(deps.tracker.wrap(clicked))
-    app.view(CallbackId.STATUS_UPDATE)(deps.tracker.wrap(submitted))
+    gate.action(app, deps, ActionId.CARD_POST_UPDATE, Find.VALUE)(deps.tracker.wrap(clicked))
+    gate.action(app, deps, ActionId.REMINDER_POST_UPDATE, Find.VALUE)(deps.tracker.wrap(clicked))
+    gate.view(app, deps, CallbackId.STATUS_UPDATE, Find.FORM)(deps.tracker.wrap(submitted))

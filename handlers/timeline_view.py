@@ -9,10 +9,12 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, key_in
 from handlers.deps import Deps
 from handlers.errors import reply_error
+from handlers.gate import Find
 from handlers.ids import ActionId
 from handlers.render.timeline import timeline_blocks, verify_text
 from incident import records
@@ -77,4 +79,4 @@ def register(app: Any, deps: Deps) -> None:
     ) -> None:
         await on_card_timeline(ack, body, client, respond, deps)
 
-    app.action(ActionId.CARD_TIMELINE)(deps.tracker.wrap(card_timeline))
+    gate.action(app, deps, ActionId.CARD_TIMELINE, Find.VALUE)(deps.tracker.wrap(card_timeline))

@@ -141,6 +141,7 @@ class WebApi:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.ws = sandbox.workspace
+        self._background: set[asyncio.Task[None]] = set()
         self.handlers: dict[str, Handler] = {
             "auth.test": self.auth_test,
             "conversations.create": self.conversations_create,
@@ -422,6 +423,65 @@ class WebApi:
             raise SlackError("no_such_subteam")
         return {"users": list(group.users)}
 
+    # -- membership changes made in Slack's own UI, with the events Slack sends for them -------
+
+    async def remove_from_channel(self, channel_id: str, user_id: str) -> None:
+        """Someone leaves, or an admin removes them from, a channel: the bot hears
+        member_left_channel (channel_left when it is the bot itself)."""
+        channel = self.ws.require_channel(channel_id)
+        if user_id in channel.members:
+            channel.members.remove(user_id)
+        await self._member_left(channel, user_id)
+
+    async def set_group_members(self, usergroup: str, users: list[str]) -> None:
+        """An admin edits a user group: the bot hears subteam_members_changed."""
+        group = self.ws.usergroups[usergroup]
+        before, group.users = list(group.users), list(users)
+        now = int(self.ws.clock.now())
+        added = [u for u in users if u not in before]
+        removed = [u for u in before if u not in users]
+        await self._event(
+            {
+                "type": "subteam_members_changed",
+                "subteam_id": group.id,
+                "team_id": self.ws.team_id,
+                "date_previous_update": now,
+                "date_update": now,
+                "added_users": added,
+                "added_users_count": str(len(added)),
+                "removed_users": removed,
+                "removed_users_count": str(len(removed)),
+                "event_ts": f"{self.ws.clock.now():.6f}",
+            }
+        )
+
+    async def _member_left(self, channel: Channel, user_id: str) -> None:
+        stamp = f"{self.ws.clock.now():.6f}"
+        if user_id == self.ws.bot_user_id:
+            await self._event({"type": "channel_left", "channel": channel.id, "event_ts": stamp})
+            return
+        kind = "G" if channel.is_private else "C"
+        event = {"type": "member_left_channel", "user": user_id, "channel": channel.id, "event_ts": stamp}
+        await self._event({**event, "channel_type": kind, "team": self.ws.team_id})
+
+    async def _event(self, event: dict[str, Any]) -> None:
+        if not self.sandbox.bot_url and self.sandbox.transport != "socket":
+            return  # no bot listening (the sandbox's own tests)
+        # The envelope is the workspace's, whoever's Person builds it.
+        envelope = self.sandbox.person(self.ws.bot_user_id).event_envelope(event)
+        await self.sandbox.deliver("event", envelope)
+
+    def _in_background(self, work: Awaitable[None]) -> None:
+        """Send an event after answering the call that caused it, as Slack does."""
+
+        async def run() -> None:
+            with self.sandbox.activity():
+                await work
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     # -- conversations --------------------------------------------------------------
 
     async def conversations_create(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -490,6 +550,7 @@ class WebApi:
         if user not in channel.members:
             raise SlackError("not_in_channel")
         channel.members.remove(user)
+        self._in_background(self._member_left(channel, user))
         return {}
 
     async def conversations_info(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -327,12 +327,18 @@ async def test_report_links_without_a_valid_token_reveal_nothing(slack: Slack, i
     own = await slack.incident()
     assert own.id != incident.id
     expires = slack.rt.clock.now().replace(microsecond=0)
-    genuine_own = make_token(own.id, expires.replace(year=expires.year + 1), slack.rt.deps.link_secret)
+    later = expires.replace(year=expires.year + 1)
+    genuine_own = make_token(own.id, later, slack.rt.deps.link_secret, user=slack.mallory.id)
+    # A link names the person it was issued to: one naming nobody, or someone outside the
+    # incident's channel, passes no gate.
+    nobodys = make_token(own.id, later, slack.rt.deps.link_secret)
+    someone_elses = make_token(incident.id, later, slack.rt.deps.link_secret, user=slack.mallory.id)
     payload, signature = genuine_own.split(".")
     other = make_token(incident.id, expires.replace(year=expires.year + 1), b"guessed-secret" * 3)
     spliced = f"{other.split('.')[0]}.{signature}"
     async with aiohttp.ClientSession() as http:
-        for token in ("", "x", "not.a-token", other, spliced, f"{payload}x.{signature}"):
+        tokens = ("", "x", "not.a-token", other, spliced, f"{payload}x.{signature}", nobodys, someone_elses)
+        for token in tokens:
             async with http.get(f"{base}/r/{token}") as resp:
                 body = await resp.text()
                 assert resp.status in (403, 404, 410), (token, resp.status)

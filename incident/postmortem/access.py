@@ -36,15 +36,26 @@ def _sign(payload: bytes, secret: bytes) -> bytes:
     return hmac.new(secret, _PURPOSE + payload, hashlib.sha256).digest()
 
 
-def make_token(incident_id: int, expires_at: datetime, secret: bytes) -> str:
+def make_token(incident_id: int, expires_at: datetime, secret: bytes, user: str | None = None) -> str:
+    """`user`, the person the link is issued to, is signed in: the page opens only while that
+    person may still see the incident (bot/links.py)."""
     if not secret:
         raise ValueError("no link secret configured")
-    payload = f"{incident_id}.{int(expires_at.timestamp())}".encode("ascii")
+    if user is not None and not (user.isascii() and user.isalnum()):
+        raise ValueError("a Slack user id is letters and digits")
+    fields = [str(incident_id), str(int(expires_at.timestamp())), *([user] if user else [])]
+    payload = ".".join(fields).encode("ascii")
     return f"{_b64(payload)}.{_b64(_sign(payload, secret))}"
 
 
 def read_token(token: str, secret: bytes, now: datetime) -> int:
-    """The incident id of a genuine, unexpired token; LinkExpired / LinkRefused otherwise.
+    """The incident id of a genuine, unexpired token; LinkExpired / LinkRefused otherwise."""
+    return read_link(token, secret, now)[0]
+
+
+def read_link(token: str, secret: bytes, now: datetime) -> tuple[int, str | None]:
+    """The incident id and the person it was issued to (None for a link naming nobody) of a
+    genuine, unexpired token; LinkExpired / LinkRefused otherwise.
 
     The signature is checked before anything in the payload is trusted, and compared in
     constant time.
@@ -62,15 +73,19 @@ def read_token(token: str, secret: bytes, now: datetime) -> int:
     if not hmac.compare_digest(signature, _sign(payload, secret)):
         raise LinkRefused("signature")
     try:
-        incident_text, expires_text = payload.decode("ascii").split(".")
+        incident_text, expires_text, *rest = payload.decode("ascii").split(".")
         incident_id, expires = int(incident_text), int(expires_text)
     except ValueError as exc:
         raise LinkRefused("payload") from exc
+    if len(rest) > 1:
+        raise LinkRefused("payload")
     if now.timestamp() >= expires:
         raise LinkExpired("expired")
-    return incident_id
+    return incident_id, (rest[0] if rest else None)
 
 
-def link_for(base_url: str, incident_id: int, now: datetime, secret: bytes) -> tuple[str, datetime]:
+def link_for(
+    base_url: str, incident_id: int, now: datetime, secret: bytes, user: str | None = None
+) -> tuple[str, datetime]:
     expires = now + LINK_TTL
-    return f"{base_url.rstrip('/')}/r/{make_token(incident_id, expires, secret)}", expires
+    return f"{base_url.rstrip('/')}/r/{make_token(incident_id, expires, secret, user)}", expires
