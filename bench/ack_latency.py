@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.databases import postgres_available, scratch
 from bench.load import Result, click_body, closed_loop, command_body, ms, open_loop, table
 from bench.procs import free_port, parse, process
+from bot.embedded import SANDBOX_ROLES
 from sandbox.server import DEFAULT_BOT_TOKEN
 from sandbox.server import DEFAULT_SIGNING_SECRET as SECRET
 from storage.migrate import upgrade
@@ -54,6 +55,7 @@ async def run_target(kind: str, args: argparse.Namespace) -> tuple[Result, Resul
             "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": f"http://127.0.0.1:{sandbox_port}/api/",
+            "BREACHROOM_ROLES_FILE": str(SANDBOX_ROLES),  # the sandbox's people as default holders
             "DATABASE_URL": url,
             "BREACHROOM_HOST": "127.0.0.1",
             "BREACHROOM_PORT": str(bot_port),

@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.databases import postgres_available, scratch
 from bench.load import table
 from bench.procs import free_port
+from bot.embedded import SANDBOX_ROLES
 from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
 from storage.migrate import upgrade
 
@@ -49,6 +50,7 @@ async def measure(kind: str, incidents: int) -> tuple[float, float]:
             "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
             "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
             "SLACK_API_URL": sb.api_url,
+            "BREACHROOM_ROLES_FILE": str(SANDBOX_ROLES),  # the sandbox's people as default holders
             "DATABASE_URL": url,
             "BREACHROOM_HOST": "127.0.0.1",
             "BREACHROOM_PORT": str(port),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +16,13 @@ from bot.server import start_http
 from bot.settings import load_settings
 from incident.clock import FollowClock
 from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
+
+SANDBOX_ROLES = Path(__file__).resolve().parent.parent / "sandbox" / "data" / "roles.yaml"
+"""The sandbox workspace's own roles configuration: its seeded people as default holders.
+
+The packaged ``incident/data/roles.yaml`` names nobody (a real workspace has none of these
+ids); the embedded runs load this one unless told otherwise (``roles_file=`` or
+``BREACHROOM_ROLES_FILE``)."""
 
 
 @dataclass
@@ -36,8 +45,11 @@ async def embedded(
     """Start the sandbox workspace and the real bot (HTTP mode) pointed at it; stop both after.
 
     The bot's clock follows the sandbox's, so moving the workspace's time (tests, drills at
-    speed) moves the bot's with it.
+    speed) moves the bot's with it. The roles configuration is the sandbox's own
+    (``SANDBOX_ROLES``) unless ``roles_file`` or ``BREACHROOM_ROLES_FILE`` names another.
     """
+    if "roles_file" not in settings and not os.environ.get("BREACHROOM_ROLES_FILE"):
+        settings["roles_file"] = SANDBOX_ROLES
     sb = await Sandbox.start(host=host, port=sandbox_port)
     try:
         config = load_settings(

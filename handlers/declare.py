@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import id_in, incident_from_action
+from handlers.defaults import resolve_defaults
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, tell
 from handlers.gate import Find
@@ -24,6 +25,7 @@ from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_dec
 from incident.declare import declare, validate
 from incident.scenarios import builtin_scenarios, looks_like_scenario_id
 from incident.severity import severity_help
+from incident.skips import declarer_commands
 from incident.yamlsource import ConfigError
 from storage.models import Incident
 
@@ -84,13 +86,8 @@ async def drill_command(ctx: CommandCtx) -> None:
 
 
 async def default_holders(client: AsyncWebClient, deps: Deps) -> dict[str, str]:
-    """Each role's first configured default responder (a user group gives its first member)."""
-    holders: dict[str, str] = {}
-    for role in deps.config.roles:
-        people = await deps.extras["directory"].expand(client, list(role.defaults))
-        if people:
-            holders[role.key] = people[0]
-    return holders
+    """Each role's first usable default responder (a user group gives its first member)."""
+    return (await resolve_defaults(client, deps)).holders
 
 
 async def on_declare_submitted(
@@ -107,21 +104,43 @@ async def on_declare_submitted(
     await ack()
     user = body["user"]["id"]
     origin = json.loads(view.get("private_metadata") or "{}").get("origin") or ""
-    holders = await default_holders(client, deps)
-    result = await declare(deps.db, deps.config, inp, actor=user, now=now, locale=locale, holders=holders)
+    defaults = await resolve_defaults(client, deps)
+    result = await declare(
+        deps.db,
+        deps.config,
+        inp,
+        actor=user,
+        now=now,
+        locale=locale,
+        holders=defaults.holders,
+        skipped=defaults.skipped,
+    )
     if not result.created:
         return  # a second delivery of the same submission: the first one is doing the work
     incident = result.incident
     assert incident.id is not None
     pending = await ensure_setup(client, deps, incident.id)
     await deps.reminders_changed()  # cadence, clocks and due items start now, not at the next sweep
-    await tell_declarer(client, deps, await load(deps, incident.id), user, origin, pending)
+    incident = await load(deps, incident.id)
+    await tell_declarer(
+        client, deps, incident, user, origin, pending, took_command=declarer_commands(incident)
+    )
 
 
 async def tell_declarer(
-    client: AsyncWebClient, deps: Deps, incident: Incident, user: str, origin: str, pending: list[str]
+    client: AsyncWebClient,
+    deps: Deps,
+    incident: Incident,
+    user: str,
+    origin: str,
+    pending: list[str],
+    *,
+    took_command: bool = False,
 ) -> None:
-    """Where the channel is; or, while set-up is unfinished, what is missing and a Retry button."""
+    """Where the channel is; or, while set-up is unfinished, what is missing and a Retry button.
+
+    `took_command`: no default commander could be filled, so the declarer commands (and may hand over).
+    """
     locale = incident.locale
     if incident.channel_id:
         text = t(
@@ -130,6 +149,8 @@ async def tell_declarer(
     else:
         text = t("declare.done_pending", locale, key=incident.key, severity=incident.severity)
     blocks = None
+    if took_command:
+        text += "\n" + t("dayone.declarer_commands.told", locale, key=incident.key)
     if pending:
         steps = ", ".join(t(f"setup.{s}", locale) for s in pending)
         retry = button(t("card.button.retry", locale), ActionId.CARD_RETRY_SETUP, str(incident.id), "primary")

@@ -4,11 +4,16 @@ A group's entry is dropped as soon as Slack reports a change to it (handlers/eve
 
 from __future__ import annotations
 
+import logging
 import time
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+log = logging.getLogger(__name__)
+
 CACHE_SECONDS = 300.0
+GONE = frozenset({"no_such_subteam", "subteam_not_found"})
 
 
 class Directory:
@@ -39,4 +44,11 @@ class Directory:
     async def is_member(self, client: AsyncWebClient, usergroup: str | None, user: str) -> bool:
         if not usergroup:
             return False
-        return user in await self.usergroup_members(client, usergroup)
+        try:
+            return user in await self.usergroup_members(client, usergroup)
+        except SlackApiError as exc:
+            # A deleted admin group makes nobody an admin; it must not break every manager's click.
+            if exc.response.get("error") not in GONE:
+                raise
+            log.warning("user group %s no longer exists: nobody is a member", usergroup)
+            return False

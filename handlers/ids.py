@@ -38,6 +38,8 @@ class ActionId(StrEnum):
     ACTION_DONE = "action_done"
     # The notify form's regime select (re-shows that regime's required notice contents)
     NOTIFY_REGIME = "notify_regime"
+    # The card's suggested severity (value: "<incident id>:<severity>")
+    CARD_ACCEPT_SEVERITY = "card_accept_severity"
 
 
 class CallbackId(StrEnum):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_for
+from handlers.i18n import t
 from handlers.render.notify import obligations
 from incident.clocks import clocks, facts_of
 from incident.regimes import evaluate
@@ -24,4 +25,4 @@ async def obligations_command(ctx: CommandCtx) -> None:
     views = clocks(incident, sent, deps.config.regimes, now)
     evaluated = evaluate(facts_of(incident), deps.config.regimes)
     blocks = obligations(incident, views, evaluated, incident.locale, now, deps.command)
-    await ctx.reply(f"{incident.key}: obligations", blocks=blocks)
+    await ctx.reply(t("obligations.title", incident.locale, key=incident.key), blocks=blocks)

@@ -18,14 +18,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from handlers.context import channel_members, forget_members
+from handlers.defaults import default_group_members
 from handlers.deps import Deps
 from handlers.i18n import t
 from handlers.render.card import announcement, card, card_text
 from handlers.tracking import Coalescer
-from incident import roster
+from incident import roster, skips
 from incident import setup as setup_state
 from incident.naming import channel_name
 from incident.overview import overview
+from incident.skips import Skip
 from storage.models import BotMessage, Incident
 
 log = logging.getLogger(__name__)
@@ -123,7 +125,7 @@ async def _render_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> 
         "card",
         "",
         incident.channel_id,
-        card(ov, deps.config.roles, locale, now),
+        card(ov, deps.config.roles, locale, now, deps.command),
         card_text(ov, locale),
     )
 
@@ -184,14 +186,61 @@ async def _step_channel(client: AsyncWebClient, deps: Deps, incident: Incident) 
 
 
 async def team_members(client: AsyncWebClient, deps: Deps, incident: Incident) -> list[str]:
-    """The declarer, the current role holders, and everyone in a default responders' user group."""
+    """The declarer, the current role holders, and everyone in a default responders' user group.
+
+    A default group that can't be read (deleted, no access) is recorded as skipped, not fatal.
+    """
     assert incident.id is not None
     async with deps.db.session() as db:
         holders = await roster.current(db, incident.id)
-    people = [incident.declared_by, *holders.values()]
-    for role in deps.config.roles:
-        people.extend(await deps.extras["directory"].expand(client, list(role.default_usergroups)))
+    grouped, skipped = await default_group_members(client, deps)
+    if skipped:
+        await skips.record(deps.db, incident.id, skipped, now=deps.clock.now())
+    people = [incident.declared_by, *holders.values(), *grouped]
     return list(dict.fromkeys(p for p in people if p))
+
+
+# An invite Slack refuses because of this one person: the others still go in.
+PERSONAL_INVITE_ERRORS = frozenset(
+    {
+        "user_is_deactivated",
+        "user_disabled",
+        "user_not_found",
+        "cant_invite",
+        "user_is_restricted",
+        "user_is_ultra_restricted",
+        "ura_max_channels",
+        "cant_invite_self",
+    }
+)
+
+
+async def _invite(client: AsyncWebClient, channel: str, users: list[str]) -> dict[str, str]:
+    """Invite everyone Slack will take; returns who could not be invited and why.
+
+    Slack refuses a whole multi-person invite for one deactivated account, so after such a
+    refusal each person is invited on their own. A channel-level error still raises.
+    """
+    try:
+        await client.conversations_invite(channel=channel, users=",".join(users))
+        return {}
+    except SlackApiError as exc:
+        code = slack_error(exc)
+        if code not in PERSONAL_INVITE_ERRORS | {"already_in_channel"} and not exc.response.get("errors"):
+            raise
+        if len(users) == 1:
+            return {} if code == "already_in_channel" else {users[0]: code}
+    refused: dict[str, str] = {}
+    for person in users:
+        try:
+            await client.conversations_invite(channel=channel, users=person)
+        except SlackApiError as exc:
+            code = slack_error(exc)
+            if code in PERSONAL_INVITE_ERRORS:
+                refused[person] = code
+            elif code != "already_in_channel":
+                raise
+    return refused
 
 
 async def _step_invites(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
@@ -200,14 +249,24 @@ async def _step_invites(client: AsyncWebClient, deps: Deps, incident: Incident) 
     present = await channel_members(client, incident.channel_id)
     bot_user = deps.extras.get("bot_user_id")
     missing = [u for u in wanted if u not in present and u != bot_user]
+    refused: dict[str, str] = {}
     if missing:
         try:
-            await client.conversations_invite(channel=incident.channel_id, users=",".join(missing))
+            refused = await _invite(client, incident.channel_id, missing)
+        finally:
             forget_members(client, incident.channel_id)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "already_in_channel":
-                raise
-    await setup_state.record_invites(deps.db, incident.id, missing, now=deps.clock.now())
+    if refused:
+        async with deps.db.session() as db:
+            holders = await roster.current(db, incident.id)
+        role_of = {user: role for role, user in holders.items()}
+        await skips.record(
+            deps.db,
+            incident.id,
+            [Skip("invite", user, code, role_of.get(user)) for user, code in refused.items()],
+            now=deps.clock.now(),
+        )
+    invited = [u for u in missing if u not in refused]
+    await setup_state.record_invites(deps.db, incident.id, invited, now=deps.clock.now())
 
 
 async def _step_topic(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
@@ -243,6 +302,20 @@ async def _step_checklists(client: AsyncWebClient, deps: Deps, incident: Inciden
     await setup_state.mark(deps.db, incident.id, "checklists")
 
 
+# The announcement channel is gone or shut to the bot: a configuration to fix, not a retry.
+UNREACHABLE_CHANNEL_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "team_access_not_granted",
+    }
+)
+
+
 async def _step_announcement(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
     assert incident.id is not None
     channel = deps.config.roles.announcement_channel
@@ -251,7 +324,15 @@ async def _step_announcement(client: AsyncWebClient, deps: Deps, incident: Incid
             incident.key, incident.severity, incident.id, incident.is_drill, incident.locale
         )
         text = f"{incident.key} · {incident.severity}"
-        await put_message(client, deps, incident.id, "announcement", "", channel, blocks, text)
+        try:
+            await put_message(client, deps, incident.id, "announcement", "", channel, blocks, text)
+        except SlackApiError as exc:
+            code = slack_error(exc)
+            if code not in UNREACHABLE_CHANNEL_ERRORS:
+                raise
+            log.warning("announcement channel %s unreachable for %s: %s", channel, incident.key, code)
+            skip = Skip("announcement", channel, code)
+            await skips.record(deps.db, incident.id, [skip], now=deps.clock.now())
     await setup_state.mark(deps.db, incident.id, "announcement")
 
 
@@ -259,9 +340,24 @@ async def _step_role_dms(client: AsyncWebClient, deps: Deps, incident: Incident)
     assert incident.id is not None
     async with deps.db.session() as db:
         holders = await roster.current(db, incident.id)
+    refused: list[Skip] = []
     for role_key, user_id in holders.items():
-        await dm_role_duties(client, deps, incident, role_key, user_id)
+        try:
+            await dm_role_duties(client, deps, incident, role_key, user_id)
+        except SlackApiError as exc:
+            code = slack_error(exc)
+            if code not in PERSONAL_DM_ERRORS:
+                raise
+            refused.append(Skip("role_dm", user_id, code, role_key))
+    if refused:
+        await skips.record(deps.db, incident.id, refused, now=deps.clock.now())
     await setup_state.mark(deps.db, incident.id, "role_dms")
+
+
+# A duty DM Slack refuses because of the person (deactivated since they were assigned, a bot).
+PERSONAL_DM_ERRORS = frozenset(
+    {"user_not_found", "user_disabled", "user_is_deactivated", "cannot_dm_bot", "channel_not_found"}
+)
 
 
 async def dm_role_duties(

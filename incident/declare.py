@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from incident.config import IncidentConfig
 from incident.naming import incident_key
 from incident.playbook import Playbook
+from incident.roles_config import COMMANDER
 from incident.roster import assign
+from incident.skips import Skip, note_skipped
 from storage import timeline
 from storage.db import Database
 from storage.models import ChecklistItem, Incident, KeySequence
@@ -135,11 +138,14 @@ async def declare(
     now: datetime,
     locale: str,
     holders: dict[str, str],
+    skipped: Sequence[Skip] = (),
 ) -> Declared:
     """Record the incident, its roles and its checklist, with their timeline events.
 
-    `holders` are the default responders per role, already resolved to user ids. Idempotent on
-    `declare_token`: a second delivery of the same submission returns the first incident.
+    `holders` are the default responders per role, already resolved to user ids; `skipped` the
+    configured defaults that could not be used (recorded as `setup_skipped`). With no commander
+    among the holders the declarer commands, so someone may always manage the incident. Idempotent
+    on `declare_token`: a second delivery of the same submission returns the first incident.
     """
     if inp.declare_token:
         async with database.session() as db:
@@ -205,9 +211,24 @@ async def declare(
                 at=now,
             )
             db.add_all(checklist_rows(incident, playbook))
+            await note_skipped(db, incident, skipped, now=now)
+            fallback = COMMANDER not in holders
+            if fallback:
+                holders = {**holders, COMMANDER: actor}
             for role in config.roles.keys():
                 if role in holders:
                     await assign(db, incident, role, holders[role], actor=actor, now=now, roles=config.roles)
+            if fallback:
+                incident.setup = {**(incident.setup or {}), "declarer_commands": True}
+                await timeline.append(
+                    db,
+                    incident.id,
+                    actor="breachroom",
+                    kind="declarer_commands",
+                    summary=f"no default commander could be filled: {actor} commands until handing over",
+                    data={"role": COMMANDER, "user": actor},
+                    at=now,
+                )
     except IntegrityError:
         # Two deliveries of one submission raced past the check above: the other one won.
         if not inp.declare_token:

@@ -9,9 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident import roster
-from incident.clocks import NO_NOTIFY, ClockView, clocks
+from incident.clocks import DECLINED, NO_NOTIFY, ClockView, clocks
 from incident.config import IncidentConfig
 from incident.playbook import Playbook
+from incident.roles_config import COMMANDER
+from incident.skips import Skip, declarer_commands, skipped
+from incident.suggestion import Suggestion, suggest
 from incident.text import Text
 from storage.models import ChecklistItem, Decision, Incident, Notification
 
@@ -29,12 +32,47 @@ class PhaseProgress:
 
 
 @dataclass(frozen=True)
+class ClockGlance:
+    """The clocks as a commander reads them: those that apply (most urgent first) and those acted
+    on, one by one; the ones that only may apply, counted, with the facts that would decide them."""
+
+    shown: list[ClockView]
+    may_apply: list[ClockView]
+    missing_facts: list[str]
+
+
+# Overdue first, then by deadline; a clock already met or declined last.
+_URGENCY = {"overdue": 0, "open": 1, "unscheduled": 2, "late": 3, "met": 4, DECLINED: 5}
+
+
+def glance(views: list[ClockView]) -> ClockGlance:
+    acted = {"met", "late", DECLINED}
+    shown = [v for v in views if v.applicability.status == "applies" or v.state in acted]
+    shown.sort(key=lambda v: (_URGENCY.get(v.state, 2), v.deadline_at is None, v.deadline_at or 0))
+    may_apply = [v for v in views if v not in shown]
+    missing = [f for v in may_apply for f in v.applicability.missing_facts]
+    return ClockGlance(shown=shown, may_apply=may_apply, missing_facts=list(dict.fromkeys(missing)))
+
+
+@dataclass(frozen=True)
 class Overview:
     incident: Incident
     holders: dict[str, str]
     phases: list[PhaseProgress]
     clocks: list[ClockView]
     pending_setup: list[str] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    suggestion: Suggestion | None = None
+
+    @property
+    def clock_glance(self) -> ClockGlance:
+        return glance(self.clocks)
+
+    @property
+    def declarer_in_command(self) -> bool:
+        """The declarer took command for want of a default commander, and still holds it."""
+        inc = self.incident
+        return declarer_commands(inc) and self.holders.get(COMMANDER) == inc.declared_by
 
 
 def playbook_of(incident: Incident) -> Playbook:
@@ -99,4 +137,6 @@ async def overview(db: AsyncSession, incident: Incident, config: IncidentConfig,
         phases=phases,
         clocks=clocks(incident, notifications, config.regimes, now, declined),
         pending_setup=pending_setup(incident),
+        skipped=skipped(incident),
+        suggestion=suggest(incident),
     )

@@ -526,6 +526,8 @@ class WebApi:
             user = self.ws.users.get(user_id)
             if user is None:
                 errors.append({"user": user_id, "ok": False, "error": "user_not_found"})
+            elif user.deleted:
+                errors.append({"user": user_id, "ok": False, "error": "user_is_deactivated"})
             elif user_id == self.ws.bot_user_id:
                 errors.append({"user": user_id, "ok": False, "error": "cant_invite_self"})
             elif user_id in channel.members:

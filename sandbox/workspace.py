@@ -33,6 +33,8 @@ class User:
     is_bot: bool = False
     bot_id: str | None = None
     app_id: str | None = None
+    # A deactivated account: users.info says deleted: true and invites are refused.
+    deleted: bool = False
 
     def to_slack(self, team_id: str, include_locale: bool = True) -> dict[str, Any]:
         profile: dict[str, Any] = {
@@ -53,7 +55,7 @@ class User:
             "id": self.id,
             "team_id": team_id,
             "name": self.name,
-            "deleted": False,
+            "deleted": self.deleted,
             "real_name": self.real_name,
             "tz": self.tz,
             "tz_label": self.tz,
@@ -399,6 +401,21 @@ class Workspace:
         )
         self.channels[channel.id] = channel
         return channel
+
+    # -- people leaving, groups removed ---------------------------------------------
+
+    def deactivate(self, id_or_name: str) -> User:
+        """An admin deactivates the account: it leaves every user group, as in Slack."""
+        user = self.require_user(id_or_name)
+        user.deleted = True
+        for group in self.usergroups.values():
+            if user.id in group.users:
+                group.users.remove(user.id)
+        return user
+
+    def delete_usergroup(self, group_id: str) -> None:
+        """The group is gone: usergroups.users.list answers no_such_subteam."""
+        del self.usergroups[group_id]
 
     # -- id and ts minting ----------------------------------------------------------
 

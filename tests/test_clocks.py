@@ -78,9 +78,9 @@ async def test_obligations_say_what_applies_why_and_what_is_unknown(slack: Slack
     await declare(slack)
     text = await obligations(slack)
     assert "Breach notification to the supervisory authority (GDPR Art. 33)" in text
-    assert "clock start not known yet" in text and "aware_at" in text
+    assert "clock start not known yet" in text and "awareness time" in text
     assert "Why:" in text and "data not encrypted" in text
-    assert "Facts still unknown" in text and "high_risk" in text
+    assert "Facts still unknown" in text and "whether people face a high risk" in text
     await set_facts(slack, aware_at=int(slack.rt.clock.now().timestamp()))
     text = await obligations(slack)
     gdpr = text.split("(GDPR Art. 33)")[1].split("\n*")[0]

@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select
 
+from bot.embedded import SANDBOX_ROLES
 from incident.config import load_config
 from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
 from storage.db import Database
@@ -77,6 +78,7 @@ async def start_serve(sb: Sandbox, db_url: str, log: Path) -> Serve:
         "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
         "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
         "SLACK_API_URL": sb.api_url,
+        "BREACHROOM_ROLES_FILE": str(SANDBOX_ROLES),  # the sandbox's people as default holders
         "DATABASE_URL": db_url,
         "BREACHROOM_HOST": "127.0.0.1",
         "BREACHROOM_PORT": str(port),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from incident.roles_config import DEFAULT_ROLES_PATH
+from bot.embedded import SANDBOX_ROLES
 from storage.models import ActionItem, Incident, Reminder
 from tests.harness import Slack, fire_due, running_bot
 
@@ -175,7 +175,7 @@ async def test_drill_reminders_say_drill_and_never_imply_a_filing(slack: Slack) 
 
 
 async def test_unfilled_role_reminds_the_commander(db_url: str, tmp_path: Path) -> None:
-    roles = DEFAULT_ROLES_PATH.read_text(encoding="utf-8")
+    roles = SANDBOX_ROLES.read_text(encoding="utf-8")
     # The scribe role has no default holder in this firm.
     roles = re.sub(r"(- key: scribe\n(?:.*\n)*?)    defaults: \[[^\]]*\]\n", r"\1", roles)
     path = tmp_path / "roles.yaml"

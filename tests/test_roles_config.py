@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.embedded import SANDBOX_ROLES
 from incident.roles_config import COMMANDER, RoleDef, load_roles
 from incident.text import Text
 from incident.yamlsource import ConfigError
@@ -37,10 +38,22 @@ def problems_of(source: str) -> list[tuple[int | None, str]]:
     return [(p.line, p.message) for p in caught.value.problems]
 
 
-def test_packaged_roles_load_in_order_with_sandbox_defaults() -> None:
+def test_packaged_roles_load_in_order_and_name_nobody() -> None:
     roles = load_roles()
 
     assert roles.keys() == EXPECTED_KEYS
+    assert roles.admin_usergroup is None
+    assert roles.announcement_channel is None
+    assert all(role.defaults == () for role in roles)
+
+
+def test_the_sandbox_roles_are_the_packaged_ones_with_its_people_as_defaults() -> None:
+    packaged, sandbox = load_roles(), load_roles(SANDBOX_ROLES)
+
+    assert [(r.key, r.name, r.duties, r.may_manage) for r in sandbox] == [
+        (r.key, r.name, r.duties, r.may_manage) for r in packaged
+    ]
+    roles = sandbox
     assert roles.admin_usergroup == "S0ADMINS01"
     assert roles.announcement_channel == "C0SECURITY"
     assert roles["incident_commander"].defaults == ("UHEIDI001",)

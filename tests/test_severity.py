@@ -61,6 +61,33 @@ def test_500_people_is_sev2_and_499_is_not() -> None:
     assert suggest_severity(quiet(people_affected=499, data_categories=contact))[0] == "SEV3"
 
 
+def test_300_stolen_tax_returns_are_sev2_because_a_return_carries_the_ssn() -> None:
+    facts = quiet(
+        people_affected=300, data_categories=frozenset({"tax_return"}), exfiltration_confirmed=True
+    )
+    severity, reasons = suggest_severity(facts)
+    assert severity == "SEV2"
+    assert "tax return" in reasons[0].en and "data not encrypted" in reasons[0].en
+
+
+def test_300_tax_returns_encrypted_with_the_key_safe_are_sev4() -> None:
+    facts = quiet(people_affected=300, data_categories=frozenset({"tax_return"}), encrypted=True)
+    assert suggest_severity(facts)[0] == "SEV4"
+
+
+def test_500_people_encrypted_with_the_key_safe_is_not_sev2() -> None:
+    for categories in ({"contact"}, {"national_id", "bank_account"}):
+        facts = quiet(people_affected=500, data_categories=frozenset(categories), encrypted=True)
+        severity, reasons = suggest_severity(facts)
+        assert severity == "SEV4", categories
+        assert "encrypted, key safe" in reasons[0].en
+
+
+def test_500_people_with_encryption_unknown_is_still_sev2() -> None:
+    facts = quiet(people_affected=500, data_categories=frozenset({"contact"}), encrypted=None)
+    assert suggest_severity(facts)[0] == "SEV2"
+
+
 def test_ransomware_on_filings_near_a_deadline_is_sev2() -> None:
     facts = quiet(
         people_affected=20, data_categories=frozenset({"ledger"}), filings_disrupted_near_deadline=True

@@ -10,6 +10,7 @@ from handlers.ids import ActionId
 from handlers.render.common import (
     actions,
     button,
+    clip,
     context,
     divider,
     duration,
@@ -22,10 +23,13 @@ from handlers.render.common import (
     user,
     when,
 )
+from handlers.render.labels import fact_labels, joined, reason_label
 from incident.clocks import ClockView
 from incident.declare import SEVERITIES
-from incident.overview import Overview, PhaseProgress
+from incident.overview import ClockGlance, Overview, PhaseProgress
 from incident.roles_config import RolesConfig
+from incident.skips import Skip
+from incident.suggestion import Suggestion
 
 
 def clock_line(view: ClockView, locale: str, now: datetime) -> str:
@@ -55,8 +59,70 @@ def clock_line(view: ClockView, locale: str, now: datetime) -> str:
         status = t("card.clock.unscheduled", locale)
     maybe = ""
     if app.status == "unknown":
-        maybe = t("card.clock.maybe", locale, missing=", ".join(app.missing_facts) or "—")
+        maybe = t("card.clock.maybe", locale, missing=fact_labels(app.missing_facts, locale) or "—")
     return f"{name}: {status}{maybe}"
+
+
+def clock_lines(glance: ClockGlance, locale: str, now: datetime, command: str) -> list[str]:
+    """The clocks that apply, most urgent first, each with its time left; the ones that only may
+    apply folded into one line naming the facts that would decide them."""
+    lines = [clock_line(c, locale, now) for c in glance.shown]
+    if glance.may_apply:
+        count = len(glance.may_apply)
+        if glance.missing_facts:
+            facts = fact_labels(glance.missing_facts, locale)
+            lines.append(t("dayone.clocks.more", locale, count=count, facts=facts, command=command))
+        else:
+            lines.append(t("dayone.clocks.maybe", locale, count=count))
+    return lines or [t("card.no_clocks", locale)]
+
+
+def skip_line(skip: Skip, roles: RolesConfig, locale: str) -> str:
+    """One default set-up could not use, and why, in the reader's language."""
+    role_def = roles.get(skip.role) if skip.role else None
+    role = role_def.name.get(locale) if role_def else ""
+    reason = reason_label(skip.reason, locale)
+    if skip.what == "usergroup":
+        return t("dayone.skip.usergroup", locale, role=role, group=f"<!subteam^{skip.target}>", reason=reason)
+    if skip.what == "announcement":
+        return t("dayone.skip.announcement", locale, channel=f"<#{skip.target}>", reason=reason)
+    who = user(skip.target)
+    if skip.what == "holder":
+        return t("dayone.skip.holder", locale, role=role, who=who, reason=reason)
+    if skip.what == "role_dm":
+        return t("dayone.skip.role_dm", locale, role=role, who=who, reason=reason)
+    if role:
+        return t("dayone.skip.invite_role", locale, role=role, who=who, reason=reason)
+    return t("dayone.skip.invite", locale, who=who, reason=reason)
+
+
+def suggestion_facts(s: Suggestion, locale: str) -> str:
+    """ "1,200 people, National ID, not encrypted": the facts the suggestion rests on."""
+    parts: list[str] = []
+    if s.people_affected is not None:
+        parts.append(t("dayone.suggest.people", locale, count=f"{s.people_affected:,}"))
+    parts += [t(f"category.{c}", locale) for c in s.data_categories]
+    if s.encrypted is not None:
+        parts.append(t("dayone.suggest.encrypted" if s.encrypted else "dayone.suggest.not_encrypted", locale))
+    return joined(parts, locale) if parts else t("dayone.suggest.no_facts", locale)
+
+
+def suggestion_blocks(ov: Overview, locale: str) -> list[dict[str, Any]]:
+    """The suggested severity with a one-click Accept, unless the incident already has it."""
+    s, inc = ov.suggestion, ov.incident
+    if s is None or not s.differs_from(inc) or inc.status == "closed":
+        return []
+    accept = button(
+        t("dayone.suggest.accept", locale, severity=s.severity),
+        ActionId.CARD_ACCEPT_SEVERITY,
+        f"{inc.id}:{s.severity}",
+        "primary",
+    )
+    line = t("dayone.suggest.line", locale, severity=s.severity, facts=suggestion_facts(s, locale))
+    return [
+        section(line, accessory=accept, block_id="suggested_severity"),
+        context(t("dayone.suggest.who", locale)),
+    ]
 
 
 def phase_mark(p: PhaseProgress) -> str:
@@ -68,7 +134,9 @@ def phase_mark(p: PhaseProgress) -> str:
     return "🔓" if p.open else "▫️"
 
 
-def card(ov: Overview, roles: RolesConfig, locale: str, now: datetime) -> list[dict[str, Any]]:
+def card(
+    ov: Overview, roles: RolesConfig, locale: str, now: datetime, command: str = "/breach"
+) -> list[dict[str, Any]]:
     inc = ov.incident
     drill = f" · {t('card.drill', locale)}" if inc.is_drill else ""
     current_phase = next((p.title.get(locale) for p in ov.phases if p.current), inc.phase or "—")
@@ -91,10 +159,17 @@ def card(ov: Overview, roles: RolesConfig, locale: str, now: datetime) -> list[d
         f"{r.name.get(locale)}: {user(ov.holders[r.key]) if r.key in ov.holders else unfilled}" for r in roles
     ]
     blocks.append(section(f"*{t('card.roles', locale)}*\n" + "\n".join(role_lines)))
+    if ov.declarer_in_command:
+        blocks.append(context(t("dayone.declarer_commands.card", locale, who=user(inc.declared_by))))
+    if ov.skipped:
+        notes = [f"• {skip_line(s, roles, locale)}" for s in ov.skipped[:20]]
+        text = t("dayone.skip.heading", locale) + "\n" + "\n".join(notes)
+        blocks += [section(clip(text, 2900)), context(t("dayone.skip.fix", locale))]
     progress = [f"{phase_mark(p)} {p.title.get(locale)} {p.done} / {p.total}" for p in ov.phases]
     blocks.append(section(f"*{t('card.checklists', locale)}*\n" + "\n".join(progress)))
-    clock_lines = [clock_line(c, locale, now) for c in ov.clocks] or [t("card.no_clocks", locale)]
-    blocks.append(section(f"*{t('card.clocks', locale)}*\n" + "\n".join(clock_lines)))
+    lines = clock_lines(ov.clock_glance, locale, now, command)
+    blocks.append(section(clip(f"*{t('card.clocks', locale)}*\n" + "\n".join(lines), 2900)))
+    blocks += suggestion_blocks(ov, locale)
     blocks.append(divider())
     value = str(inc.id)
     buttons: list[dict[str, Any]] = []

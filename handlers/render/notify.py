@@ -22,6 +22,7 @@ from handlers.render.common import (
     section,
     when,
 )
+from handlers.render.labels import fact_labels
 from incident.clocks import ClockView
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS
 from incident.facts import FactsInput
@@ -229,7 +230,7 @@ def obligations(
         if app.reasons:
             lines.append(t("obligations.why", locale, why="; ".join(r.get(locale) for r in app.reasons)))
         if app.missing_facts:
-            lines.append(t("obligations.missing", locale, facts=", ".join(app.missing_facts)))
+            lines.append(t("obligations.missing", locale, facts=fact_labels(app.missing_facts, locale)))
         if app.regime.target_note:
             lines.append(f"_{escape(app.regime.target_note.get(locale))}_")
         blocks.append(section(clip("\n".join(lines), 2900)))
@@ -251,11 +252,13 @@ def obligations(
         blocks.append(
             context(clip(t("obligations.not_applying", locale, names=", ".join(not_applying)), 2900))
         )
-    unknown = sorted({f for a in evaluated if a.status != "does_not_apply" for f in a.missing_facts})
+    unknown = [f for a in evaluated if a.status != "does_not_apply" for f in a.missing_facts]
     blocks.append(divider())
     if unknown:
         blocks.append(
-            section(t("obligations.unknown_facts", locale, facts=", ".join(unknown), command=command))
+            section(
+                t("obligations.unknown_facts", locale, facts=fact_labels(unknown, locale), command=command)
+            )
         )
     else:
         blocks.append(context(t("obligations.all_known", locale)))

@@ -1,0 +1,53 @@
+"""Names a person reads instead of our keys: facts asked for, and Slack's reasons for a refusal.
+
+Nothing shown to a person carries a raw key (``jurisdictions``, ``processor_role``,
+``no_such_subteam``): every one is looked up here, in both languages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from handlers.i18n import catalog, t
+
+# Slack's error codes (and our own `deactivated` / `unreachable`) → the reason a person reads.
+_REASONS = {
+    "deactivated": "deactivated",
+    "user_is_deactivated": "deactivated",
+    "user_disabled": "deactivated",
+    "account_inactive": "deactivated",
+    "user_not_found": "user_not_found",
+    "user_not_visible": "user_not_found",
+    "no_such_subteam": "no_such_subteam",
+    "subteam_not_found": "no_such_subteam",
+    "cant_invite": "cant_invite",
+    "user_is_restricted": "cant_invite",
+    "user_is_ultra_restricted": "cant_invite",
+    "ura_max_channels": "cant_invite",
+    "channel_not_found": "channel_not_found",
+    "not_in_channel": "not_in_channel",
+    "is_archived": "is_archived",
+    "restricted_action": "restricted",
+    "restricted_action_read_only_channel": "restricted",
+    "restricted_action_thread_only_channel": "restricted",
+    "cannot_dm_bot": "bot",
+    "unreachable": "unreachable",
+}
+
+
+def reason_label(code: str, locale: str) -> str:
+    return t(f"dayone.reason.{_REASONS.get(code, 'other')}", locale)
+
+
+def fact_label(name: str, locale: str) -> str:
+    """A fact's name as a person reads it (``processor_role`` and ``role`` are the same fact)."""
+    key = f"dayone.fact.{'role' if name == 'processor_role' else name}"
+    return t(key if key in catalog() else "dayone.fact.other", locale)
+
+
+def joined(items: Iterable[str], locale: str) -> str:
+    return t("dayone.list_separator", locale).join(items)
+
+
+def fact_labels(names: Iterable[str], locale: str) -> str:
+    return joined(dict.fromkeys(fact_label(n, locale) for n in names), locale)

@@ -1,0 +1,49 @@
+"""The card's suggested severity: Accept sets it, as a decision, for those who may manage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.context import incident_from_action
+from handlers.deps import Deps
+from handlers.errors import tell
+from handlers.i18n import t
+from handlers.ids import ActionId
+from handlers.lifecycle import is_admin, listener, rerender
+from incident import suggestion
+
+
+async def on_accept(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
+    await ack()
+    incident = await incident_from_action(client, deps, body)
+    assert incident.id is not None
+    severity = str(body["actions"][0].get("value") or "").partition(":")[2]
+    user = body["user"]["id"]
+    try:
+        result = await suggestion.accept(
+            deps.db,
+            incident.id,
+            severity,
+            actor=user,
+            now=deps.clock.now(),
+            roles=deps.config.roles,
+            is_admin=await is_admin(client, deps, user),
+        )
+    except suggestion.SuggestionChanged:
+        await rerender(client, deps, incident.id, topic=False)  # show the suggestion as it is now
+        raise
+    if not result.changed:
+        return
+    await rerender(client, deps, incident.id)
+    await deps.reminders_changed()  # the status-update cadence follows severity
+    text = t(
+        "dayone.suggest.accepted", incident.locale, key=incident.key, before=result.before, after=severity
+    )
+    await tell(client, body, text)
+
+
+def register(app: Any, deps: Deps) -> None:
+    app.action(ActionId.CARD_ACCEPT_SEVERITY)(listener(deps, on_accept))
