@@ -38,6 +38,8 @@ class ActionId(StrEnum):
     ACTION_DONE = "action_done"
     # The notify form's regime select (re-shows that regime's required notice contents)
     NOTIFY_REGIME = "notify_regime"
+    # App Home's Settings part (admins)
+    SETTINGS_EDIT = "settings_edit"
 
 
 class CallbackId(StrEnum):
@@ -58,3 +60,4 @@ class CallbackId(StrEnum):
     ADD_TO_TIMELINE = "add_to_timeline"
     FACTS = "facts"
     NO_NOTIFY = "no_notify"
+    SETTINGS = "settings"

@@ -33,6 +33,8 @@ class User:
     is_bot: bool = False
     bot_id: str | None = None
     app_id: str | None = None
+    is_admin: bool = False  # workspace admins may set the bot up before an admin group exists
+    is_owner: bool = False
 
     def to_slack(self, team_id: str, include_locale: bool = True) -> dict[str, Any]:
         profile: dict[str, Any] = {
@@ -59,8 +61,8 @@ class User:
             "tz_label": self.tz,
             "tz_offset": 0,
             "profile": profile,
-            "is_admin": False,
-            "is_owner": False,
+            "is_admin": self.is_admin or self.is_owner,
+            "is_owner": self.is_owner,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "updated": 1700000000,
