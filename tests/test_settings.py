@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from incident import workspace_settings
 from incident.roles_config import DEFAULT_ROLES_PATH
 from sandbox.observe import block_texts
 from sandbox.workspace import Channel
@@ -199,8 +201,6 @@ async def test_a_value_from_the_environment_wins_and_the_settings_say_so(
 
 
 async def test_a_change_made_by_another_replica_applies_to_the_next_declaration(fresh: Slack) -> None:
-    from incident import workspace_settings
-
     # Another replica stored it: this process has not refreshed since.
     await workspace_settings.change(
         fresh.db, {"role_defaults.scribe": ["UJUDY0001"]}, actor="UHEIDI001", now=fresh.rt.clock.now()
@@ -208,3 +208,64 @@ async def test_a_change_made_by_another_replica_applies_to_the_next_declaration(
     await declare(fresh)
     incident = await fresh.incident()
     assert "UJUDY0001" in fresh.channel(incident.channel_id).members
+
+
+def cli_env(monkeypatch: pytest.MonkeyPatch, slack: Slack, roles: Path) -> None:
+    """`breachroom` run by an operator against this workspace and database."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.rt.settings.slack_bot_token or "")
+    monkeypatch.setenv("SLACK_API_URL", slack.sb.api_url)
+    monkeypatch.setenv("DATABASE_URL", slack.rt.settings.database_url)
+    monkeypatch.setenv("BREACHROOM_ROLES_FILE", str(roles))
+
+
+async def breachroom(*argv: str) -> int:
+    from bot.cli import main
+
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_settings_round_trip_through_export_and_import_with_names(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roles = bare_roles(tmp_path)
+    async with running_bot(db_url, roles_file=roles) as slack:
+        await edit_settings(
+            slack,
+            "heidi",
+            {
+                "settings_users.legal": ["dave"],
+                "settings_groups.legal": ["@legal"],
+                "settings_announce": "security-announce",
+                "settings_admin": "@breach-admins",
+                "settings_cadence.SEV1": "20m",
+                "settings_report_channel": "general",
+                "settings_report_schedule": "monthly",
+            },
+        )
+        before = await workspace_settings.load(slack.db)
+        cli_env(monkeypatch, slack, roles)
+        exported = tmp_path / "settings.yaml"
+        assert await breachroom("config", "export", "--output", str(exported)) == 0
+        text = exported.read_text(encoding="utf-8")
+        for name in ("'@dave'", "'@legal'", "'#security-announce'", "'@breach-admins'", "'#general'"):
+            assert name in text
+        assert "UDAVE0001" not in text and "C0SECURITY" not in text  # names, not ids
+
+        empty = tmp_path / "empty.yaml"
+        empty.write_text("{}\n", encoding="utf-8")
+        assert await breachroom("config", "import", str(empty)) == 0  # wipe
+        assert await workspace_settings.load(slack.db) == {}
+
+        assert await breachroom("config", "import", str(exported)) == 0
+        assert await workspace_settings.load(slack.db) == before
+        await declare(slack)
+        incident = await slack.incident()
+        assert "UDAVE0001" in slack.channel(incident.channel_id).members
+
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text.replace("'@dave'", "'@nobody'"), encoding="utf-8")
+        capsys.readouterr()
+        assert await breachroom("config", "import", str(bad)) == 1
+        line = next(i for i, row in enumerate(text.splitlines(), 1) if "'@dave'" in row)
+        assert f"{bad}:{line}: '@nobody': Slack knows no such person or user group" in capsys.readouterr().err
+        assert await workspace_settings.load(slack.db) == before  # nothing half-imported
