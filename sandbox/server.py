@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from sandbox import scopes as oauth_scopes
 from sandbox.clock import Clock
 from sandbox.faults import Faults, RateLimiter
 from sandbox.observe import ChannelView
@@ -30,6 +31,10 @@ DEFAULT_SIGNING_SECRET = "sandbox-signing-secret"
 DEFAULT_BOT_TOKEN = "xoxb-sandbox-bot-token"
 DEFAULT_APP_TOKEN = "xapp-1-sandbox-app-token"
 VERIFICATION_TOKEN = "sandboxverificationtoken"
+# Slack waits 3 s for the answer to a request; an event left unanswered is sent again, with
+# X-Slack-Retry-Num 1, 2, 3 (Slack spaces them out; the sandbox sends them at once).
+ACK_DEADLINE = 3.0
+EVENT_RETRIES = 3
 
 
 @dataclass
@@ -74,8 +79,12 @@ class Sandbox:
         app_token: str = DEFAULT_APP_TOKEN,
         seed: Path = SEED,
         clock: Clock | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> None:
         self.clock = clock or Clock()
+        # The bot token's scopes: the manifest's unless a test grants others. Mutable, so a
+        # test can take one away and watch the feature that needs it fail with missing_scope.
+        self.scopes: set[str] = set(oauth_scopes.manifest_scopes() if scopes is None else scopes)
         self.workspace = Workspace.from_seed(seed, self.clock)
         self.signing_secret = signing_secret
         self.bot_token = bot_token
@@ -86,6 +95,8 @@ class Sandbox:
         self.transport = "http"
         self.bot_url: str | None = None
         self.bot_timeout = 10.0
+        self.ack_deadline = ACK_DEADLINE
+        self._expected: list[tuple[str, str]] = []
         self.idle_probe: Callable[[], Awaitable[Any]] | None = None
         self.url = ""
         self.socket = SocketHub(self.workspace.app_id)
@@ -108,8 +119,9 @@ class Sandbox:
         app_token: str = DEFAULT_APP_TOKEN,
         seed: Path = SEED,
         clock: Clock | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> Sandbox:
-        sandbox = cls(signing_secret, bot_token, app_token, seed, clock)
+        sandbox = cls(signing_secret, bot_token, app_token, seed, clock, scopes)
         await sandbox._serve(host, port)
         return sandbox
 
@@ -159,6 +171,22 @@ class Sandbox:
     @property
     def violations(self) -> list[Violation]:
         return list(self.workspace.violations)
+
+    def expect_rejected(self, method: str, error: str) -> None:
+        """Declare that this test makes Slack refuse `method` calls with `error` (any number)."""
+        self._expected.append((method, error))
+
+    def unexpected_rejections(self) -> list[str]:
+        """What went wrong beyond what the test declared: rejected calls it did not expect, and
+        expectations nothing met (a stale one would otherwise hide the next real rejection)."""
+        problems = [
+            f"{v.method} -> {v.error} {' '.join(v.detail)}".rstrip()
+            for v in self.workspace.violations
+            if (v.method, v.error) not in self._expected
+        ]
+        seen = {(v.method, v.error) for v in self.workspace.violations}
+        problems += [f"expected {m} -> {e}, never happened" for m, e in self._expected if (m, e) not in seen]
+        return problems
 
     def person(self, name_or_id: str) -> Person:
         from sandbox.driver import Person
@@ -264,17 +292,36 @@ class Sandbox:
         if retry_num:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        # An event is given up on at the deadline and sent again; a command or a click is
+        # waited for (the test still sees the answer) but a late one is a violation, since
+        # Slack has shown the person an error by then.
+        wait = self.ack_deadline if kind == "event" else self.bot_timeout
         try:
             async with self._session.post(
                 self.bot_url,
                 data=body.encode(),
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self.bot_timeout),
+                timeout=aiohttp.ClientTimeout(total=wait),
             ) as resp:
                 text = await resp.text()
                 status = resp.status
         except TimeoutError:
+            if kind == "event" and retry_num < EVENT_RETRIES:
+                return await self._deliver(kind, payload, retry_num + 1, "http_timeout")
             return Delivery(kind, 0, "", None, body, content_type, payload)
+        elapsed = loop.time() - started
+        if kind != "event" and elapsed > self.ack_deadline:
+            self.workspace.violations.append(
+                Violation(
+                    f"ack:{kind}",
+                    {"type": payload.get("type") or payload.get("command")},
+                    "ack_timeout",
+                    [f"[ERROR] answered after {elapsed:.1f}s; Slack gives up after {self.ack_deadline:.0f}s"],
+                    self.clock.now(),
+                )
+            )
         parsed: dict[str, Any] | None = None
         if text.strip().startswith("{"):
             with contextlib.suppress(json.JSONDecodeError):

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data" / "web_api_methods.json"
 
@@ -48,6 +49,19 @@ NEWER_PARAMS: dict[str, list[str]] = {
     "team.info": ["domain", "include_slackbot_availability"],
 }
 
+# Types of the newer parameters that are not plain strings.
+NEWER_TYPES: dict[str, dict[str, str]] = {
+    "conversations.invite": {"force": "boolean"},
+    "conversations.history": {"include_all_metadata": "boolean"},
+    "conversations.replies": {"include_all_metadata": "boolean"},
+    "chat.update": {"reply_broadcast": "boolean"},
+    "files.getUploadURLExternal": {"length": "integer"},
+    "team.info": {"include_slackbot_availability": "boolean"},
+}
+
+# Parameters Slack reads as JSON: an array or object, sent as such or as its JSON text.
+JSON_PARAMS = {"blocks": list, "attachments": list, "view": dict, "files": list, "metadata": dict}
+
 # The 2020 description marks few parameters required; these are what Slack enforces
 # for the methods the bot uses (checked by the handlers with Slack's own error codes).
 ENFORCED_REQUIRED: dict[str, list[str]] = {
@@ -77,6 +91,7 @@ class MethodSpec:
     name: str
     params: frozenset[str]
     required: frozenset[str]
+    types: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,23 +100,78 @@ class SpecCheck:
     known_method: bool
     unknown_params: list[str] = field(default_factory=list)
     missing_required: list[str] = field(default_factory=list)
+    bad_types: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.known_method and not self.unknown_params and not self.missing_required
+        return (
+            self.known_method and not self.unknown_params and not self.missing_required and not self.bad_types
+        )
 
 
 @cache
 def methods() -> dict[str, MethodSpec]:
     """All methods the sandbox knows Slack to have, with their accepted parameter names."""
-    raw: dict[str, dict[str, list[str]]] = json.loads(DATA.read_text(encoding="utf-8"))
+    raw: dict[str, dict[str, Any]] = json.loads(DATA.read_text(encoding="utf-8"))
     raw = {**raw, **NEWER_METHODS}
     result: dict[str, MethodSpec] = {}
     for name, entry in raw.items():
         params = set(entry["params"]) | set(NEWER_PARAMS.get(name, []))
         required = set(entry["required"]) | set(ENFORCED_REQUIRED.get(name, []))
-        result[name] = MethodSpec(name, frozenset(params | required), frozenset(required))
+        types = {**entry.get("types", {}), **NEWER_TYPES.get(name, {})}
+        result[name] = MethodSpec(name, frozenset(params | required), frozenset(required), types)
     return result
+
+
+def _is_boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return value in (0, 1)
+    return isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0")
+
+
+def _is_integer(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value.strip().lstrip("-").isdigit()
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+TYPE_CHECKS = {"boolean": _is_boolean, "integer": _is_integer, "number": _is_number}
+
+
+def type_problems(spec: MethodSpec, params: dict[str, object]) -> list[str]:
+    """`[ERROR] ...` lines for parameters whose value is not of the type Slack expects.
+
+    Empty values count as absent (slack_sdk drops None; forms send ""). JSON parameters must
+    already have been decoded (see `sandbox.webapi.read_params`): text left over is not JSON.
+    """
+    problems: list[str] = []
+    for name, value in params.items():
+        if value is None or value == "":
+            continue
+        kind = spec.types.get(name)
+        if kind is not None and not TYPE_CHECKS[kind](value):
+            problems.append(f"[ERROR] expected {kind} for {name}, got {value!r:.40}")
+        shape = JSON_PARAMS.get(name)
+        if shape is not None and not isinstance(value, shape):
+            want = "array" if shape is list else "object"
+            problems.append(f"[ERROR] {name} must be a JSON {want} [json-pointer:/{name}]")
+    return problems
 
 
 def check(method: str, params: dict[str, object]) -> SpecCheck:
@@ -111,4 +181,4 @@ def check(method: str, params: dict[str, object]) -> SpecCheck:
         return SpecCheck(method, known_method=False)
     unknown = sorted(k for k in params if k not in spec.params and k not in UNIVERSAL_PARAMS)
     missing = sorted(k for k in spec.required if params.get(k) in (None, ""))
-    return SpecCheck(method, True, unknown, missing)
+    return SpecCheck(method, True, unknown, missing, type_problems(spec, params))

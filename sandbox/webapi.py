@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sandbox import spec
+from sandbox import scopes, spec
 from sandbox.blocks import MAX_MESSAGE_TEXT, MAX_UPDATE_TEXT, check_blocks, check_view
 from sandbox.workspace import Call, Channel, OpenView, StoredFile, Violation
 
@@ -39,6 +39,14 @@ EXPECTED_ERRORS = frozenset(
         "hash_conflict",
     }
 )
+# Errors that are ordinary for one method: Slack is the only one who knows, so asking is the
+# bot's way to find out (a person not in the channel gets a DM instead of an ephemeral; a
+# public channel the bot is not in is joined; a deleted bot message is posted again).
+ORDINARY_FOR_METHOD: dict[str, frozenset[str]] = {
+    "chat.postEphemeral": frozenset({"user_not_in_channel", "not_in_channel", "channel_not_found"}),
+    "chat.postMessage": frozenset({"not_in_channel"}),
+    "chat.update": frozenset({"message_not_found"}),
+}
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 MISSING_PARAM_ERRORS = {
     "channel": "channel_not_found",
@@ -189,7 +197,10 @@ class WebApi:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         with self.sandbox.activity():
-            return await self._handle(request, method)
+            response = await self._handle(request, method)
+        # Slack names the token's scopes on every answer; `breachroom doctor` reads them.
+        response.headers["x-oauth-scopes"] = scopes.header(self.sandbox.scopes)
+        return response
 
     async def _handle(self, request: web.Request, method: str) -> web.StreamResponse:
         try:
@@ -227,6 +238,10 @@ class WebApi:
         auth_error = self._check_token(method, token)
         if auth_error:
             return self._fail(method, recorded, SlackError(auth_error))
+        lacking = scopes.missing(method, self._conversation_kind(method, params), self.sandbox.scopes)
+        if lacking is not None:
+            refusal = SlackError("missing_scope", needed=lacking, provided=scopes.header(self.sandbox.scopes))
+            return self._fail(method, recorded, refusal)
         if self.sandbox.rate_limits_enabled:
             channel = params.get("channel") or params.get("channel_id")
             wait = self.sandbox.rate_limiter.retry_after(method, str(channel) if channel else None)
@@ -235,6 +250,8 @@ class WebApi:
         if known.unknown_params:
             messages = [f"[ERROR] unknown parameter: {name}" for name in known.unknown_params]
             return self._fail(method, recorded, SlackError("invalid_arguments", messages))
+        if known.bad_types:
+            return self._fail(method, recorded, SlackError("invalid_arguments", known.bad_types))
         if known.missing_required:
             name = known.missing_required[0]
             code = MISSING_PARAM_ERRORS.get(name, "invalid_arguments")
@@ -269,7 +286,7 @@ class WebApi:
 
     def _fail(self, method: str, params: dict[str, Any], exc: SlackError) -> web.Response:
         self._record(method, params, False, exc.code, 200)
-        if exc.code not in EXPECTED_ERRORS:
+        if exc.code not in EXPECTED_ERRORS and exc.code not in ORDINARY_FOR_METHOD.get(method, frozenset()):
             self.ws.violations.append(Violation(method, params, exc.code, exc.messages, self.ws.clock.now()))
         body: dict[str, Any] = {"ok": False, "error": exc.code, **exc.extra}
         if exc.messages:
@@ -283,6 +300,23 @@ class WebApi:
         )
 
     # -- shared checks ---------------------------------------------------------------
+
+    def _conversation_kind(self, method: str, params: dict[str, Any]) -> str | None:
+        """The kind of conversation a call acts on, which decides the scope it needs."""
+        if method == "conversations.create":
+            return "private" if as_bool(params.get("is_private")) else "public"
+        if method == "conversations.open" and not params.get("channel"):
+            users = [u for u in str(params.get("users") or "").split(",") if u.strip()]
+            return "mpim" if len(users) > 1 else "im"
+        ref = str(params.get("channel") or params.get("channel_id") or "")
+        channel = self.ws.channel(ref) if ref else None
+        if channel is None and ref.startswith(("U", "W")) and self.ws.user(ref):
+            return "im"
+        if channel is None:
+            return None
+        if channel.is_im:
+            return "im"
+        return "private" if channel.is_private else "public"
 
     def _bot_in(self, channel: Channel) -> bool:
         return self.ws.bot_user_id in channel.members
@@ -578,7 +612,11 @@ class WebApi:
     # -- chat -----------------------------------------------------------------------
 
     async def chat_post_message(self, p: dict[str, Any]) -> dict[str, Any]:
-        channel = self._writable_channel(p["channel"])
+        channel = self._visible_channel(p["channel"])
+        if channel.is_im or channel.is_private or "chat:write.public" not in self.sandbox.scopes:
+            channel = self._writable_channel(p["channel"])
+        elif channel.archived:
+            raise SlackError("is_archived")
         self._check_message_content(p, MAX_MESSAGE_TEXT)
         thread_ts = p.get("thread_ts") or None
         parent = channel.message(str(thread_ts)) if thread_ts else None

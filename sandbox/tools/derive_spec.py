@@ -17,12 +17,14 @@ from typing import Any
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "web_api_methods.json"
 
 
-def derive(spec: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
-    """Return method -> {"params": [...], "required": [...]}, token excluded."""
-    methods: dict[str, dict[str, list[str]]] = {}
+def derive(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return method -> {"params": [...], "required": [...]} plus "types" (name -> boolean,
+    integer or number) for the parameters that are not plain strings; token excluded."""
+    methods: dict[str, dict[str, Any]] = {}
     for path, verbs in sorted(spec["paths"].items()):
         params: set[str] = set()
         required: set[str] = set()
+        types: dict[str, str] = {}
         for operation in verbs.values():
             for param in operation.get("parameters", []):
                 name = param["name"]
@@ -31,7 +33,12 @@ def derive(spec: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
                 params.add(name)
                 if param.get("required"):
                     required.add(name)
-        methods[path.lstrip("/")] = {"params": sorted(params), "required": sorted(required)}
+                if param.get("type") in ("boolean", "integer", "number"):
+                    types[name] = param["type"]
+        entry: dict[str, Any] = {"params": sorted(params), "required": sorted(required)}
+        if types:
+            entry["types"] = dict(sorted(types.items()))
+        methods[path.lstrip("/")] = entry
     return methods
 
 
