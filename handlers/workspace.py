@@ -59,7 +59,7 @@ def pinned_by_environment(settings: Any, environ: Mapping[str, str] | None = Non
             ("report_channel", ws.REPORT_CHANNEL, "BREACHROOM_REPORT_CHANNEL"),
             ("report_schedule", ws.REPORT_SCHEDULE, "BREACHROOM_REPORT_SCHEDULE"),
         )
-        if attr in given
+        if attr in given and getattr(settings, attr) not in (None, "")  # an empty variable sets nothing
     }
     for severity in SEVERITIES:
         if env.get(f"BREACHROOM_CADENCE_{severity}"):

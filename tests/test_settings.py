@@ -269,3 +269,19 @@ async def test_settings_round_trip_through_export_and_import_with_names(
         line = next(i for i, row in enumerate(text.splitlines(), 1) if "'@dave'" in row)
         assert f"{bad}:{line}: '@nobody': Slack knows no such person or user group" in capsys.readouterr().err
         assert await workspace_settings.load(slack.db) == before  # nothing half-imported
+
+
+def test_only_a_variable_with_a_value_wins_over_slack(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import load_settings
+    from handlers.workspace import pinned_by_environment
+
+    monkeypatch.delenv("BREACHROOM_LOCALE", raising=False)
+    monkeypatch.setenv("BREACHROOM_REPORT_CHANNEL", "")  # copied from .env.example, left empty
+    assert pinned_by_environment(load_settings(), environ={"BREACHROOM_CADENCE_SEV2": ""}) == {}
+    monkeypatch.setenv("BREACHROOM_REPORT_CHANNEL", "C0GENERAL1")
+    monkeypatch.setenv("BREACHROOM_LOCALE", "zh-CN")
+    assert pinned_by_environment(load_settings(), environ={"BREACHROOM_CADENCE_SEV2": "2h"}) == {
+        "report_channel": "BREACHROOM_REPORT_CHANNEL",
+        "locale": "BREACHROOM_LOCALE",
+        "cadence.SEV2": "BREACHROOM_CADENCE_SEV2",
+    }
