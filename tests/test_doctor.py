@@ -69,6 +69,7 @@ async def test_a_healthy_install_passes_every_check(db_url: str, roles: Path, mo
         ):
             assert line in out, out
         assert "0 error(s)" in out
+        assert not slack.sb.unexpected_rejections()
 
 
 async def test_doctor_reports_a_missing_scope_and_an_unreachable_channel(
@@ -95,6 +96,9 @@ async def test_doctor_reports_a_missing_scope_and_an_unreachable_channel(
         assert code == 1
         assert "scopes: all" in out
         assert "error   group S0GONE0001: not found (the admin group)" in out
+        slack.sb.expect_rejected("usergroups.list", "missing_scope")
+        slack.sb.expect_rejected("conversations.info", "channel_not_found")
+        assert not slack.sb.unexpected_rejections()
 
 
 async def test_healthz_deep_returns_the_checks_as_json_and_plain_healthz_stays_cheap(

@@ -119,6 +119,7 @@ async def test_settings_survive_a_restart(fresh: Slack) -> None:
         await declare(slack)
         incident = await slack.incident()
         assert "UERIN0001" in slack.channel(incident.channel_id).members
+        assert not slack.sb.unexpected_rejections()
         await open_home(slack, "heidi")
         assert "Legal counsel: <@UERIN0001>" in home_text(slack, "heidi")
 
@@ -164,6 +165,7 @@ async def test_a_bad_cadence_is_refused_on_its_field_and_a_good_one_drives_the_s
             .all()
         )
     assert [r.due_at - incident.declared_at for r in rows] == [timedelta(minutes=45)]
+    assert not slack.sb.unexpected_rejections()
 
 
 async def test_the_bot_joins_a_public_announcement_channel_and_says_why_it_cannot_join_a_private_one(
@@ -180,6 +182,9 @@ async def test_the_bot_joins_a_public_announcement_channel_and_says_why_it_canno
     await edit_settings(slack, "heidi", {"settings_announce": "G0EXEC0001"})
     assert "/invite @Breachroom" in "\n".join(m.all_text for m in slack.heidi.dms)
     assert "UBREACHBOT" not in slack.channel("G0EXEC0001").members
+    slack.sb.expect_rejected("conversations.join", "channel_not_found")  # the bot cannot see it
+    slack.sb.expect_rejected("conversations.info", "channel_not_found")
+    assert not slack.sb.unexpected_rejections()
 
 
 async def test_a_value_from_the_environment_wins_and_the_settings_say_so(
@@ -269,6 +274,7 @@ async def test_settings_round_trip_through_export_and_import_with_names(
         line = next(i for i, row in enumerate(text.splitlines(), 1) if "'@dave'" in row)
         assert f"{bad}:{line}: '@nobody': Slack knows no such person or user group" in capsys.readouterr().err
         assert await workspace_settings.load(slack.db) == before  # nothing half-imported
+        assert not slack.sb.unexpected_rejections()
 
 
 def test_only_a_variable_with_a_value_wins_over_slack(monkeypatch: pytest.MonkeyPatch) -> None:
