@@ -108,9 +108,15 @@ async def refresh(deps: Deps, *, reschedule: bool = False) -> None:
         await ws.schedule_report(deps.db, channel, schedule, deps.clock.now())
 
 
+def report_target(deps: Deps) -> tuple[str | None, str]:
+    """The security report's effective (channel, schedule)."""
+    channel, schedule = deps.extras.get(REPORT, (None, "off"))
+    return channel, schedule
+
+
 def effective(deps: Deps) -> Effective:
     base: Base | None = deps.extras.get(BASE)
-    channel, schedule = deps.extras.get(REPORT, (None, "off"))
+    channel, schedule = report_target(deps)
     return Effective(
         roles=deps.config.roles,
         locale=deps.locale,

@@ -52,6 +52,7 @@ async def test_a_healthy_install_passes_every_check(db_url: str, roles: Path, mo
             slack,
             admin_usergroup="S0ADMINS01",
             announcement_channel="C0SECURITY",
+            report_channel="C0GENERAL1",
             **{"role_defaults.legal": ["UDAVE0001", "S0LEGAL001"]},
         )
         code, out = await doctor(slack, monkeypatch, roles, capsys)
@@ -65,6 +66,7 @@ async def test_a_healthy_install_passes_every_check(db_url: str, roles: Path, mo
             "ok      user UDAVE0001: @dave (legal)",
             "ok      group S0ADMINS01: @breach-admins (the admin group)",
             "ok      announcement channel: #security-announce, the bot is a member",
+            "ok      report channel: #general, the bot is a member",
             "ok      PUBLIC_BASE_URL:",
         ):
             assert line in out, out
@@ -79,7 +81,12 @@ async def test_doctor_reports_a_missing_scope_and_an_unreachable_channel(
         slack.sb.workspace.channels["G0EXEC0001"] = Channel(
             id="G0EXEC0001", name="exec-room", is_private=True, members=["UHEIDI001"]
         )
-        await configure(slack, announcement_channel="G0EXEC0001", admin_usergroup="S0GONE0001")
+        await configure(
+            slack,
+            announcement_channel="G0EXEC0001",
+            admin_usergroup="S0GONE0001",
+            report_channel="C0NOWHERE1",
+        )
         slack.sb.scopes.discard("usergroups:read")
 
         code, out = await doctor(slack, monkeypatch, roles, capsys)
@@ -90,6 +97,7 @@ async def test_doctor_reports_a_missing_scope_and_an_unreachable_channel(
         assert "error   announcement channel: G0EXEC0001 cannot be reached (channel_not_found)" in out
         assert "/invite @Breachroom" in out
         assert "error   user groups: cannot list them (missing_scope)" in out
+        assert "error   report channel: C0NOWHERE1 cannot be reached (channel_not_found)" in out
 
         slack.sb.scopes.add("usergroups:read")
         code, out = await doctor(slack, monkeypatch, roles, capsys)

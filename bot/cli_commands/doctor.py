@@ -223,6 +223,27 @@ async def _channel(client: AsyncWebClient, name: str, channel: str | None) -> li
     return [Check(name, OK, f"#{info.get('name')}, the bot is a member")]
 
 
+async def check_report_channel(client: AsyncWebClient, channel: str | None) -> list[Check]:
+    """The security report's channel, when one is set: it must exist; the bot joins a public one."""
+    if not channel:
+        return []
+    try:
+        info = (await client.conversations_info(channel=channel)).get("channel") or {}
+    except SlackApiError as exc:
+        return [
+            Check(
+                "report channel",
+                ERROR,
+                f"{channel} cannot be reached ({exc.response.get('error')})",
+                "if private, type `/invite @Breachroom` in it; else pick another in App Home → Settings",
+            )
+        ]
+    if info.get("is_archived"):
+        return [Check("report channel", ERROR, f"#{info.get('name')} is archived", "pick another one")]
+    joined = "the bot is a member" if info.get("is_member") else "public: the bot joins it to post"
+    return [Check("report channel", OK, f"#{info.get('name')}, {joined}")]
+
+
 async def check_public_url(url: str | None) -> Check:
     if not url:
         return Check(
@@ -260,14 +281,16 @@ async def check_schema(settings: Settings) -> Check:
     return Check("database", OK, "reachable, schema current")
 
 
-async def effective_config(settings: Settings) -> IncidentConfig:
-    """The configuration the bot runs with: the files, overlaid with the settings made in Slack."""
+async def effective_config(settings: Settings) -> tuple[IncidentConfig, str | None]:
+    """The configuration the bot runs with (the files, overlaid with the settings made in Slack)
+    and the security report's channel (the environment's, else Slack's)."""
     config = load_config(settings.roles_file, settings.playbook_dir, settings.regimes_file)
     db = Database(settings.database_url)
     try:
-        return ws.overlay(config, await ws.load(db))
+        values = await ws.load(db)
     finally:
         await db.dispose()
+    return ws.overlay(config, values), settings.report_channel or values.get(ws.REPORT_CHANNEL)
 
 
 async def run_checks(
@@ -275,19 +298,22 @@ async def run_checks(
     client: AsyncWebClient,
     config: IncidentConfig | None = None,
     *,
+    report_channel: str | None = None,
     now: datetime | None = None,
 ) -> list[Check]:
-    """Every check, in the order an operator fixes things: database, Slack, configuration, URL."""
+    """Every check, in the order an operator fixes things: database, Slack, configuration, URL.
+    Without ``config`` (the CLI) the configuration is read as the bot would: files plus database."""
     checks = [await check_schema(settings)]
     if config is None and checks[0].status == OK:
         try:
-            config = await effective_config(settings)
+            config, report_channel = await effective_config(settings)
         except ConfigError as exc:
             checks.append(Check("configuration", ERROR, str(exc).splitlines()[0], "run `breachroom check`"))
     slack, token_ok = await check_slack(client, now or SystemClock().now())
     checks.extend(slack)
     if token_ok and config is not None:
         checks.extend(await check_people(client, config))
+        checks.extend(await check_report_channel(client, report_channel))
     checks.append(await check_public_url(settings.public_base_url))
     return checks
 
