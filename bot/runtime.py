@@ -12,6 +12,7 @@ import handlers
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack_client import CountingWebClient, build_client
+from handlers import workspace
 from handlers.deps import Deps
 from handlers.directory import Directory
 from handlers.publish import ensure_setup, open_incident_ids, refresh_views
@@ -67,6 +68,7 @@ class Runtime:
         self.deps.extras["directory"] = Directory()
         cadences = reminders.cadences()
         self.deps.extras["cadences"] = cadences
+        workspace.install(self.deps, settings)  # files and environment: the base Slack settings overlay
 
         async def send(row: Reminder) -> Delivered:
             return await deliver(self.client, self.deps, row)
@@ -75,6 +77,7 @@ class Runtime:
         self.reminders = ReminderScheduler(
             self.db, self.deps.config, self.clock, send, cadences=cadences, track=self.tracker.spawn
         )
+        self.reminders.cadences = cadences  # one dict: a cadence set in Slack reaches the scheduler
         self.deps.on_reminders_changed = self.reminders.changed
         self.app = AsyncApp(
             signing_secret=settings.slack_signing_secret,
@@ -106,6 +109,7 @@ class Runtime:
             self.deps.extras["report_audience"] = settings.report_audience
             now = self.clock.now()
             await ensure_scheduled(self.db, settings.report_channel, settings.report_schedule, now)
+        await workspace.refresh(self.deps, reschedule=True)
         self.reminders.start()
         self.tracker.spawn(self.reconcile())
         self._started = True

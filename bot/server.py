@@ -32,6 +32,14 @@ async def slack_events(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
+    if request.query.get("deep") == "1":  # on demand only: it calls Slack and the public URL
+        from bot.cli_commands.doctor import as_json, run_checks
+        from handlers.workspace import refresh, report_target
+
+        await refresh(rt.deps)
+        channel = report_target(rt.deps)[0]
+        report = as_json(await run_checks(rt.settings, rt.client, rt.deps.config, report_channel=channel))
+        return web.json_response(report, status=200 if report["ok"] else 503)
     if await rt.db.ping():
         return web.json_response({"ok": True, "database": "up"})
     return web.json_response({"ok": False, "database": "down"}, status=503)

@@ -93,6 +93,7 @@ async def default_holders(client: AsyncWebClient, deps: Deps) -> dict[str, str]:
 async def on_declare_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
+    await deps.extras["refresh_settings"]()  # settings changed in Slack (maybe on another replica)
     locale = deps.locale
     now = deps.clock.now()
     inp, errors = parse_declare(view)

@@ -13,11 +13,13 @@ from handlers.events import first_delivery
 from handlers.gate import Find, is_admin, is_member
 from handlers.i18n import t
 from handlers.render.home import home_view, incident_list
+from handlers.workspace import settings_part
 from incident import lifecycle
 from incident import register as breach_register
 from storage.models import Incident
 
 RECENT_REGISTER = 10
+MAX_HOME_BLOCKS = 100
 
 
 async def incidents_of(
@@ -49,6 +51,10 @@ async def publish_home(client: AsyncWebClient, deps: Deps, user: str) -> None:
                 ::-1
             ]
     view = home_view(standings, deps.config.roles, deps.locale, deps.clock.now(), entries)
+    settings = await settings_part(client, deps, user)
+    if settings:  # admins: the Settings part goes above the "updated" line, never cut off
+        blocks = view["blocks"]
+        view["blocks"] = blocks[: MAX_HOME_BLOCKS - len(settings) - 1] + settings + blocks[-1:]
     await client.views_publish(user_id=user, view=view)
 
 

@@ -40,6 +40,8 @@ class ActionId(StrEnum):
     NOTIFY_REGIME = "notify_regime"
     # The card's suggested severity (value: "<incident id>:<severity>")
     CARD_ACCEPT_SEVERITY = "card_accept_severity"
+    # App Home's Settings part (admins)
+    SETTINGS_EDIT = "settings_edit"
 
 
 class CallbackId(StrEnum):
@@ -60,3 +62,4 @@ class CallbackId(StrEnum):
     ADD_TO_TIMELINE = "add_to_timeline"
     FACTS = "facts"
     NO_NOTIFY = "no_notify"
+    SETTINGS = "settings"

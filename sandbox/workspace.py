@@ -35,6 +35,8 @@ class User:
     app_id: str | None = None
     # A deactivated account: users.info says deleted: true and invites are refused.
     deleted: bool = False
+    is_admin: bool = False  # workspace admins may set the bot up before an admin group exists
+    is_owner: bool = False
 
     def to_slack(self, team_id: str, include_locale: bool = True) -> dict[str, Any]:
         profile: dict[str, Any] = {
@@ -61,8 +63,8 @@ class User:
             "tz_label": self.tz,
             "tz_offset": 0,
             "profile": profile,
-            "is_admin": False,
-            "is_owner": False,
+            "is_admin": self.is_admin or self.is_owner,
+            "is_owner": self.is_owner,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "updated": 1700000000,

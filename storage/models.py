@@ -271,3 +271,27 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = _ts(nullable=False)
+
+
+class WorkspaceSetting(SQLModel, table=True):
+    """One workspace setting made in Slack (App Home) or imported; files and environment are the base."""
+
+    __tablename__ = "workspace_setting"
+
+    key: str = Field(primary_key=True, max_length=128)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    updated_by: str = Field(max_length=32, nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class SettingChange(SQLModel, table=True):
+    """Who changed which workspace setting from what to what, and when. Append-only."""
+
+    __tablename__ = "setting_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, nullable=False, index=True)
+    before: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    changed_by: str = Field(max_length=32, nullable=False)
+    changed_at: datetime = _ts(nullable=False, index=True)

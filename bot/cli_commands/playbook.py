@@ -1,4 +1,4 @@
-"""`breachroom playbook check FILE` and `breachroom playbook show [--id ID] [--locale zh-CN|en]`.
+"""`breachroom playbook check FILE` and `breachroom playbook show [ID] [--locale zh-CN|en]`.
 
 Both read the roles and regimes the bot itself would use (settings → files), so a playbook that
 passes `check` here loads at start-up too.
@@ -38,7 +38,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"the configuration is invalid:\n{error}", file=sys.stderr)
         return 2
-    playbook_id = args.id or config.default_playbook
+    playbook_id = args.playbook_id or args.id or config.default_playbook
     if playbook_id not in config.playbooks:
         known = ", ".join(sorted(config.playbooks))
         print(f"no playbook {playbook_id!r} (known: {known})", file=sys.stderr)
@@ -57,6 +57,9 @@ def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     check.set_defaults(func=cmd_check)
 
     show = actions.add_parser("show", help="print a playbook's phases and items")
-    show.add_argument("--id", help="playbook id (default: the default playbook)")
+    show.add_argument(
+        "playbook_id", nargs="?", metavar="ID", help="playbook id, e.g. data_breach (default: the default)"
+    )
+    show.add_argument("--id", help=argparse.SUPPRESS)  # the older spelling still works
     show.add_argument("--locale", choices=LOCALES, help="language (default: the workspace's)")
     show.set_defaults(func=cmd_show)

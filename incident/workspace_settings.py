@@ -1,0 +1,366 @@
+"""Workspace settings made in Slack: stored in the database, every change recorded with who and when.
+
+The files (roles, severity matrix) are the base; a setting made in App Home (or imported with
+``breachroom config import``) overlays them; an environment variable, where one exists for a
+setting, wins over both. ``overlay`` applies the stored values to the loaded configuration without
+changing its interface, so code reading ``config.roles.admin_usergroup`` sees the effective value.
+
+Keys and their values:
+
+- ``role_defaults.<role key>``: list of Slack user ids (U…/W…) and user group ids (S…)
+- ``announcement_channel``: a channel id (C…/G…) or None
+- ``admin_usergroup``: a user group id (S…) or None
+- ``locale``: ``zh-CN`` or ``en``
+- ``cadence.<SEV1..SEV4>``: a duration such as ``45m`` or ``2h``
+- ``report_channel``: a channel id; ``report_schedule``: ``monthly``, ``quarterly`` or ``off``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import yaml
+from sqlalchemy import delete, select
+
+from incident.config import IncidentConfig
+from incident.regimes import Duration
+from incident.roles_config import CHANNEL_ID, HOLDER_ID, USERGROUP_ID
+from incident.severity import SEVERITIES
+from incident.text import LOCALES
+from incident.yamlsource import Checker, ConfigError, YamlPath, load_with_lines
+from storage.db import Database
+from storage.models import Reminder, SettingChange, WorkspaceSetting
+
+ROLE_PREFIX = "role_defaults."
+ANNOUNCEMENT = "announcement_channel"
+ADMIN = "admin_usergroup"
+LOCALE = "locale"
+CADENCE_PREFIX = "cadence."
+REPORT_CHANNEL = "report_channel"
+REPORT_SCHEDULE = "report_schedule"
+REPORT_SCHEDULES = ("monthly", "quarterly", "off")
+
+_EPOCH = datetime(2000, 1, 1)
+
+
+def role_key(role: str) -> str:
+    return f"{ROLE_PREFIX}{role}"
+
+
+def cadence_key(severity: str) -> str:
+    return f"{CADENCE_PREFIX}{severity}"
+
+
+def known_keys(role_keys: Iterable[str]) -> tuple[str, ...]:
+    """Every setting key, in the order the Settings view and the export show them."""
+    return (
+        ADMIN,
+        ANNOUNCEMENT,
+        LOCALE,
+        *(role_key(r) for r in role_keys),
+        *(cadence_key(s) for s in SEVERITIES),
+        REPORT_CHANNEL,
+        REPORT_SCHEDULE,
+    )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def problem(key: str, value: Any, role_keys: Iterable[str]) -> str | None:
+    """Why ``value`` cannot be stored under ``key`` (operator English), or None when it can."""
+    if key.startswith(ROLE_PREFIX):
+        if key.removeprefix(ROLE_PREFIX) not in tuple(role_keys):
+            return f"unknown role {key.removeprefix(ROLE_PREFIX)!r}"
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and HOLDER_ID.fullmatch(v) for v in value
+        ):
+            return "default holders must be Slack user ids (U…, W…) or user group ids (S…)"
+        return None
+    if key in (ANNOUNCEMENT, REPORT_CHANNEL):
+        ok = value is None or (isinstance(value, str) and CHANNEL_ID.fullmatch(value))
+        return None if ok else "a channel id starts with C or G"
+    if key == ADMIN:
+        ok = value is None or (isinstance(value, str) and USERGROUP_ID.fullmatch(value))
+        return None if ok else "a user group id starts with S"
+    if key == LOCALE:
+        return None if value in LOCALES else f"language must be one of {', '.join(LOCALES)}"
+    if key == REPORT_SCHEDULE:
+        return None if value in REPORT_SCHEDULES else f"schedule must be one of {', '.join(REPORT_SCHEDULES)}"
+    if key.startswith(CADENCE_PREFIX):
+        if key.removeprefix(CADENCE_PREFIX) not in SEVERITIES:
+            return f"unknown severity {key.removeprefix(CADENCE_PREFIX)!r}"
+        try:
+            parse_cadence(value)
+        except ValueError as exc:
+            return str(exc)
+        return None
+    return f"unknown setting {key!r}"
+
+
+def parse_cadence(value: Any) -> timedelta:
+    """``45m``, ``2h``, ``1d`` → a timedelta; business days make no sense for an update cadence."""
+    every = Duration.parse(str(value))
+    if every.unit == "bd":
+        raise ValueError("use m, h or d, not business days")
+    return every.after(_EPOCH) - _EPOCH
+
+
+# --------------------------------------------------------------------------- storage
+
+
+async def load(database: Database) -> dict[str, Any]:
+    """Every stored setting (one cheap read: a replica calls this before each declaration)."""
+    async with database.session() as db:
+        rows = (await db.execute(select(WorkspaceSetting))).scalars().all()
+    return {row.key: row.value for row in rows}
+
+
+@dataclass(frozen=True)
+class Changed:
+    key: str
+    before: Any
+    after: Any
+
+
+async def change(
+    database: Database, changes: Mapping[str, Any], *, actor: str, now: datetime, replace: bool = False
+) -> list[Changed]:
+    """Store ``changes`` (a None value removes the setting: the file's value applies again) and record
+    each real change with who and when, in one transaction. ``replace`` also removes every stored
+    setting not in ``changes`` (an import). Unchanged values record nothing."""
+    done: list[Changed] = []
+    async with database.transaction() as db:
+        rows = {
+            row.key: row
+            for row in (await db.execute(select(WorkspaceSetting).with_for_update())).scalars().all()
+        }
+        wanted = dict(changes)
+        if replace:
+            for key in rows:
+                wanted.setdefault(key, None)
+        for key, value in wanted.items():
+            row = rows.get(key)
+            before = row.value if row is not None else None
+            if row is None and value is None:
+                continue
+            if row is not None and value is not None and before == value:
+                continue
+            if value is None:
+                await db.execute(delete(WorkspaceSetting).where(WorkspaceSetting.key == key))
+            elif row is None:
+                db.add(WorkspaceSetting(key=key, value=value, updated_by=actor, updated_at=now))
+            else:
+                row.value = value
+                row.updated_by = actor
+                row.updated_at = now
+            db.add(SettingChange(key=key, before=before, after=value, changed_by=actor, changed_at=now))
+            done.append(Changed(key, before, value))
+    return done
+
+
+async def history(database: Database, limit: int = 10) -> list[SettingChange]:
+    """The latest changes, newest first."""
+    async with database.session() as db:
+        stmt = select(SettingChange).order_by(SettingChange.id.desc()).limit(limit)  # type: ignore[union-attr]
+        return list((await db.execute(stmt)).scalars().all())
+
+
+# --------------------------------------------------------------------------- effective values
+
+
+def overlay(config: IncidentConfig, values: Mapping[str, Any]) -> IncidentConfig:
+    """``config`` with the stored admin group, announcement channel and default holders applied."""
+    roles = config.roles
+    role_defs = tuple(
+        dataclasses.replace(role, defaults=tuple(values[role_key(role.key)]))
+        if role_key(role.key) in values
+        else role
+        for role in roles.roles
+    )
+    changes: dict[str, Any] = {"roles": role_defs}
+    if ADMIN in values:
+        changes["admin_usergroup"] = values[ADMIN]
+    if ANNOUNCEMENT in values:
+        changes["announcement_channel"] = values[ANNOUNCEMENT]
+    return dataclasses.replace(config, roles=dataclasses.replace(roles, **changes))
+
+
+def cadences(
+    base: Mapping[str, timedelta], values: Mapping[str, Any], locked: Iterable[str]
+) -> dict[str, timedelta]:
+    """Status-update cadence per severity: ``base`` (file, or environment when ``locked``), overlaid
+    with stored values for the severities the environment does not set."""
+    fixed = set(locked)
+    result = dict(base)
+    for severity in SEVERITIES:
+        raw = values.get(cadence_key(severity))
+        if raw is not None and cadence_key(severity) not in fixed:
+            try:
+                result[severity] = parse_cadence(raw)
+            except ValueError:
+                continue  # validated when stored; a hand-edited row falls back to the file
+    return result
+
+
+# --------------------------------------------------------------------------- export / import
+
+
+def export_yaml(values: Mapping[str, Any], name_of: Callable[[str], str | None]) -> str:
+    """The stored settings as YAML a firm keeps in version control; ids become ``@name`` /
+    ``#channel`` where ``name_of`` knows them (an unknown id stays an id)."""
+
+    def named(ident: str | None) -> str | None:
+        return None if ident is None else (name_of(ident) or ident)
+
+    doc: dict[str, Any] = {}
+    if ADMIN in values:
+        doc["admin_group"] = named(values[ADMIN])
+    if ANNOUNCEMENT in values:
+        doc["announcement_channel"] = named(values[ANNOUNCEMENT])
+    if LOCALE in values:
+        doc["language"] = values[LOCALE]
+    roles = {
+        key.removeprefix(ROLE_PREFIX): [named(v) for v in value]
+        for key, value in sorted(values.items())
+        if key.startswith(ROLE_PREFIX)
+    }
+    if roles:
+        doc["default_holders"] = roles
+    cadence = {s: values[cadence_key(s)] for s in SEVERITIES if cadence_key(s) in values}
+    if cadence:
+        doc["status_update_every"] = cadence
+    report = {}
+    if REPORT_CHANNEL in values:
+        report["channel"] = named(values[REPORT_CHANNEL])
+    if REPORT_SCHEDULE in values:
+        report["schedule"] = values[REPORT_SCHEDULE]
+    if report:
+        doc["report"] = report
+    head = "# Breachroom workspace settings: `breachroom config import` reads this file back.\n"
+    return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+_TOP = ("admin_group", "announcement_channel", "language", "default_holders", "status_update_every", "report")
+
+
+def parse_import(
+    source: str,
+    role_keys: Iterable[str],
+    id_of: Callable[[str, str], str | None],
+    *,
+    name: str = "<settings>",
+) -> dict[str, Any]:
+    """Read an exported settings document back into stored values.
+
+    ``id_of(kind, ref)`` resolves ``@name`` (kind ``holder``: a person or a user group; ``group``)
+    and ``#channel`` (kind ``channel``) to an id, or None when Slack knows no such name. Every
+    problem is reported with its line (``ConfigError``)."""
+    text = source if "\n" in source else source + "\n"
+    data, lines = load_with_lines(text, name=name)
+    check = Checker(name, lines)
+    roles = tuple(role_keys)
+    values: dict[str, Any] = {}
+    top = check.mapping(data if data is not None else {}, (), "the settings file")
+    if top is None:
+        raise ConfigError(name, check.problems)
+    check.fields(top, (), required=(), optional=_TOP)
+
+    def ref(path: YamlPath, raw: Any, kind: str) -> str | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, str) or not raw.strip():
+            check.add(path, f"{raw!r} is not a name such as @heidi, @legal-team or #security")
+            return None
+        found = id_of(kind, raw.strip())
+        if found is None:
+            check.add(path, f"{raw.strip()!r}: Slack knows no such {_KIND_TEXT[kind]}")
+        return found
+
+    if "admin_group" in top:
+        values[ADMIN] = ref(("admin_group",), top["admin_group"], "group")
+    if "announcement_channel" in top:
+        values[ANNOUNCEMENT] = ref(("announcement_channel",), top["announcement_channel"], "channel")
+    if "language" in top:
+        values[LOCALE] = top["language"]
+    holders = top.get("default_holders")
+    if holders is not None and check.mapping(holders, ("default_holders",), "default_holders") is not None:
+        for role, people in holders.items():
+            path: YamlPath = ("default_holders", role)
+            if role not in roles:
+                check.add(path, f"unknown role {role!r} (known: {', '.join(roles)})")
+                continue
+            items = check.sequence(people if people is not None else [], path, f"default holders of {role}")
+            ids = [ref((*path, i), p, "holder") for i, p in enumerate(items or [])]
+            values[role_key(role)] = [i for i in ids if i]
+    cadence = top.get("status_update_every")
+    if (
+        cadence is not None
+        and check.mapping(cadence, ("status_update_every",), "status_update_every") is not None
+    ):
+        for severity, every in cadence.items():
+            values[cadence_key(str(severity))] = every if isinstance(every, str) else str(every)
+    report = top.get("report")
+    if report is not None and check.mapping(report, ("report",), "report") is not None:
+        check.fields(report, ("report",), required=(), optional=("channel", "schedule"))
+        if "channel" in report:
+            values[REPORT_CHANNEL] = ref(("report", "channel"), report["channel"], "channel")
+        if "schedule" in report:
+            values[REPORT_SCHEDULE] = report["schedule"]
+    for key, value in values.items():
+        why = (
+            None
+            if value is None and key in (ADMIN, ANNOUNCEMENT, REPORT_CHANNEL)
+            else problem(key, value, roles)
+        )
+        if why:
+            check.add(_path_of(key), why)
+    check.raise_if_any()
+    return {k: v for k, v in values.items() if v is not None}
+
+
+_KIND_TEXT = {"holder": "person or user group", "group": "user group", "channel": "channel"}
+
+
+def _path_of(key: str) -> YamlPath:
+    if key.startswith(ROLE_PREFIX):
+        return ("default_holders", key.removeprefix(ROLE_PREFIX))
+    if key.startswith(CADENCE_PREFIX):
+        return ("status_update_every", key.removeprefix(CADENCE_PREFIX))
+    return {
+        ADMIN: ("admin_group",),
+        ANNOUNCEMENT: ("announcement_channel",),
+        LOCALE: ("language",),
+        REPORT_CHANNEL: ("report", "channel"),
+        REPORT_SCHEDULE: ("report", "schedule"),
+    }[key]
+
+
+# --------------------------------------------------------------------------- the security report
+
+
+async def schedule_report(database: Database, channel: str | None, schedule: str, now: datetime) -> None:
+    """Point the report not yet posted at the channel and schedule now set ("off" or no channel
+    cancels it), then make sure the current period's report is scheduled."""
+    from incident.reminders import CANCELLED, PENDING
+    from incident.report.schedule import REPORT, ensure_scheduled
+
+    active = bool(channel) and schedule != "off"
+    async with database.transaction() as db:
+        stmt = (
+            select(Reminder)
+            .where(Reminder.kind == REPORT, Reminder.status.in_((PENDING, CANCELLED)), Reminder.due_at > now)  # type: ignore[attr-defined]
+            .with_for_update()
+        )
+        for row in (await db.execute(stmt)).scalars().all():
+            if active and (row.payload or {}).get("cadence") == schedule:
+                row.status, row.target = PENDING, str(channel)
+            elif row.status == PENDING:
+                row.status = CANCELLED
+    if active:
+        assert channel is not None
+        await ensure_scheduled(database, channel, schedule, now)
