@@ -106,7 +106,16 @@ async def on_declare_submitted(
     user = body["user"]["id"]
     origin = json.loads(view.get("private_metadata") or "{}").get("origin") or ""
     holders = await default_holders(client, deps)
-    result = await declare(deps.db, deps.config, inp, actor=user, now=now, locale=locale, holders=holders)
+    result = await declare(
+        deps.db,
+        deps.config,
+        inp,
+        actor=user,
+        now=now,
+        locale=locale,
+        holders=holders,
+        redact_on=deps.redact_sensitive,
+    )
     if not result.created:
         return  # a second delivery of the same submission: the first one is doing the work
     incident = result.incident
