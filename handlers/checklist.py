@@ -370,14 +370,16 @@ def register(app: Any, deps: Deps) -> None:
 
     async def na(ref: ItemRef, actor: str, reason: Any) -> ItemChanged:
         return await checklist.mark_not_applicable(
-            deps.db, ref, str(reason), actor=actor, now=deps.clock.now()
+            deps.db, ref, str(reason), actor=actor, now=deps.clock.now(), redact_on=deps.redact_sensitive
         )
 
     async def assign(ref: ItemRef, actor: str, person: Any) -> ItemChanged:
         return await checklist.assign(deps.db, ref, str(person), actor=actor, now=deps.clock.now())
 
     async def note(ref: ItemRef, actor: str, text: Any) -> ItemChanged:
-        return await checklist.add_note(deps.db, ref, str(text), actor=actor, now=deps.clock.now())
+        return await checklist.add_note(
+            deps.db, ref, str(text), actor=actor, now=deps.clock.now(), redact_on=deps.redact_sensitive
+        )
 
     def submitter(block_id: str, action: str, submit: Submit) -> Any:
         async def listener(

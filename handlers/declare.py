@@ -115,6 +115,7 @@ async def on_declare_submitted(
         locale=locale,
         holders=defaults.holders,
         skipped=defaults.skipped,
+        redact_on=deps.redact_sensitive,
     )
     if not result.created:
         return  # a second delivery of the same submission: the first one is doing the work

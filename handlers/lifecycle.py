@@ -35,6 +35,7 @@ from handlers.render.lifecycle import (
 from incident import lifecycle
 from incident.declare import SEVERITIES
 from incident.errors import Invalid, NotFound
+from incident.limits import Field, limit, too_long
 from incident.overview import overview
 from storage.models import Incident
 
@@ -230,6 +231,7 @@ async def on_resolve_submitted(
             now=now,
             roles=deps.config.roles,
             is_admin=await is_admin(client, deps, user),
+            redact_on=deps.redact_sensitive,
         )
     except Exception as exc:
         await reply_error(client, about(incident, user), exc, deps.locale)
@@ -271,6 +273,11 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncW
     if not lessons.strip():
         await refuse_fields(ack, {"lessons": "lifecycle.error.lessons_required"}, deps.locale)
         return
+    if too_long(Field.LESSONS, lessons):
+        await refuse_fields(
+            ack, {"lessons": "redact.error.too_long"}, deps.locale, limit=limit(Field.LESSONS)
+        )
+        return
     await ack()
     assert incident.id is not None
     incident_id, now = incident.id, deps.clock.now()
@@ -284,6 +291,7 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncW
             now=now,
             roles=deps.config.roles,
             is_admin=await is_admin(client, deps, user),
+            redact_on=deps.redact_sensitive,
         )
     except Exception as exc:
         await reply_error(client, about(incident, user), exc, deps.locale)

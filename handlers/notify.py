@@ -86,6 +86,7 @@ async def on_submitted(
             actor=user_id,
             now=now,
             cadence_of=deps.extras.get("cadences"),
+            redact_on=deps.redact_sensitive,
         )
     except DomainError as exc:
         await reply_error(client, {"user_id": user_id}, exc, locale)
@@ -96,7 +97,7 @@ async def on_submitted(
     if incident.channel_id:
         regime = deps.config.regimes.get(inp.regime)
         state = result.clock.state if result.clock else None
-        text = recorded_line(incident, regime, inp, state, incident.locale)
+        text = recorded_line(incident, regime, result.stored, state, incident.locale)
         await client.chat_postMessage(channel=incident.channel_id, text=text)
 
 

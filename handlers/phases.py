@@ -321,6 +321,7 @@ async def on_override_submitted(
             override_reason=reason,
             is_admin=await is_admin(client, deps, user_id),
             expected_from=expected if isinstance(expected, str) else None,
+            redact_on=deps.redact_sensitive,
         )
 
         async def reply(text: str, blocks: list[dict[str, Any]] | None) -> None:

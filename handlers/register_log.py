@@ -26,6 +26,7 @@ from incident import roster
 from incident.clocks import clocks
 from incident.declare import DATA_CATEGORIES, SEVERITIES
 from incident.errors import NotAllowed
+from incident.limits import Field, limit, too_long
 from incident.log_entry import LogInput, decline_notification, log_event, validate
 from storage.models import Notification
 
@@ -45,11 +46,15 @@ def log_modal(locale: str) -> dict[str, Any]:
         "close": plain(t("declare.modal.cancel", locale), 24),
         "blocks": [
             {"type": "section", "text": mrkdwn(t("log.modal.intro", locale))},
-            _input("title", t("log.field.title", locale), {"type": "plain_text_input", "max_length": 200}),
+            _input(
+                "title",
+                t("log.field.title", locale),
+                {"type": "plain_text_input", "max_length": limit(Field.TITLE)},
+            ),
             _input(
                 "summary",
                 t("log.field.summary", locale),
-                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                {"type": "plain_text_input", "multiline": True, "max_length": limit(Field.SUMMARY)},
                 optional=True,
             ),
             _input(
@@ -78,7 +83,7 @@ def log_modal(locale: str) -> dict[str, Any]:
             _input(
                 "rationale",
                 t("log.field.rationale", locale),
-                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                {"type": "plain_text_input", "multiline": True, "max_length": limit(Field.DECISION)},
                 hint=t("log.field.rationale_hint", locale),
             ),
         ],
@@ -130,7 +135,7 @@ async def on_log_submitted(
         return
     await ack()
     user = body["user"]["id"]
-    entry = await log_event(deps.db, inp, actor=user, now=now, locale=locale)
+    entry = await log_event(deps.db, inp, actor=user, now=now, locale=locale, redact_on=deps.redact_sensitive)
     await tell(
         client,
         {"user_id": user},
@@ -156,7 +161,7 @@ def nonotify_modal(incident_id: int, regimes: list[tuple[str, str]], locale: str
             _input(
                 "rationale",
                 t("nonotify.field.rationale", locale),
-                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                {"type": "plain_text_input", "multiline": True, "max_length": limit(Field.DECISION)},
                 hint=t("nonotify.field.rationale_hint", locale),
             ),
         ],
@@ -207,13 +212,25 @@ async def on_nonotify_submitted(
     if not rationale:
         await refuse_fields(ack, {"rationale": "log.error.rationale"}, deps.locale)
         return
+    if too_long(Field.DECISION, rationale):
+        await refuse_fields(
+            ack, {"rationale": "redact.error.too_long"}, deps.locale, limit=limit(Field.DECISION)
+        )
+        return
     await ack()
     user = body["user"]["id"]
     incident_id = int(json.loads(view.get("private_metadata") or "{}").get("incident_id") or 0)
     incident = await incident_by_id(client, deps, incident_id, user)
     await require_decider(client, deps, incident_id, user)
     result = await decline_notification(
-        deps.db, deps.config, incident_id, regime, rationale, actor=user, now=deps.clock.now()
+        deps.db,
+        deps.config,
+        incident_id,
+        regime,
+        rationale,
+        actor=user,
+        now=deps.clock.now(),
+        redact_on=deps.redact_sensitive,
     )
     name = deps.config.regimes.get(regime).name.get(incident.locale)
     await client.chat_postMessage(

@@ -17,6 +17,7 @@ from handlers.reminders import parse_id, refresh_reminder
 from handlers.render.reminders import parse_status_update, status_update_modal, status_update_post
 from incident import reminders
 from incident.errors import DomainError, NotFound
+from incident.limits import Field, limit, too_long
 
 
 async def on_post_update_clicked(
@@ -49,10 +50,15 @@ async def on_submitted(
     if not text.strip():
         await refuse_fields(ack, {"update_text": "status_update.error.empty"}, deps.locale)
         return
+    if too_long(Field.STATUS_UPDATE, text):
+        await refuse_fields(
+            ack, {"update_text": "redact.error.too_long"}, deps.locale, limit=limit(Field.STATUS_UPDATE)
+        )
+        return
     await ack()
     try:
         incident = await incident_by_id(client, deps, incident_id, user_id)
-        incident, answered = await reminders.record_status_update(
+        recorded = await reminders.record_status_update(
             deps.db,
             incident_id,
             text,
@@ -60,15 +66,17 @@ async def on_submitted(
             now=deps.clock.now(),
             config=deps.config,
             cadence_of=deps.extras.get("cadences"),
+            redact_on=deps.redact_sensitive,
         )
     except DomainError as exc:
         await reply_error(client, {"user_id": user_id}, exc, deps.locale)
         return
     await deps.reminders_changed()
-    blocks, fallback = status_update_post(incident, user_id, text.strip(), incident.locale)
+    incident = recorded.incident
+    blocks, fallback = status_update_post(incident, user_id, recorded.text.text, incident.locale)
     if incident.channel_id:
         await client.chat_postMessage(channel=incident.channel_id, blocks=blocks, text=fallback)
-    for reminder_id in answered:
+    for reminder_id in recorded.answered:
         await refresh_reminder(client, deps, reminder_id)
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident import roster
 from incident.errors import Invalid, NotAllowed, NotFound
+from incident.limits import Field, limit, too_long
+from incident.redact import Redacted, scrub, with_counts
 from incident.roles_config import COMMANDER
 from storage import timeline
 from storage.db import Database
@@ -27,8 +29,8 @@ from storage.models import ChecklistItem, TimelineEvent
 
 OPEN, DONE, NA = "open", "done", "na"
 STATE_EVENTS = ("item_done", "item_na", "item_reopened")
-REASON_MAX = 2000
-NOTE_MAX = 3000
+REASON_MAX = limit(Field.REASON)
+NOTE_MAX = limit(Field.NOTE)
 ID_LIMIT = 2**31  # what a database id column holds; a forged larger number names nothing
 
 
@@ -153,6 +155,7 @@ async def _log(
     actor: str,
     now: datetime,
     summary: str,
+    text: Redacted | None = None,
 ) -> None:
     item.version += 1
     await db.flush()
@@ -169,7 +172,8 @@ async def _log(
             "version": item.version,
             "before": before,
             "after": snapshot(item),
-        },
+        }
+        | (with_counts({}, text) if text else {}),
         at=now,
     )
 
@@ -211,14 +215,15 @@ async def complete(database: Database, ref: ItemRef, *, actor: str, now: datetim
 
 
 async def mark_not_applicable(
-    database: Database, ref: ItemRef, reason: str, *, actor: str, now: datetime
+    database: Database, ref: ItemRef, reason: str, *, actor: str, now: datetime, redact_on: bool = True
 ) -> ItemChanged:
     """Mark an open item not applicable, with the reason (required). Same rules as ``complete``."""
-    reason = (reason or "").strip()
+    if too_long(Field.REASON, reason):
+        raise Invalid("checklist.error.too_long", limit=REASON_MAX)
+    clean = scrub(Field.REASON, reason, enabled=redact_on)
+    reason = clean.text
     if not reason:
         raise Invalid("checklist.error.reason_required")
-    if len(reason) > REASON_MAX:
-        raise Invalid("checklist.error.too_long", limit=REASON_MAX)
     async with database.transaction() as db:
         item = await _lock(db, ref.item_id)
         clicked_stale = ref.version is not None and ref.version != item.version
@@ -232,7 +237,14 @@ async def mark_not_applicable(
         before = snapshot(item)
         item.state, item.done_by, item.done_at, item.na_reason = NA, actor, now, reason
         await _log(
-            db, item, before, kind="item_na", actor=actor, now=now, summary=f"➖ {item.item_key}: {reason}"
+            db,
+            item,
+            before,
+            kind="item_na",
+            actor=actor,
+            now=now,
+            summary=f"➖ {item.item_key}: {reason}",
+            text=clean,
         )
         return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
 
@@ -274,13 +286,16 @@ async def assign(database: Database, ref: ItemRef, user: str, *, actor: str, now
         return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
 
 
-async def add_note(database: Database, ref: ItemRef, text: str, *, actor: str, now: datetime) -> ItemChanged:
+async def add_note(
+    database: Database, ref: ItemRef, text: str, *, actor: str, now: datetime, redact_on: bool = True
+) -> ItemChanged:
     """Set the item's note (the timeline keeps every earlier one)."""
-    text = (text or "").strip()
+    if too_long(Field.NOTE, text):
+        raise Invalid("checklist.error.too_long", limit=NOTE_MAX)
+    clean = scrub(Field.NOTE, text, enabled=redact_on)
+    text = clean.text
     if not text:
         raise Invalid("checklist.error.note_required")
-    if len(text) > NOTE_MAX:
-        raise Invalid("checklist.error.too_long", limit=NOTE_MAX)
     async with database.transaction() as db:
         item = await _lock(db, ref.item_id)
         if item.note == text:
@@ -289,7 +304,14 @@ async def add_note(database: Database, ref: ItemRef, text: str, *, actor: str, n
         before = snapshot(item)
         item.note = text
         await _log(
-            db, item, before, kind="item_note", actor=actor, now=now, summary=f"📝 {item.item_key}: {text}"
+            db,
+            item,
+            before,
+            kind="item_note",
+            actor=actor,
+            now=now,
+            summary=f"📝 {item.item_key}: {text}",
+            text=clean,
         )
         return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
 

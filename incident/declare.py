@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident.config import IncidentConfig
+from incident.limits import Field, limit, too_long
 from incident.naming import incident_key
 from incident.playbook import Playbook
 from incident.roles_config import COMMANDER
+from incident.redact import scrub, scrub_lines, with_counts
 from incident.roster import assign
 from incident.skips import Skip, note_skipped
 from storage import timeline
@@ -34,7 +36,7 @@ DATA_CATEGORIES = (
 )
 # "XX" (ISO 3166 user-assigned) stands for "somewhere else": no regime names it, the clocks accept it.
 JURISDICTIONS = ("CN", "EU", "US", "US-CA", "US-CO", "US-NY", "US-TX", "US-VT", "US-WA", "XX")
-TITLE_MAX = 200
+TITLE_MAX = limit(Field.TITLE)
 
 
 @dataclass
@@ -64,6 +66,10 @@ def validate(inp: DeclareInput, now: datetime, config: IncidentConfig) -> dict[s
         errors["title"] = "declare.error.title_required"
     elif len(inp.title) > TITLE_MAX:
         errors["title"] = "declare.error.title_too_long"
+    if too_long(Field.SUMMARY, inp.summary):
+        errors["summary"] = "redact.error.field_too_long"
+    if too_long(Field.CLIENTS, "\n".join(inp.affected_clients)):
+        errors["affected_clients"] = "redact.error.field_too_long"
     if inp.severity not in SEVERITIES:
         errors["severity"] = "declare.error.severity"
     if inp.people_affected is not None and inp.people_affected < 0:
@@ -139,6 +145,7 @@ async def declare(
     locale: str,
     holders: dict[str, str],
     skipped: Sequence[Skip] = (),
+    redact_on: bool = True,
 ) -> Declared:
     """Record the incident, its roles and its checklist, with their timeline events.
 
@@ -155,6 +162,9 @@ async def declare(
             if existing is not None:
                 return Declared(existing, created=False)
     playbook = config.playbook(inp.playbook_id)
+    title = scrub(Field.TITLE, inp.title, enabled=redact_on)
+    summary = scrub(Field.SUMMARY, inp.summary, enabled=redact_on)
+    clients = scrub_lines(Field.CLIENTS, inp.affected_clients, enabled=redact_on)
     try:
         async with database.transaction() as db:
             number = await next_number(db, now.year, database.dialect)
@@ -162,8 +172,8 @@ async def declare(
                 key=incident_key(now.year, number),
                 year=now.year,
                 number=number,
-                title=inp.title.strip(),
-                summary=inp.summary.strip(),
+                title=title.text,
+                summary=summary.text,
                 severity=inp.severity,
                 status="open",
                 phase=first_phase(playbook),
@@ -179,7 +189,7 @@ async def declare(
                 aware_at=inp.aware_at,
                 data_categories=sorted(set(inp.data_categories)),
                 people_affected=inp.people_affected,
-                affected_clients=inp.affected_clients,
+                affected_clients=[c.text for c in clients],
                 jurisdictions=sorted(set(inp.jurisdictions)),
                 encrypted=inp.encrypted,
                 exfiltration_confirmed=inp.exfiltration_confirmed,
@@ -195,19 +205,24 @@ async def declare(
                 actor=actor,
                 kind="declared",
                 summary=f"{incident.key} {incident.severity}{drill}: {incident.title}",
-                data={
-                    "severity": incident.severity,
-                    "drill": incident.is_drill,
-                    "playbook": {"id": playbook.id, "version": playbook.version},
-                    "discovered_at": incident.discovered_at,
-                    "aware_at": incident.aware_at,
-                    "data_categories": incident.data_categories,
-                    "people_affected": incident.people_affected,
-                    "affected_clients": incident.affected_clients,
-                    "jurisdictions": incident.jurisdictions,
-                    "encrypted": incident.encrypted,
-                    "exfiltration_confirmed": incident.exfiltration_confirmed,
-                },
+                data=with_counts(
+                    {
+                        "severity": incident.severity,
+                        "drill": incident.is_drill,
+                        "playbook": {"id": playbook.id, "version": playbook.version},
+                        "discovered_at": incident.discovered_at,
+                        "aware_at": incident.aware_at,
+                        "data_categories": incident.data_categories,
+                        "people_affected": incident.people_affected,
+                        "affected_clients": incident.affected_clients,
+                        "jurisdictions": incident.jurisdictions,
+                        "encrypted": incident.encrypted,
+                        "exfiltration_confirmed": incident.exfiltration_confirmed,
+                    },
+                    title,
+                    summary,
+                    *clients,
+                ),
                 at=now,
             )
             db.add_all(checklist_rows(incident, playbook))

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident.declare import SEVERITIES
 from incident.errors import Conflict, Invalid
+from incident.limits import Field
+from incident.redact import scrub, with_counts
 from incident.roles_config import RolesConfig
 from incident.roster import locked_for_manager
 from storage import timeline
@@ -218,9 +220,11 @@ async def close(
     now: datetime,
     roles: RolesConfig,
     is_admin: bool = False,
+    redact_on: bool = True,
 ) -> Incident:
     """Close the incident with its lessons learned. Closing a closed incident raises AlreadyClosed."""
-    lessons = lessons.strip()
+    clean = scrub(Field.LESSONS, lessons, enabled=redact_on)
+    lessons = clean.text
     if not lessons:
         raise Invalid("lifecycle.error.lessons_required")
     async with database.transaction() as db:
@@ -238,6 +242,7 @@ async def close(
             "archive": archive,
             "open_required_items": still_open,
         }
+        data = with_counts(data, clean)
         await timeline.append(
             db, incident_id, actor=actor, kind="closed", summary="closed", data=data, at=now
         )

@@ -14,10 +14,15 @@ from incident.clocks import NO_NOTIFY
 from incident.config import IncidentConfig
 from incident.declare import DATA_CATEGORIES, SEVERITIES, next_number
 from incident.errors import Invalid
+from incident.limits import Field, too_long
 from incident.naming import incident_key
+from incident.redact import scrub, with_counts
 from storage import timeline
 from storage.db import Database
 from storage.models import Decision, Incident
+
+# The entry form's free-text fields and the limit each one has.
+TEXT_FIELDS = {"title": Field.TITLE, "summary": Field.SUMMARY, "rationale": Field.DECISION}
 
 
 @dataclass
@@ -46,14 +51,22 @@ def validate(inp: LogInput, now: datetime) -> dict[str, str]:
         errors["occurred_at"] = "log.error.future"
     if set(inp.data_categories) - set(DATA_CATEGORIES):
         errors["data_categories"] = "log.error.category"
+    for name, kind in TEXT_FIELDS.items():
+        if too_long(kind, getattr(inp, name)):
+            errors[name] = "redact.error.field_too_long"
     return errors
 
 
-async def log_event(database: Database, inp: LogInput, *, actor: str, now: datetime, locale: str) -> Incident:
+async def log_event(
+    database: Database, inp: LogInput, *, actor: str, now: datetime, locale: str, redact_on: bool = True
+) -> Incident:
     """One transaction: the register entry, its not-notified decision, and their timeline events."""
     problems = validate(inp, now)
     if problems:
         raise Invalid("error.invalid", reason=", ".join(sorted(problems)))
+    title, summary, rationale = (
+        scrub(kind, getattr(inp, name), enabled=redact_on) for name, kind in TEXT_FIELDS.items()
+    )
     async with database.transaction() as db:
         number = await next_number(db, now.year, database.dialect)
         entry = Incident(
@@ -61,8 +74,8 @@ async def log_event(database: Database, inp: LogInput, *, actor: str, now: datet
             year=now.year,
             number=number,
             kind="log",
-            title=inp.title.strip(),
-            summary=inp.summary.strip(),
+            title=title.text,
+            summary=summary.text,
             severity=inp.severity,
             status="closed",
             locale=locale,
@@ -73,7 +86,7 @@ async def log_event(database: Database, inp: LogInput, *, actor: str, now: datet
             closed_at=now,
             data_categories=sorted(set(inp.data_categories)),
             people_affected=inp.people_affected,
-            not_notified_rationale=inp.rationale.strip(),
+            not_notified_rationale=rationale.text,
             setup={"channel": True, "logged": True},
         )
         db.add(entry)
@@ -86,13 +99,17 @@ async def log_event(database: Database, inp: LogInput, *, actor: str, now: datet
             kind="logged",
             at=now,
             summary=f"{entry.key} {entry.severity}: {entry.title}",
-            data={
-                "severity": entry.severity,
-                "data_categories": entry.data_categories,
-                "people_affected": entry.people_affected,
-                "discovered_at": entry.discovered_at,
-                "drill": entry.is_drill,
-            },
+            data=with_counts(
+                {
+                    "severity": entry.severity,
+                    "data_categories": entry.data_categories,
+                    "people_affected": entry.people_affected,
+                    "discovered_at": entry.discovered_at,
+                    "drill": entry.is_drill,
+                },
+                title,
+                summary,
+            ),
         )
         db.add(
             Decision(
@@ -111,7 +128,7 @@ async def log_event(database: Database, inp: LogInput, *, actor: str, now: datet
             kind="not_notified",
             at=now,
             summary=entry.not_notified_rationale[:300],
-            data={"regime": None, "rationale": entry.not_notified_rationale},
+            data=with_counts({"regime": None, "rationale": entry.not_notified_rationale}, rationale),
         )
         return entry
 
@@ -131,11 +148,14 @@ async def decline_notification(
     *,
     actor: str,
     now: datetime,
+    redact_on: bool = True,
 ) -> Declined:
     """Record the decision not to notify under one regime, with its reason (Art. 33(5) wants both)."""
     if regime not in config.regimes:
         raise Invalid("error.invalid", reason=regime)
-    if not rationale.strip():
+    clean = scrub(Field.DECISION, rationale, enabled=redact_on)
+    rationale = clean.text
+    if not rationale:
         raise Invalid("log.error.rationale")
     async with database.transaction() as db:
         incident = await timeline.lock_incident(db, incident_id)
@@ -144,7 +164,7 @@ async def decline_notification(
             kind=NO_NOTIFY,
             regime=regime,
             text=f"do not notify: {regime}",
-            rationale=rationale.strip(),
+            rationale=rationale,
             decided_by=actor,
             decided_at=now,
         )
@@ -155,7 +175,7 @@ async def decline_notification(
             actor=actor,
             kind="notification_declined",
             at=now,
-            summary=f"{regime}: {rationale.strip()[:300]}",
-            data={"regime": regime, "rationale": rationale.strip()},
+            summary=f"{regime}: {rationale[:300]}",
+            data=with_counts({"regime": regime, "rationale": rationale}, clean),
         )
         return Declined(incident, decision)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,6 +12,8 @@ from incident import reminders
 from incident.clocks import ClockView, clocks
 from incident.config import IncidentConfig
 from incident.errors import Invalid
+from incident.limits import Field, too_long
+from incident.redact import scrub, with_counts
 from storage import timeline
 from storage.db import Database
 from storage.models import Incident, Notification
@@ -19,6 +21,13 @@ from storage.models import Incident, Notification
 RECIPIENT_KINDS = ("regulator", "client", "individual", "partner", "law_enforcement")
 # A clock a person may record against: applies, or may apply while facts are missing.
 RECORDABLE = ("applies", "unknown")
+# The form's free-text fields and the limit each one has.
+TEXT_FIELDS = {
+    "recipient": Field.RECIPIENT,
+    "reference": Field.REFERENCE,
+    "channel": Field.CHANNEL,
+    "content": Field.CONTENT,
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,9 @@ def validate(inp: NotificationInput, config: IncidentConfig, now: datetime) -> d
         errors["recipient_kind"] = "notify.error.recipient_kind"
     if not inp.recipient.strip():
         errors["recipient"] = "notify.error.recipient"
+    for name, kind in TEXT_FIELDS.items():
+        if too_long(kind, getattr(inp, name)):
+            errors[name] = "redact.error.field_too_long"
     if inp.sent_at is None:
         errors["sent_at"] = "notify.error.sent_at"
     elif inp.sent_at > now + timedelta(minutes=1):
@@ -71,6 +83,7 @@ class Recorded:
     incident: Incident
     notification: Notification
     clock: ClockView | None
+    stored: NotificationInput  # the input as recorded (scrubbed): what may be shown back
 
 
 async def record(
@@ -82,6 +95,7 @@ async def record(
     actor: str,
     now: datetime,
     cadence_of: Mapping[str, timedelta] | None = None,
+    redact_on: bool = True,
 ) -> Recorded:
     """Write the notification and its ``notification_recorded`` event; the regime's clock turns
     met (or late) and its pending reminders are cancelled, in the same transaction."""
@@ -89,6 +103,7 @@ async def record(
     if errors:
         raise Invalid(reason=", ".join(sorted(errors)))
     assert inp.sent_at is not None
+    text = {name: scrub(kind, getattr(inp, name), enabled=redact_on) for name, kind in TEXT_FIELDS.items()}
     async with database.transaction() as db:
         incident = await timeline.lock_incident(db, incident_id)
         existing = list(
@@ -100,13 +115,13 @@ async def record(
             incident_id=incident_id,
             regime=inp.regime,
             recipient_kind=inp.recipient_kind,
-            recipient=inp.recipient.strip(),
+            recipient=text["recipient"].text,
             due_at=view.deadline_at if view else None,
             sent_at=inp.sent_at,
             sent_by=inp.sent_by,
-            reference=inp.reference.strip(),
-            channel=inp.channel.strip(),
-            content=inp.content.strip(),
+            reference=text["reference"].text,
+            channel=text["channel"].text,
+            content=text["content"].text,
             contents_checked=list(inp.contents_checked),
             recorded_at=now,
         )
@@ -121,26 +136,30 @@ async def record(
             actor=actor,
             kind="notification_recorded",
             summary=f"{inp.regime} → {inp.recipient_kind} {row.recipient}{drill}",
-            data={
-                "notification_id": row.id,
-                "regime": inp.regime,
-                "recipient_kind": inp.recipient_kind,
-                "recipient": row.recipient,
-                "sent_at": inp.sent_at,
-                "sent_by": inp.sent_by,
-                "reference": row.reference,
-                "due_at": row.due_at,
-                "contents_checked": row.contents_checked,
-                "contents_missing": [
-                    item.key
-                    for item in config.regimes.get(inp.regime).notice_contents
-                    if item.key not in row.contents_checked
-                ],
-                "clock_before": view.state if view else None,
-                "clock_after": clock.state if clock else None,
-                "drill": incident.is_drill,
-            },
+            data=with_counts(
+                {
+                    "notification_id": row.id,
+                    "regime": inp.regime,
+                    "recipient_kind": inp.recipient_kind,
+                    "recipient": row.recipient,
+                    "sent_at": inp.sent_at,
+                    "sent_by": inp.sent_by,
+                    "reference": row.reference,
+                    "due_at": row.due_at,
+                    "contents_checked": row.contents_checked,
+                    "contents_missing": [
+                        item.key
+                        for item in config.regimes.get(inp.regime).notice_contents
+                        if item.key not in row.contents_checked
+                    ],
+                    "clock_before": view.state if view else None,
+                    "clock_after": clock.state if clock else None,
+                    "drill": incident.is_drill,
+                },
+                *text.values(),
+            ),
             at=now,
         )
         await reminders.sync(db, incident, config, now, cadence_of)
-        return Recorded(incident, row, clock)
+        stored = replace(inp, **{name: clean.text for name, clean in text.items()})
+        return Recorded(incident, row, clock, stored)

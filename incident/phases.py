@@ -17,14 +17,16 @@ from sqlalchemy import select
 
 from incident import checklist, roster
 from incident.errors import Conflict, Invalid, NotFound
+from incident.limits import Field, limit
 from incident.overview import open_phase_keys, playbook_of
 from incident.playbook import Phase, Playbook
+from incident.redact import scrub, with_counts
 from incident.roles_config import RolesConfig
 from storage import timeline
 from storage.db import Database
 from storage.models import ChecklistItem, Decision, Incident
 
-REASON_MAX = 2000
+REASON_MAX = limit(Field.REASON)
 
 
 class Move(StrEnum):
@@ -70,6 +72,7 @@ async def advance(
     override_reason: str | None = None,
     is_admin: bool = False,
     expected_from: str | None = None,
+    redact_on: bool = True,
 ) -> PhaseMove:
     """Move to the next phase if the current one's required items are all done or N/A.
 
@@ -77,11 +80,12 @@ async def advance(
     record as a ``phase_override`` decision. ``expected_from`` (the phase the person saw) turns a
     repeated request into a ``Conflict`` instead of skipping a phase.
     """
-    reason = (override_reason or "").strip() if override_reason is not None else None
+    if override_reason is not None and len(override_reason) > REASON_MAX:
+        raise Invalid("checklist.error.too_long", limit=REASON_MAX)
+    clean = scrub(Field.REASON, override_reason, enabled=redact_on) if override_reason is not None else None
+    reason = clean.text if clean is not None else None
     if reason is not None and not reason:
         raise Invalid("phase.error.reason_required")
-    if reason is not None and len(reason) > REASON_MAX:
-        raise Invalid("checklist.error.too_long", limit=REASON_MAX)
     async with database.transaction() as db:
         incident = (
             await db.execute(
@@ -138,7 +142,8 @@ async def advance(
                     "open_items": open_keys,
                     "reason": reason,
                     "decision_id": decision_id,
-                },
+                }
+                | (with_counts({}, clean) if clean is not None else {}),
                 at=now,
             )
         await timeline.append(

@@ -16,12 +16,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident.errors import Invalid, NotFound
-from incident.redact import Finding, guard
+from incident.limits import Field, limit, too_long
+from incident.redact import Finding, Redacted, guard, scrub, with_counts
 from storage import timeline
 from storage.db import Database
 from storage.models import ActionItem, Decision, Evidence, Incident, ProcessedEvent, TimelineEvent
 
-TEXT_MAX = 3000
+TEXT_MAX = limit(Field.NOTE)
 ACTION_CATEGORIES = ("policy", "training", "other")
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 CAPTURE_KINDS = frozenset({"message_added", "message_retracted"})
@@ -58,9 +59,21 @@ def _text(value: str | None) -> str:
     return (value or "").strip()
 
 
-def _summary(text: str, limit: int = 300) -> str:
+def _summary(text: str, length: int = 300) -> str:
     line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return line if len(line) <= length else line[: length - 1] + "…"
+
+
+def _clipped(text: str, length: int) -> str:
+    """A message already posted in Slack is kept up to `length`; a number cut in two by the clip is
+    dropped with it, so no partial number escapes the guard."""
+    if len(text) <= length:
+        return text
+    return re.sub(r"[0-9０-９XxＸｘ .\-]+$", "", text[:length]) + "…"
+
+
+def _counted(*parts: Redacted) -> dict[str, object]:
+    return with_counts({}, *parts)
 
 
 # Notes ------------------------------------------------------------------------------------------
@@ -69,12 +82,11 @@ def _summary(text: str, limit: int = 300) -> str:
 async def add_note(
     database: Database, incident_id: int, text: str, *, actor: str, now: datetime, redact_on: bool
 ) -> Recorded:
-    text = _text(text)
-    if not text:
-        raise Invalid("records.error.note_empty")
-    if len(text) > TEXT_MAX:
+    if too_long(Field.NOTE, text):
         raise Invalid("records.error.too_long", limit=TEXT_MAX)
-    clean = guard(text, redact_on)
+    clean = scrub(Field.NOTE, text, enabled=redact_on)
+    if not clean.text:
+        raise Invalid("records.error.note_empty")
     async with database.transaction() as db:
         event = await timeline.append(
             db,
@@ -82,7 +94,7 @@ async def add_note(
             actor=actor,
             kind="note",
             summary=_summary(clean.text),
-            data={"text": clean.text, "redacted": [f.kind for f in clean.findings]},
+            data=with_counts({"text": clean.text}, clean),
             at=now,
         )
     return Recorded(incident_id, "note", None, event.seq, event.summary, clean.findings, {"text": clean.text})
@@ -107,7 +119,7 @@ def validate_decision(inp: DecisionInput) -> dict[str, str]:
     if not _text(inp.rationale):
         errors["rationale"] = "records.error.rationale_empty"
     for name in ("text", "rationale", "alternatives"):
-        if len(getattr(inp, name)) > TEXT_MAX:
+        if too_long(Field.DECISION, getattr(inp, name)):
             errors["decision" if name == "text" else name] = "records.error.field_too_long"
     return errors
 
@@ -125,9 +137,9 @@ async def record_decision(
     if problems:
         raise Invalid(next(iter(problems.values())))
     text, rationale, alternatives = (
-        guard(_text(inp.text), redact_on),
-        guard(_text(inp.rationale), redact_on),
-        guard(_text(inp.alternatives), redact_on),
+        scrub(Field.DECISION, inp.text, enabled=redact_on),
+        scrub(Field.DECISION, inp.rationale, enabled=redact_on),
+        scrub(Field.DECISION, inp.alternatives, enabled=redact_on),
     )
     async with database.transaction() as db:
         row = Decision(
@@ -146,7 +158,12 @@ async def record_decision(
         # incident, and exported) says only that one was taken, by whom and who approved it.
         if inp.privileged:
             summary = "privileged decision recorded"
-            data = {"decision_id": row.id, "privileged": True, "approver": inp.approver}
+            data = with_counts(
+                {"decision_id": row.id, "privileged": True, "approver": inp.approver},
+                text,
+                rationale,
+                alternatives,
+            )
         else:
             summary = _summary(text.text)
             data = {
@@ -157,6 +174,7 @@ async def record_decision(
                 "alternatives": alternatives.text,
                 "approver": inp.approver,
             }
+            data = with_counts(data, text, rationale, alternatives)
         event = await timeline.append(
             db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now
         )
@@ -190,9 +208,10 @@ def validate_evidence(inp: EvidenceInput, now: datetime) -> dict[str, str]:
         errors["custodian"] = "records.error.custodian"
     if inp.collected_at is not None and inp.collected_at > now:
         errors["collected_at"] = "records.error.future"
-    for name in ("description", "location"):
-        if len(getattr(inp, name)) > TEXT_MAX:
-            errors[name] = "records.error.field_too_long"
+    if too_long(Field.DESCRIPTION, inp.description):
+        errors["description"] = "records.error.field_too_long"
+    if too_long(Field.LOCATION, inp.location):
+        errors["location"] = "records.error.field_too_long"
     return errors
 
 
@@ -208,7 +227,8 @@ async def add_evidence(
     problems = validate_evidence(inp, now)
     if problems:
         raise Invalid(next(iter(problems.values())))
-    description, location = guard(_text(inp.description), redact_on), guard(_text(inp.location), redact_on)
+    description = scrub(Field.DESCRIPTION, inp.description, enabled=redact_on)
+    location = scrub(Field.LOCATION, inp.location, enabled=redact_on)
     digest = _text(inp.sha256).lower() or None
     collected = (inp.collected_at or now).astimezone(UTC)
     async with database.transaction() as db:
@@ -237,7 +257,8 @@ async def add_evidence(
                 "sha256": digest,
                 "custodian": inp.custodian,
                 "collected_at": collected,
-            },
+            }
+            | _counted(description, location),
             at=now,
         )
     return Recorded(
@@ -266,7 +287,7 @@ def validate_action(inp: ActionInput, now: datetime) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not _text(inp.text):
         errors["text"] = "records.error.action_empty"
-    elif len(inp.text) > TEXT_MAX:
+    elif too_long(Field.ACTION, inp.text):
         errors["text"] = "records.error.field_too_long"
     if inp.category not in ACTION_CATEGORIES:
         errors["category"] = "records.error.category"
@@ -287,7 +308,7 @@ async def add_action(
     problems = validate_action(inp, now)
     if problems:
         raise Invalid(next(iter(problems.values())))
-    text = guard(_text(inp.text), redact_on)
+    text = scrub(Field.ACTION, inp.text, enabled=redact_on)
     async with database.transaction() as db:
         row = ActionItem(
             incident_id=incident_id,
@@ -312,7 +333,8 @@ async def add_action(
                 "owner": inp.owner,
                 "due_at": inp.due_at,
                 "category": inp.category,
-            },
+            }
+            | _counted(text),
             at=now,
         )
     return Recorded(incident_id, "action_added", row.id, event.seq, event.summary, text.findings)
@@ -431,7 +453,7 @@ async def capture_message(
     event_id: str | None = None,
 ) -> Recorded | None:
     """Put a channel message on the timeline; None when it is there already or this is a retry."""
-    text = guard(msg.text, redact_on)
+    text = guard(_clipped(msg.text, limit(Field.MESSAGE)), redact_on)
     async with database.transaction() as db:
         await timeline.lock_incident(db, incident_id)
         if not await first_delivery(db, event_id, now):
@@ -453,8 +475,8 @@ async def capture_message(
                 "permalink": msg.permalink,
                 "via": msg.via,
                 "files": msg.files,
-                "redacted": [f.kind for f in text.findings],
-            },
+            }
+            | _counted(text),
             at=now,
         )
     return Recorded(

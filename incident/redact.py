@@ -1,72 +1,89 @@
 """Sensitive-data guard: national ID numbers, SSNs and bank card numbers never reach the record.
 
-An incident record is read by many people and handed to regulators; a number pasted into a
-note would spread the breach further. Each detector checks the number's own structure (check
-digit, reserved ranges) so ordinary figures such as amounts, ticket numbers or dates pass.
+An incident record is read by many people and handed to regulators, and its timeline is
+hash-chained, so a number pasted into any free-text field would spread the breach further and
+could never be taken out again. Every free-text field passes through `scrub` (its length limit,
+then this guard) before it is stored, posted or hashed.
+
+The check digits and issuing rules come from python-stdnum (`stdnum.cn.ric`, `stdnum.us.ssn`,
+`stdnum.luhn`), so ordinary figures with the same shape (amounts, ticket numbers, dates) pass.
+
+Detection reads an NFKC-normalised copy of the text (full-width digits, a full-width ``Ｘ`` or
+space, non-breaking spaces become their plain forms) and maps what it finds back onto the text
+as typed, so everything around a number is kept exactly as the person wrote it. A number may be
+written in groups separated by spaces, hyphens or dots, in any mix (``4111.1111-1111 1111``).
+
+Unseparated SSNs are the hard case: nine digits are also amounts, invoice and QQ numbers. A bare
+nine-digit number is redacted only when it is a valid SSN (issuable area, group and serial, not a
+published sample) and nothing marks it as something else: a currency sign or code before it, a
+unit or currency after it (``元``, ``USD``, ``%``), a ``#`` or letters stuck to it
+(``INV123456789``), or a decimal or dashed continuation (``123456789.50``). What remains is
+redacted on purpose: a nine-digit figure typed bare, with no currency, loses all but its last four
+digits. Over-redacting a figure costs a re-type; keeping an SSN costs a breach.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from stdnum import luhn
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+from stdnum.us import ssn
+
+from incident.limits import Field, require_within
+
 Kind = Literal["cn_id", "ssn", "bank_card"]
-
-CN_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-CN_ID_CHECK = "10X98765432"
-
-_CN_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-_SSN = re.compile(r"(?<![0-9-])(\d{3})-(\d{2})-(\d{4})(?![0-9-])")
-# Contiguous digits, or the usual groupings (4-4-4-4, 4-6-5, 4-4-4-4-3) with one kind of separator.
-_CARD = re.compile(r"(?<![0-9-])(?:\d{13,19}|\d{4}([ -])\d{4,6}(?:\1\d{3,5}){1,3})(?![0-9-])")
 
 LABELS: dict[Kind, str] = {"cn_id": "CN resident ID", "ssn": "SSN", "bank_card": "bank card"}
 
+# Between two groups of digits: one or two spaces, or a hyphen or dot with a space either side at most.
+_SEP = r"(?:[ \t]{1,2}|[ \t]?[-.\u2010-\u2015][ \t]?)"
+# A group: digits, and an ``X`` closing a resident ID (not the start of a word).
+_GROUP = r"[0-9]+(?:[Xx](?![A-Za-z]))?"
+_CHAIN = re.compile(rf"(?<![0-9]){_GROUP}(?:{_SEP}{_GROUP})*")
+_GROUPS = re.compile(_GROUP)
+_MAX_DIGITS = 19  # the longest number we look for (a card)
 
-def cn_id_check_digit(first17: str) -> str:
-    """The ISO 7064 MOD 11-2 check character of the first 17 digits of a resident ID."""
-    total = sum(int(d) * w for d, w in zip(first17, CN_ID_WEIGHTS, strict=True))
-    return CN_ID_CHECK[total % 11]
+# What marks a bare nine-digit figure as money or a reference rather than an SSN.
+_MONEY_BEFORE = re.compile(r"(?:[$¥€£#№]|USD|RMB|CNY|EUR|HKD|US\$|No\.?)\s?$", re.IGNORECASE)
+_MONEY_AFTER = re.compile(r"^\s?(?:[元円%‰]|万|亿|yuan|usd|rmb|cny|eur|dollars?)", re.IGNORECASE)
+_CONTINUED = frozenset(".,-/:\u2010\u2011\u2012\u2013\u2014\u2015")
 
 
 def is_cn_resident_id(text: str) -> bool:
-    """18 characters: 17 digits and the MOD 11-2 check character (a digit or X)."""
-    if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] in "Xx"):
+    """18 characters: 17 digits with a valid birth date and the MOD 11-2 check character (a digit or X).
+
+    Not ``ric.is_valid``: it also looks the birth place up in stdnum's table of region codes, and a
+    real number from a code missing there (renamed and merged counties) must still be caught.
+    """
+    number = text.upper()
+    if len(number) != 18 or not number[:17].isdigit() or not number.isascii():
         return False
-    return cn_id_check_digit(text[:17]) == text[17].upper()
+    try:
+        ric.get_birth_date(number)
+    except ValidationError:
+        return False
+    return ric.calc_check_digit(number) == number[17]
 
 
 def is_ssn(text: str) -> bool:
-    """AAA-GG-SSSS with an area, group and serial the SSA can issue."""
-    match = re.fullmatch(r"(\d{3})-(\d{2})-(\d{4})", text)
-    if match is None:
-        return False
-    area, group, serial = match.groups()
-    if area in ("000", "666") or area.startswith("9"):
-        return False
-    return group != "00" and serial != "0000"
-
-
-def luhn_ok(digits: str) -> bool:
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    """Nine digits (``AAA-GG-SSSS``, spaced or bare) the SSA can issue, and not a published sample."""
+    digits = re.sub(r"[ -]", "", text)
+    return len(digits) == 9 and digits.isascii() and digits.isdigit() and ssn.is_valid(digits)
 
 
 def is_bank_card(text: str) -> bool:
-    """13 to 19 digits (spaces or dashes between groups allowed) with a valid Luhn check digit."""
-    digits = re.sub(r"[ -]", "", text)
-    return 13 <= len(digits) <= 19 and luhn_ok(digits)
+    """13 to 19 digits (spaces, dashes or dots between groups allowed) with a valid Luhn check digit."""
+    digits = re.sub(r"[ .-]", "", text)
+    return (
+        13 <= len(digits) <= _MAX_DIGITS and digits.isascii() and digits.isdigit() and luhn.is_valid(digits)
+    )
 
 
 @dataclass(frozen=True)
@@ -89,27 +106,122 @@ class Redacted:
         return bool(self.findings)
 
 
+@dataclass(frozen=True)
+class _Group:
+    start: int
+    end: int
+    digits: str
+    sep_after: str  # the separator between this group and the next one ("" for the last)
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """NFKC per character, with each normalised character's index in the original text."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        norm = unicodedata.normalize("NFKC", ch) if not ch.isascii() else ch
+        out.append(norm)
+        origin.extend([i] * len(norm))
+    origin.append(len(text))
+    return "".join(out), origin
+
+
+def _bare_ssn_stands_alone(norm: str, group: _Group, before: _Group | None) -> bool:
+    """A bare nine-digit number is not obviously something else (see the module docstring)."""
+    prev = norm[group.start - 1] if group.start else ""
+    nxt = norm[group.end] if group.end < len(norm) else ""
+    if prev.isalpha() or nxt.isalpha() or prev == "+":
+        return False
+    if (before is not None and before.sep_after.strip()) or group.sep_after.strip():
+        return False  # part of a dotted or dashed number
+    before_prev = norm[group.start - 2] if group.start > 1 else ""
+    if (prev in _CONTINUED and before_prev.isdigit()) or (
+        nxt in _CONTINUED and norm[group.end + 1 : group.end + 2].isdigit()
+    ):
+        return False
+    return not (
+        _MONEY_BEFORE.search(norm[max(0, group.start - 6) : group.start])
+        or _MONEY_AFTER.match(norm[group.end :])
+    )
+
+
+def _classify(norm: str, groups: list[_Group], i: int, j: int) -> Kind | None:
+    parts = [g.digits for g in groups[i : j + 1]]
+    joined = "".join(parts).upper()
+    sizes = [len(p) for p in parts]
+    if len(joined) == 18 and is_cn_resident_id(joined):
+        return "cn_id"
+    if "X" in joined:
+        return None
+    if len(joined) == 9 and ssn.is_valid(joined):
+        if sizes == [3, 2, 4]:
+            return "ssn"
+        if sizes == [9] and _bare_ssn_stands_alone(norm, groups[i], groups[i - 1] if i else None):
+            return "ssn"
+    if 13 <= len(joined) <= _MAX_DIGITS and (len(parts) == 1 or all(3 <= s <= 6 for s in sizes)):
+        if luhn.is_valid(joined):
+            return "bank_card"
+    return None
+
+
+def _groups(norm: str, chain: re.Match[str]) -> list[_Group]:
+    found = list(_GROUPS.finditer(norm, chain.start(), chain.end()))
+    return [
+        _Group(
+            m.start(), m.end(), m.group(0), norm[m.end() : found[k + 1].start()] if k + 1 < len(found) else ""
+        )
+        for k, m in enumerate(found)
+    ]
+
+
+def _spans(norm: str) -> list[tuple[int, int, Kind, str]]:
+    """(start, end, kind, digits) of each number found, left to right, longest first at each start."""
+    spans: list[tuple[int, int, Kind, str]] = []
+    for chain in _CHAIN.finditer(norm):
+        groups = _groups(norm, chain)
+        i = 0
+        while i < len(groups):
+            # The longest run of groups from here that is a number; runs past 19 digits never are.
+            ends: list[int] = []
+            total = 0
+            for j in range(i, len(groups)):
+                total += len(groups[j].digits)
+                # No number we look for is written with a lone digit before its last group; stopping
+                # there keeps a long run of "1 2 3 ..." linear.
+                if total > _MAX_DIGITS or (j > i and len(groups[j - 1].digits) < 2):
+                    break
+                if total == 9 or total >= 13:
+                    ends.append(j)
+            for j in reversed(ends):
+                kind = _classify(norm, groups, i, j)
+                if kind is not None:
+                    digits = "".join(g.digits for g in groups[i : j + 1]).upper()
+                    spans.append((groups[i].start, groups[j].end, kind, digits))
+                    i = j + 1
+                    break
+            else:
+                i += 1
+    return spans
+
+
 def redact(text: str) -> Redacted:
     """The text with every detected number replaced by a marker that keeps only its last 4 digits."""
+    norm, origin = _normalised(text)
+    spans = _spans(norm)
+    if not spans:
+        return Redacted(text)
+    out: list[str] = []
     findings: list[Finding] = []
-
-    def replacer(kind: Kind, check: Callable[[str], bool]) -> Callable[[re.Match[str]], str]:
-        def sub(match: re.Match[str]) -> str:
-            raw = match.group(0)
-            if not check(raw):
-                return raw
-            digits = re.sub(r"[^0-9Xx]", "", raw).upper()
-            finding = Finding(kind, digits[-4:])
-            findings.append(finding)
-            return finding.marker
-
-        return sub
-
-    # ID numbers first: an 18-digit resident ID may also pass Luhn, and should be named as what it is.
-    out = _CN_ID.sub(replacer("cn_id", is_cn_resident_id), text)
-    out = _SSN.sub(replacer("ssn", is_ssn), out)
-    out = _CARD.sub(replacer("bank_card", is_bank_card), out)
-    return Redacted(out, tuple(findings))
+    cursor = 0
+    for start, end, kind, digits in spans:
+        first, last = origin[start], origin[end - 1] + 1
+        finding = Finding(kind, digits[-4:])
+        findings.append(finding)
+        out.append(text[cursor:first])
+        out.append(finding.marker)
+        cursor = last
+    out.append(text[cursor:])
+    return Redacted("".join(out), tuple(findings))
 
 
 def guard(text: str, enabled: bool) -> Redacted:
@@ -117,5 +229,33 @@ def guard(text: str, enabled: bool) -> Redacted:
     return redact(text) if enabled else Redacted(text)
 
 
+def scrub(field: Field, value: str | None, *, enabled: bool = True) -> Redacted:
+    """The one way free text enters the record: refused past its field's limit, trimmed, guarded.
+
+    Raises ``Invalid("redact.error.too_long", limit=...)`` before anything is stored.
+    """
+    raw = value or ""
+    require_within(field, raw)
+    return guard(raw.strip(), enabled)
+
+
+def scrub_lines(field: Field, values: Iterable[str], *, enabled: bool = True) -> list[Redacted]:
+    """`scrub` for a list typed one a line (affected clients): the limit is on the whole list."""
+    items = [v.strip() for v in values if v and v.strip()]
+    require_within(field, "\n".join(items))
+    return [guard(v, enabled) for v in items]
+
+
 def merge(*parts: Redacted) -> tuple[Finding, ...]:
     return tuple(f for part in parts for f in part.findings)
+
+
+def counts(*parts: Redacted) -> dict[str, int]:
+    """How many numbers of each kind were taken out: what a timeline event may say about them."""
+    return dict(sorted(Counter(f.kind for f in merge(*parts)).items()))
+
+
+def with_counts(data: dict[str, object], *parts: Redacted) -> dict[str, object]:
+    """The event data, with ``redacted`` (kind → count) added when anything was taken out."""
+    found = counts(*parts)
+    return {**data, "redacted": found} if found else data

@@ -31,7 +31,9 @@ from incident import roster
 from incident.clocks import NO_NOTIFY, clocks
 from incident.config import IncidentConfig
 from incident.errors import Invalid, NotFound
+from incident.limits import Field
 from incident.overview import open_phase_keys, playbook_of
+from incident.redact import Redacted, scrub, with_counts
 from incident.regimes import REMINDER_OFFSETS, Duration
 from incident.roles_config import COMMANDER
 from incident.severity import SEVERITIES, cadence
@@ -736,9 +738,14 @@ async def record_status_update(
     now: datetime,
     config: IncidentConfig,
     cadence_of: Mapping[str, timedelta] | None = None,
-) -> tuple[Incident, list[int]]:
-    """A status update posted: a ``status_update`` event, and the cadence starts again from now."""
-    text = text.strip()
+    redact_on: bool = True,
+) -> StatusUpdate:
+    """A status update posted: a ``status_update`` event, and the cadence starts again from now.
+
+    The text is scrubbed (length limit, sensitive numbers) first; post the returned text, not the typed one.
+    """
+    clean = scrub(Field.STATUS_UPDATE, text, enabled=redact_on)
+    text = clean.text
     if not text:
         raise Invalid("status_update.error.empty")
     async with database.transaction() as db:
@@ -751,7 +758,7 @@ async def record_status_update(
             actor=actor,
             kind="status_update",
             summary=text[:500],
-            data={"text": text, "severity": incident.severity, "status": incident.status},
+            data=with_counts({"text": text, "severity": incident.severity, "status": incident.status}, clean),
             at=now,
         )
         # Status reminders already sent are answered by this update.
@@ -768,7 +775,16 @@ async def record_status_update(
             ).scalars()
         )
         await sync(db, incident, config, now, cadence_of)
-        return incident, answered
+        return StatusUpdate(incident, answered, clean)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """The incident, the status reminders the update answered, and the text as recorded."""
+
+    incident: Incident
+    answered: list[int]
+    text: Redacted
 
 
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)

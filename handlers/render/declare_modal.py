@@ -11,6 +11,7 @@ from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.render.common import clip, input_block, input_value, mrkdwn, option, plain
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS, SEVERITIES, DeclareInput
+from incident.limits import Field, limit
 from incident.playbook import Playbook
 
 
@@ -45,16 +46,16 @@ def declare_modal(
             t("declare.field.title", locale),
             {
                 "type": "plain_text_input",
-                "max_length": 200,
+                "max_length": limit(Field.TITLE),
                 "placeholder": plain(t("declare.field.title_placeholder", locale)),
-                **({"initial_value": clip(title, 200)} if title else {}),
+                **({"initial_value": clip(title, limit(Field.TITLE))} if title else {}),
             },
             optional=False,
         ),
         input_block(
             "summary",
             t("declare.field.summary", locale),
-            {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+            {"type": "plain_text_input", "multiline": True, "max_length": limit(Field.SUMMARY)},
         ),
         input_block(
             "severity",
@@ -79,7 +80,7 @@ def declare_modal(
         input_block(
             "affected_clients",
             t("declare.field.affected_clients", locale),
-            {"type": "plain_text_input", "multiline": True, "max_length": 2000},
+            {"type": "plain_text_input", "multiline": True, "max_length": limit(Field.CLIENTS)},
         ),
         input_block(
             "jurisdictions",

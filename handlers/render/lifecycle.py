@@ -13,6 +13,7 @@ from handlers.render.common import input_block as _input
 from handlers.render.common import input_value as _value
 from incident.errors import NotFound
 from incident.lifecycle import STAGES, Resolution
+from incident.limits import Field, limit
 from incident.roles_config import RolesConfig
 from storage.models import AccessRequest, Incident, RoleAssignment
 
@@ -168,7 +169,7 @@ def close_modal(incident: Incident, open_required: int, locale: str) -> dict[str
         _input(
             "lessons",
             t("lifecycle.close.field.lessons", locale),
-            {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+            {"type": "plain_text_input", "multiline": True, "max_length": limit(Field.LESSONS)},
             optional=False,
             hint=t("lifecycle.close.field.lessons_hint", locale),
         ),

@@ -26,6 +26,7 @@ from handlers.render.labels import fact_labels
 from incident.clocks import ClockView
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS
 from incident.facts import FactsInput
+from incident.limits import Field, limit
 from incident.notifications import RECIPIENT_KINDS, NotificationInput
 from incident.regimes import Applicability, Regime
 from storage.models import Incident
@@ -80,7 +81,7 @@ def notify_modal(
         input_block(
             "recipient",
             t("notify.field.recipient", locale),
-            {"type": "plain_text_input", "max_length": 500},
+            {"type": "plain_text_input", "max_length": limit(Field.RECIPIENT)},
             optional=False,
         ),
         input_block(
@@ -91,7 +92,9 @@ def notify_modal(
             hint=t("notify.field.sent_at_hint", locale),
         ),
         input_block(
-            "reference", t("notify.field.reference", locale), {"type": "plain_text_input", "max_length": 255}
+            "reference",
+            t("notify.field.reference", locale),
+            {"type": "plain_text_input", "max_length": limit(Field.REFERENCE)},
         ),
         input_block(
             "sent_by",
@@ -100,12 +103,14 @@ def notify_modal(
             optional=False,
         ),
         input_block(
-            "channel", t("notify.field.channel", locale), {"type": "plain_text_input", "max_length": 64}
+            "channel",
+            t("notify.field.channel", locale),
+            {"type": "plain_text_input", "max_length": limit(Field.CHANNEL)},
         ),
         input_block(
             "content",
             t("notify.field.content", locale),
-            {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+            {"type": "plain_text_input", "multiline": True, "max_length": limit(Field.CONTENT)},
         ),
     ]
     if regime.notice_contents:

@@ -24,13 +24,14 @@ from handlers.render.common import (
     when,
 )
 from incident.errors import NotFound
+from incident.limits import Field, limit
 from incident.records import ACTION_CATEGORIES, ActionInput, DecisionInput, EvidenceInput, parse_id
 from incident.redact import LABELS, Finding
 from storage.models import ActionItem, Incident
 
 # Fields here are required unless a call says otherwise.
 _input = partial(input_block, optional=False)
-MODAL_TEXT_MAX = 3000
+MODAL_TEXT_MAX = limit(Field.NOTE)
 LIST_MAX = 40
 
 
@@ -68,10 +69,21 @@ def decision_modal(incident: Incident, locale: str) -> dict[str, Any]:
         locale,
         incident,
         [
-            _input("decision", t("records.decision.field.decision", locale), _text_input()),
-            _input("rationale", t("records.decision.field.rationale", locale), _text_input()),
             _input(
-                "alternatives", t("records.decision.field.alternatives", locale), _text_input(), optional=True
+                "decision",
+                t("records.decision.field.decision", locale),
+                _text_input(max_length=limit(Field.DECISION)),
+            ),
+            _input(
+                "rationale",
+                t("records.decision.field.rationale", locale),
+                _text_input(max_length=limit(Field.DECISION)),
+            ),
+            _input(
+                "alternatives",
+                t("records.decision.field.alternatives", locale),
+                _text_input(max_length=limit(Field.DECISION)),
+                optional=True,
             ),
             _input(
                 "approver",
@@ -98,11 +110,15 @@ def evidence_modal(incident: Incident, locale: str) -> dict[str, Any]:
         locale,
         incident,
         [
-            _input("description", t("records.evidence.field.description", locale), _text_input()),
+            _input(
+                "description",
+                t("records.evidence.field.description", locale),
+                _text_input(max_length=limit(Field.DESCRIPTION)),
+            ),
             _input(
                 "location",
                 t("records.evidence.field.location", locale),
-                _text_input(multiline=False, max_length=500),
+                _text_input(multiline=False, max_length=limit(Field.LOCATION)),
                 hint=t("records.evidence.location_hint", locale),
             ),
             _input(
@@ -133,7 +149,9 @@ def action_modal(incident: Incident, locale: str) -> dict[str, Any]:
         locale,
         incident,
         [
-            _input("text", t("records.action.field.text", locale), _text_input()),
+            _input(
+                "text", t("records.action.field.text", locale), _text_input(max_length=limit(Field.ACTION))
+            ),
             _input("owner", t("records.action.field.owner", locale), {"type": "users_select"}, optional=True),
             _input("due", t("records.action.field.due", locale), {"type": "datepicker"}, optional=True),
             _input(

@@ -22,6 +22,7 @@ from handlers.render.common import (
     when,
 )
 from incident import reminders
+from incident.limits import Field, limit
 from storage.models import Incident, Reminder
 
 UPDATE_BLOCK = "update_text"
@@ -184,7 +185,7 @@ def status_update_modal(incident: Incident, locale: str) -> dict[str, Any]:
                 "type": "plain_text_input",
                 "action_id": VALUE,
                 "multiline": True,
-                "max_length": 2500,
+                "max_length": limit(Field.STATUS_UPDATE),
                 "placeholder": plain(t("status_update.field.placeholder", locale)),
             },
         }
