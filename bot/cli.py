@@ -96,7 +96,7 @@ async def _verify(settings: Settings, key: str) -> int:
     from storage import timeline
     from storage.db import Database
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeline_keys=settings.timeline_keys())
     try:
         async with db.session() as session:
             incident = await lookup.by_key(session, key)

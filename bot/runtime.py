@@ -45,6 +45,8 @@ class Runtime:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.db = db or Database(settings.database_url)
+        if self.db.timeline_keys is None:
+            self.db.timeline_keys = settings.timeline_keys()
         self.metrics = Metrics()
         self.tracker = InFlight()
         self.client: CountingWebClient = build_client(

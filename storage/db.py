@@ -11,6 +11,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.timeline import SESSION_KEYS, TimelineKeys
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -47,13 +49,27 @@ def _prepare_sqlite(engine: AsyncEngine, path: str | None) -> None:
 
 
 class Database:
-    """One engine per process; a session per unit of work."""
+    """One engine per process; a session per unit of work.
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    `timeline_keys` sign and verify the timeline's hash chain; every session carries them (in
+    `Session.info`), so `storage.timeline` needs no key passed through the domain.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        timeline_keys: TimelineKeys | None = None,
+    ) -> None:
         self.url = normalize_url(url)
+        self.timeline_keys = timeline_keys
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Parameters are what people typed (notes, status updates, identity numbers): a failed
+        # statement's message and SQL echo must never carry them into a log.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
@@ -68,12 +84,14 @@ class Database:
         return self.dialect == "postgresql"
 
     def session(self) -> AsyncSession:
-        return self._sessions()
+        if self.timeline_keys is None:
+            return self._sessions()
+        return self._sessions(info={SESSION_KEYS: self.timeline_keys})
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on any error."""
-        async with self._sessions() as session, session.begin():
+        async with self.session() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:

@@ -10,12 +10,14 @@ from sqlalchemy import delete, update
 
 from bot.cli import main
 from storage.models import TimelineEvent
-from tests.harness import Slack
+from tests.harness import SIGNING_SECRET, Slack
 from tests.test_records import declare
 
 
 async def cli(monkeypatch: pytest.MonkeyPatch, db_url: str, *argv: str) -> int:
     monkeypatch.setenv("DATABASE_URL", db_url)
+    # The bot's signing secret: with no dedicated timeline key, the chain's key derives from it.
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     # The CLI runs its own event loop, so it gets a thread of its own.
     return await asyncio.to_thread(main, list(argv))
 
