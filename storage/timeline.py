@@ -190,3 +190,46 @@ async def events(
     if limit:
         stmt = stmt.limit(limit)
     return list((await db.execute(stmt)).scalars())
+
+
+@dataclass(frozen=True)
+class PostedHead:
+    """A chain head the bot posted outside the database (in the incident's Slack channel)."""
+
+    seq: int
+    head: str
+    posted_at: datetime
+
+
+@dataclass(frozen=True)
+class HeadMismatch:
+    """A posted head the database no longer agrees with; `found` is None when the event is gone."""
+
+    posted: PostedHead
+    found: str | None
+
+
+async def hashes_at(db: AsyncSession, incident_id: int, seqs: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(seqs))
+    if not wanted:
+        return {}
+    rows = await db.execute(
+        select(TimelineEvent.seq, TimelineEvent.hash).where(
+            TimelineEvent.incident_id == incident_id, TimelineEvent.seq.in_(wanted)
+        )
+    )
+    return {seq: digest for seq, digest in rows.all()}
+
+
+def check_heads(hashes: dict[int, str], heads: Iterable[PostedHead]) -> list[HeadMismatch]:
+    """Every posted head whose event the database lost or holds with another hash, oldest first.
+
+    A chain rebuilt after an edit, or cut short and its head moved back, verifies in itself; the
+    heads already posted are what it can no longer match.
+    """
+    out = [
+        HeadMismatch(head, hashes.get(head.seq))
+        for head in sorted(heads, key=lambda h: (h.seq, h.posted_at))
+        if hashes.get(head.seq) != head.head
+    ]
+    return out
