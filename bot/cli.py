@@ -174,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("alembic", "apscheduler"):  # their INFO lines are noise in an operator's log
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    from bot import logs
+
+    logs.install()
     try:
         if getattr(args, "needs_schema", False):
             # Commands that read or write the record refuse an old schema with one line, not a trace.
