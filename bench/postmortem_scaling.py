@@ -47,6 +47,8 @@ from storage.models import (
 
 TARGET_10K = 1.0
 CHUNK = 5_000
+# The benchmark's own timeline key: it signs the rows it inserts and the build verifies them.
+BENCH_KEYS = timeline.TimelineKeys("bench", {"bench": b"breachroom-benchmark-timeline-key-000"})
 
 HOLDERS = {
     "incident_commander": "UHEIDI001",
@@ -150,7 +152,7 @@ def _event(
         prev_hash=prev,
         hash="",
     )
-    digest = timeline.chain_hash(prev, event)
+    digest = timeline.chain_hash(prev, event, BENCH_KEYS.current)
     return {
         "incident_id": incident_id,
         "seq": seq,
@@ -161,6 +163,7 @@ def _event(
         "data": data,
         "prev_hash": prev,
         "hash": digest,
+        "key_id": BENCH_KEYS.current_id,
     }
 
 
@@ -416,7 +419,7 @@ async def measure(kind: str, sizes: list[int], repeat: int) -> dict[int, tuple[T
     out: dict[int, tuple[Timing, float]] = {}
     async with scratch(kind) as url:
         await asyncio.to_thread(upgrade, url)
-        database = Database(url)
+        database = Database(url, timeline_keys=BENCH_KEYS)
         try:
             now = datetime.now(UTC).replace(microsecond=0)
             for size in sizes:

@@ -92,23 +92,47 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def _verify(settings: Settings, key: str) -> int:
+    """Recompute the chain, then compare it with the heads the bot posted in the incident's channel
+    (when SLACK_BOT_TOKEN is set: they live in Slack, out of reach of the database)."""
+    from handlers.anchors import check_posted
     from incident import lookup
     from storage import timeline
     from storage.db import Database
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeline_keys=settings.timeline_keys())
     try:
         async with db.session() as session:
             incident = await lookup.by_key(session, key)
             assert incident.id is not None
             result = await timeline.verify(session, incident.id)
+        heads = None
+        if settings.slack_bot_token:
+            from slack_sdk.web.async_client import AsyncWebClient
+
+            client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+            heads = await check_posted(client, db, incident)
     finally:
         await db.dispose()
-    if result.ok:
-        print(f"{incident.key}: timeline intact, {result.count} events, head {result.head}")
-        return 0
-    print(f"{incident.key}: timeline BROKEN at event #{result.first_bad_seq} ({result.reason})")
-    return 1
+    if not result.ok:
+        print(f"{incident.key}: timeline BROKEN at event #{result.first_bad_seq} ({result.reason})")
+        return 1
+    if heads is not None and heads.mismatches:
+        for bad in heads.mismatches:
+            posted = bad.posted
+            found = "missing from the database" if bad.found is None else f"the database has {bad.found}"
+            print(
+                f"{incident.key}: posted head #{posted.seq} ({posted.posted_at.isoformat()}) DISAGREES: "
+                f"posted {posted.head}, {found}"
+            )
+        return 1
+    print(f"{incident.key}: timeline intact, {result.count} events, head {result.head}")
+    if heads is None:
+        print("posted heads not checked: set SLACK_BOT_TOKEN to compare with the heads posted in Slack")
+    elif heads.unread:
+        print(f"posted heads not checked: Slack said {heads.unread}")
+    else:
+        print(f"agrees with the {heads.checked} head(s) posted in the incident's channel")
+    return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -150,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("alembic", "apscheduler"):  # their INFO lines are noise in an operator's log
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    from bot import logs
+
+    logs.install()
     try:
         if getattr(args, "needs_schema", False):
             # Commands that read or write the record refuse an old schema with one line, not a trace.

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 import handlers
+from bot import logs
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack_client import CountingWebClient, build_client
@@ -43,9 +44,12 @@ class Runtime:
     ) -> None:
         settings.require("slack_bot_token", "slack_signing_secret")
         assert settings.slack_bot_token and settings.slack_signing_secret
+        logs.install()  # before Bolt and the engine exist: nothing confidential reaches a log
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.db = db or Database(settings.database_url)
+        if self.db.timeline_keys is None:
+            self.db.timeline_keys = settings.timeline_keys()
         self.metrics = Metrics()
         self.tracker = InFlight()
         self.client: CountingWebClient = build_client(

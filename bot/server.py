@@ -1,8 +1,15 @@
-"""HTTP mode: aiohttp serves Bolt at /slack/events, plus /healthz and /metrics."""
+"""HTTP mode: aiohttp serves Bolt at /slack/events, plus /healthz, /metrics (behind a token) and
+the signed report links.
+
+Every route has a body-size limit: Slack's own payloads are small, so a larger body is refused
+with 413 before anything reads or acts on it.
+"""
 
 from __future__ import annotations
 
+import hmac
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -12,6 +19,30 @@ from bot.metrics import request_kind
 from bot.runtime import Runtime
 
 RUNTIME = web.AppKey("runtime", Runtime)
+KIB = 1024
+# Per route (by path prefix): Slack's events, commands and interactions are far below 128 KiB;
+# the GET routes take no body at all. aiohttp's client_max_size caps bodies sent without a length.
+BODY_LIMITS: tuple[tuple[str, int], ...] = (("/slack/events", 128 * KIB),)
+DEFAULT_BODY_LIMIT = 0
+MAX_BODY = max(limit for _, limit in BODY_LIMITS)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def body_limit(path: str) -> int:
+    return next((limit for prefix, limit in BODY_LIMITS if path.startswith(prefix)), DEFAULT_BODY_LIMIT)
+
+
+@web.middleware
+async def limit_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """413 on a body over the route's limit, before the handler (or Bolt) sees any of it."""
+    limit = body_limit(request.path)
+    declared = request.content_length
+    # A body sent without a length: over a route's limit when it takes none, else capped on read.
+    unsized = declared is None and request.body_exists and limit == 0
+    if unsized or (declared is not None and declared > limit):
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared or 0)
+    return await handler(request)
 
 
 async def slack_events(request: web.Request) -> web.Response:
@@ -45,17 +76,27 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": False, "database": "down"}, status=503)
 
 
+def bearer_ok(request: web.Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
 async def metrics(request: web.Request) -> web.Response:
+    """Request counts and latencies reveal activity: only a scraper holding the token reads them."""
     rt = request.app[RUNTIME]
+    token = rt.settings.metrics_token
+    if not token or not bearer_ok(request, token):
+        raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     return web.Response(body=rt.metrics.render(), headers={"Content-Type": rt.metrics.content_type})
 
 
 def build_web_app(rt: Runtime) -> web.Application:
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[limit_bodies])
     app[RUNTIME] = rt
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
+    if rt.settings.metrics_token:  # without a token, /metrics is not served at all
+        app.router.add_get("/metrics", metrics)
     links.add_routes(app, rt.deps, rt.client)
     return app
 

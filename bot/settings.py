@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.timeline import TimelineKeys
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/breachroom.db"
 SLACK_API_URL = "https://slack.com/api/"
-SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url"})
+SECRET_FIELDS = frozenset(
+    {
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "database_url",
+        "timeline_key",
+        "timeline_old_keys",
+        "metrics_token",
+    }
+)
+# Keys derived from a signing secret are named `derived-<fingerprint>`: rotating the signing
+# secret gives a new id, so events signed before stay attributable to the old one.
+DERIVED_KEY_ID = "derived"
+KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+MIN_KEY_CHARS = 32
+MIN_METRICS_TOKEN_CHARS = 24
+
+
+def derive_timeline_key(signing_secret: str) -> tuple[str, bytes]:
+    """Day one: a key of its own derived from the signing secret (as the link secret is), with
+    an id that fingerprints it (a hash of the key, which reveals neither the key nor the secret)."""
+    key = hashlib.sha256(b"breachroom-timeline:" + signing_secret.encode()).digest()
+    return f"{DERIVED_KEY_ID}-{hashlib.sha256(b'id:' + key).hexdigest()[:8]}", key
+
+
+def _key_entry(entry: str) -> tuple[str, str]:
+    """`<id>:<secret>`: the id names the key on every event it signs."""
+    key_id, sep, secret = entry.strip().partition(":")
+    if not sep or not KEY_ID.match(key_id):
+        raise ValueError("each key must be <id>:<secret>, the id 1-32 letters, digits, . _ or -")
+    if len(secret) < MIN_KEY_CHARS:
+        raise ValueError(f"each key's secret must be at least {MIN_KEY_CHARS} characters")
+    return key_id, secret
 
 
 class SettingsError(Exception):
@@ -44,6 +81,62 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="BREACHROOM_LOG_LEVEL"
     )
+    timeline_key: str | None = Field(default=None, validation_alias="BREACHROOM_TIMELINE_KEY")
+    timeline_old_keys: str | None = Field(default=None, validation_alias="BREACHROOM_TIMELINE_OLD_KEYS")
+    metrics_token: str | None = Field(default=None, validation_alias="BREACHROOM_METRICS_TOKEN")
+
+    @field_validator("timeline_key")
+    @classmethod
+    def _timeline_key(cls, v: str | None) -> str | None:
+        if v:
+            if _key_entry(v)[0].startswith(DERIVED_KEY_ID):
+                raise ValueError(f"ids starting {DERIVED_KEY_ID!r} are reserved for derived keys")
+        return v or None
+
+    @field_validator("timeline_old_keys")
+    @classmethod
+    def _timeline_old_keys(cls, v: str | None) -> str | None:
+        for entry in (v or "").split(","):
+            if entry.strip():
+                _key_entry(entry)
+        return v or None
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, v: str | None) -> str | None:
+        if v and len(v) < MIN_METRICS_TOKEN_CHARS:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN_CHARS} characters")
+        return v or None
+
+    @property
+    def timeline_key_derived(self) -> bool:
+        """True while new events are signed with the key derived from the signing secret."""
+        return not self.timeline_key
+
+    def timeline_keys(self) -> TimelineKeys:
+        """The ring: the current key (dedicated, else derived), the derived key while the signing
+        secret is set, and the old keys kept for verification. `derived:<old signing secret>` in the
+        old keys keeps events signed before a signing-secret rotation verifiable."""
+        keys: dict[str, bytes] = {}
+        for entry in (self.timeline_old_keys or "").split(","):
+            if entry.strip():
+                key_id, secret = _key_entry(entry)
+                if key_id == DERIVED_KEY_ID:
+                    key_id, key = derive_timeline_key(secret)
+                    keys[key_id] = key
+                else:
+                    keys[key_id] = secret.encode()
+        derived = derive_timeline_key(self.slack_signing_secret) if self.slack_signing_secret else None
+        if derived:
+            keys[derived[0]] = derived[1]
+        if self.timeline_key:
+            current, secret = _key_entry(self.timeline_key)
+            keys[current] = secret.encode()
+        elif derived:
+            current = derived[0]
+        else:
+            raise SettingsError("BREACHROOM_TIMELINE_KEY: required when SLACK_SIGNING_SECRET is not set")
+        return TimelineKeys(current, keys)
 
     @field_validator("slack_bot_token")
     @classmethod

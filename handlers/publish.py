@@ -128,6 +128,9 @@ async def _render_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> 
         card(ov, deps.config.roles, locale, now, deps.command),
         card_text(ov, locale),
     )
+    anchor = deps.extras.get("anchor_head")  # handlers/anchors.py: the head posted at milestones
+    if anchor is not None:
+        await anchor(client, deps, incident_id)
 
 
 async def refresh_views(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:

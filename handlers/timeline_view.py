@@ -10,12 +10,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import gate
+from handlers import anchors
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, key_in
 from handlers.deps import Deps
 from handlers.errors import reply_error
 from handlers.gate import Find
 from handlers.ids import ActionId
+from handlers.render.chain import anchor_metadata, heads_line, mismatch_text, verify_blocks
 from handlers.render.timeline import timeline_blocks, verify_text
 from incident import records
 from storage.models import Incident
@@ -55,22 +57,33 @@ async def on_card_timeline(
 
 @subcommand("verify")
 async def verify_command(ctx: CommandCtx) -> None:
-    """Everyone in the channel sees the result: the head hash posted there is an anchor outside the DB."""
+    """Everyone in the channel sees the result. The chain in the database is recomputed, then
+    compared with the heads the bot posted in the channel; an intact result is itself a new anchor."""
     incident = await incident_for(
         ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args
     )
     assert incident.id is not None
+    locale = incident.locale
     result = await records.verification(ctx.deps.db, incident.id)
-    text = verify_text(incident, result, incident.locale)
+    heads = await anchors.check_posted(ctx.client, ctx.deps.db, incident)
+    if result.ok and heads.mismatches:
+        text = mismatch_text(incident, heads.mismatches, locale)
+    else:
+        text = verify_text(incident, result, locale)
+    blocks = verify_blocks(text, heads_line(heads.checked, heads.unread, locale))
+    intact = result.ok and not heads.mismatches and result.count > 0
+    metadata = anchor_metadata(incident, result.count, result.head) if intact else None
     posted = False
     if incident.channel_id:
         try:
-            await ctx.client.chat_postMessage(channel=incident.channel_id, text=text)
+            await ctx.client.chat_postMessage(
+                channel=incident.channel_id, text=text, blocks=blocks, metadata=metadata
+            )
             posted = True
         except SlackApiError:
             posted = False  # e.g. archived after close: the asker still gets the answer
     if not posted or ctx.channel_id != incident.channel_id:
-        await ctx.reply(text)
+        await ctx.reply(text, blocks)
 
 
 def register(app: Any, deps: Deps) -> None:

@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.timeline import SESSION_KEYS, TimelineKeys
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# PostgreSQL's DETAIL repeats the offending values ("Failing row contains (…)", "Key (…)=(…)").
+PG_DETAIL = re.compile(r"\nDETAIL:[^\n]*")
+
+
+def withhold_values(context: ExceptionContext) -> None:
+    """Strip the values a database error repeats from every exception in its chain, so that a
+    logged traceback names the statement and the constraint but never the row (a note's text)."""
+    seen: set[int] = set()
+    # SQLAlchemy's own exception is chained to the driver's only once raised, after this hook.
+    for start in (context.sqlalchemy_exception, context.original_exception):
+        exc: BaseException | None = start
+        while exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            if isinstance(getattr(exc, "detail", None), str):
+                exc.detail = None  # type: ignore[attr-defined]  # asyncpg's, printed by its __str__
+            if exc.args and isinstance(exc.args[0], str) and "DETAIL:" in exc.args[0]:
+                exc.args = (PG_DETAIL.sub("", exc.args[0]), *exc.args[1:])
+            exc = exc.__cause__ or exc.__context__
 
 
 def normalize_url(url: str) -> str:
@@ -47,18 +68,33 @@ def _prepare_sqlite(engine: AsyncEngine, path: str | None) -> None:
 
 
 class Database:
-    """One engine per process; a session per unit of work."""
+    """One engine per process; a session per unit of work.
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    `timeline_keys` sign and verify the timeline's hash chain; every session carries them (in
+    `Session.info`), so `storage.timeline` needs no key passed through the domain.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        timeline_keys: TimelineKeys | None = None,
+    ) -> None:
         self.url = normalize_url(url)
+        self.timeline_keys = timeline_keys
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Parameters are what people typed (notes, status updates, identity numbers): a failed
+        # statement's message and SQL echo must never carry them into a log.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        event.listen(self.engine.sync_engine, "handle_error", withhold_values)
         if self.dialect == "sqlite":
             _prepare_sqlite(self.engine, parsed.database)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
@@ -68,12 +104,14 @@ class Database:
         return self.dialect == "postgresql"
 
     def session(self) -> AsyncSession:
-        return self._sessions()
+        if self.timeline_keys is None:
+            return self._sessions()
+        return self._sessions(info={SESSION_KEYS: self.timeline_keys})
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on any error."""
-        async with self._sessions() as session, session.begin():
+        async with self.session() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:

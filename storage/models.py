@@ -164,6 +164,8 @@ class TimelineEvent(SQLModel, table=True):
     data: dict[str, Any] = _json(dict)
     prev_hash: str = Field(max_length=64, nullable=False)
     hash: str = Field(max_length=64, nullable=False)
+    # Which timeline key signed this event (HMAC-SHA256): keys rotate, old events keep verifying.
+    key_id: str = Field(default="", max_length=32, nullable=False)
 
 
 class Reminder(SQLModel, table=True):

@@ -1,8 +1,15 @@
-"""The hash-chained timeline: append in the caller's transaction, verify from the rows alone."""
+"""The keyed hash chain: append in the caller's transaction, verify from the rows and the keys.
+
+Each event's hash is HMAC-SHA256 over the previous hash and the event, under a key the database
+never holds: someone who can write the database but not read the bot's environment cannot
+rebuild a chain that verifies. Every event records the id of the key that signed it, so keys
+rotate and older events keep verifying while their key stays in the ring.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +22,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Incident, TimelineEvent
 
 GENESIS = "0" * 64
+SESSION_KEYS = "timeline_keys"  # where a session carries its database's key ring (Session.info)
+
+
+class TimelineKeyError(LookupError):
+    """The session has no key ring: the Database was built without one."""
+
+
+@dataclass(frozen=True)
+class TimelineKeys:
+    """The key that signs new events, plus every key still accepted for verification."""
+
+    current_id: str
+    keys: dict[str, bytes]
+
+    def __post_init__(self) -> None:
+        if self.current_id not in self.keys:
+            raise ValueError(f"current timeline key {self.current_id!r} is not in the key ring")
+
+    @property
+    def current(self) -> bytes:
+        return self.keys[self.current_id]
+
+
+def keys_of(db: AsyncSession) -> TimelineKeys:
+    keys = db.info.get(SESSION_KEYS)
+    if not isinstance(keys, TimelineKeys):
+        raise TimelineKeyError("this database session carries no timeline keys")
+    return keys
 
 
 def canonical(event: TimelineEvent | dict[str, Any]) -> str:
@@ -35,8 +70,10 @@ def canonical(event: TimelineEvent | dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def chain_hash(prev_hash: str, event: TimelineEvent) -> str:
-    return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
+def chain_hash(prev_hash: str, event: TimelineEvent | dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 under `key` of the previous hash followed by the event's canonical bytes."""
+    message = (prev_hash + canonical(event)).encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 async def lock_incident(db: AsyncSession, incident_id: int) -> Incident:
@@ -56,6 +93,7 @@ async def append(
     at: datetime,
 ) -> TimelineEvent:
     """Append one event. Call inside the transaction that makes the change the event records."""
+    keys = keys_of(db)
     incident = await lock_incident(db, incident_id)
     last = (
         await db.execute(
@@ -78,8 +116,9 @@ async def append(
         data=clean,
         prev_hash=prev,
         hash="",
+        key_id=keys.current_id,
     )
-    event.hash = chain_hash(prev, event)
+    event.hash = chain_hash(prev, event, keys.current)
     db.add(event)
     incident.timeline_seq, incident.timeline_head = seq, event.hash
     await db.flush()
@@ -103,10 +142,12 @@ async def verify(db: AsyncSession, incident_id: int) -> Verification:
         )
     ).scalars()
     incident = (await db.execute(select(Incident).where(Incident.id == incident_id))).scalar_one_or_none()
-    return verify_rows(rows, incident)
+    return verify_rows(rows, keys_of(db), incident)
 
 
-def verify_rows(rows: Iterable[TimelineEvent], incident: Incident | None = None) -> Verification:
+def verify_rows(
+    rows: Iterable[TimelineEvent], keys: TimelineKeys, incident: Incident | None = None
+) -> Verification:
     """Recompute the chain over one incident's events, all of them, in seq order (as `events` returns
     them): a caller that already loaded the timeline need not read it a second time.
 
@@ -121,7 +162,10 @@ def verify_rows(rows: Iterable[TimelineEvent], incident: Incident | None = None)
             return Verification(False, count, prev, expected_seq, "missing")
         if event.prev_hash != prev:
             return Verification(False, count, prev, event.seq, "prev_hash")
-        if chain_hash(prev, event) != event.hash:
+        key = keys.keys.get(event.key_id)
+        if key is None:
+            return Verification(False, count, prev, event.seq, "unknown_key")
+        if not hmac.compare_digest(chain_hash(prev, event, key), event.hash):
             return Verification(False, count, prev, event.seq, "hash")
         prev = event.hash
     if incident is not None and (
@@ -146,3 +190,46 @@ async def events(
     if limit:
         stmt = stmt.limit(limit)
     return list((await db.execute(stmt)).scalars())
+
+
+@dataclass(frozen=True)
+class PostedHead:
+    """A chain head the bot posted outside the database (in the incident's Slack channel)."""
+
+    seq: int
+    head: str
+    posted_at: datetime
+
+
+@dataclass(frozen=True)
+class HeadMismatch:
+    """A posted head the database no longer agrees with; `found` is None when the event is gone."""
+
+    posted: PostedHead
+    found: str | None
+
+
+async def hashes_at(db: AsyncSession, incident_id: int, seqs: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(seqs))
+    if not wanted:
+        return {}
+    rows = await db.execute(
+        select(TimelineEvent.seq, TimelineEvent.hash).where(
+            TimelineEvent.incident_id == incident_id, TimelineEvent.seq.in_(wanted)
+        )
+    )
+    return {seq: digest for seq, digest in rows.all()}
+
+
+def check_heads(hashes: dict[int, str], heads: Iterable[PostedHead]) -> list[HeadMismatch]:
+    """Every posted head whose event the database lost or holds with another hash, oldest first.
+
+    A chain rebuilt after an edit, or cut short and its head moved back, verifies in itself; the
+    heads already posted are what it can no longer match.
+    """
+    out = [
+        HeadMismatch(head, hashes.get(head.seq))
+        for head in sorted(heads, key=lambda h: (h.seq, h.posted_at))
+        if hashes.get(head.seq) != head.head
+    ]
+    return out

@@ -21,11 +21,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import Database, normalize_url
 from storage.migrate import upgrade
+from storage.timeline import TimelineKeys
 
 PG_URL = normalize_url(
     os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 )
 BACKENDS = ["sqlite", "postgresql"]
+# Tests that use the database without a bot sign the timeline with this key.
+TEST_TIMELINE_KEYS = TimelineKeys("test-key", {"test-key": b"breachroom-test-timeline-key-0123456789"})
 
 
 def _pg_available() -> str | None:
@@ -123,7 +126,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
+    database = Database(db_url, timeline_keys=TEST_TIMELINE_KEYS)
     yield database
     await database.dispose()
 

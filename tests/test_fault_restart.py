@@ -170,7 +170,8 @@ async def verify_cli(db_url: str, key: str) -> tuple[int, str]:
         "verify",
         key,
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": db_url},
+        # The serving bot's signing secret: the timeline key derives from it when none is set.
+        env={**os.environ, "DATABASE_URL": db_url, "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -104,17 +104,6 @@ async def test_healthz_reports_the_database(slack: Slack) -> None:
             slack.rt.db = healthy_db
 
 
-async def test_metrics_count_requests_and_ack_latency(slack: Slack) -> None:
-    await slack.alice.command("help")
-    await slack.settle()
-    base = slack.bot_url.removesuffix("/slack/events")
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{base}/metrics") as resp:
-            text = await resp.text()
-    assert 'breachroom_requests_total{kind="command"} 1.0' in text
-    assert 'breachroom_ack_seconds_count{kind="command"} 1.0' in text
-
-
 async def test_help_names_every_subcommand_in_both_languages(slack: Slack) -> None:
     from handlers.commands import SUBCOMMANDS
     from handlers.i18n import t

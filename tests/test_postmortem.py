@@ -16,7 +16,7 @@ from bot.cli import main
 from handlers.postmortem import build_postmortem, names_for, people_in
 from incident.postmortem import render
 from storage import timeline
-from tests.harness import Slack
+from tests.harness import SIGNING_SECRET, Slack
 from tests.test_records import declare
 
 HOUR = 3600
@@ -414,6 +414,8 @@ async def test_closing_a_chinese_incident_writes_a_chinese_post_mortem(db_url: s
 
 async def cli(monkeypatch: pytest.MonkeyPatch, db_url: str, *argv: str) -> int:
     monkeypatch.setenv("DATABASE_URL", db_url)
+    # The bot's signing secret: with no dedicated timeline key, the chain's key derives from it.
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     return await asyncio.to_thread(main, list(argv))
 
 
@@ -454,13 +456,15 @@ async def test_the_cli_writes_every_format_and_an_export_that_reverifies_alone(
     assert bundle["format"] == "breachroom-export/1" and bundle["decisions"][0]["text"] is None
     assert [r["role"] for r in bundle["roles"]][:2] == ["incident_commander", "deputy"]
     assert sum(len(p["items"]) for p in bundle["checklist"]) > 0
-    # Anyone holding the file can recompute the chain from it alone.
+    # Anyone holding the file and the timeline key can recompute the chain from them alone.
+    keys = slack.db.timeline_keys
+    assert keys is not None
     prev = timeline.GENESIS
     for event in bundle["timeline"]:
         body = {k: event[k] for k in ("seq", "at", "actor", "kind", "summary", "data")}
         body["incident_id"] = bundle["incident"]["id"]
         assert event["prev_hash"] == prev
-        prev = timeline.hashlib.sha256((prev + timeline.canonical(body)).encode()).hexdigest()
+        prev = timeline.chain_hash(prev, body, keys.keys[event["key_id"]])
         assert event["hash"] == prev
     assert prev == bundle["verification"]["head"]
     assert await cli(monkeypatch, db_url, "export", incident.key, "--include-privileged", "-o", str(out)) == 0

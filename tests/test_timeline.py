@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,7 +101,8 @@ async def test_rehashing_an_edited_event_still_breaks_the_next_link(db: Database
     async with db.transaction() as s:
         ev = (await s.execute(select(TimelineEvent).where(TimelineEvent.seq == 2))).scalar_one()
         ev.summary = "rewritten"
-        ev.hash = timeline.chain_hash(ev.prev_hash, ev)
+        assert db.timeline_keys is not None
+        ev.hash = timeline.chain_hash(ev.prev_hash, ev, db.timeline_keys.current)
     async with db.session() as s:
         result = await timeline.verify(s, incident_id)
     assert not result.ok and result.first_bad_seq == 3
@@ -150,3 +153,91 @@ async def test_removing_the_newest_events_is_caught(db: Database) -> None:
         result = await timeline.verify(s, incident_id)
     # What is left is a valid chain in itself; the incident's recorded head says it is short.
     assert not result.ok and result.first_bad_seq == 4 and result.reason == "truncated"
+
+
+async def forge(db: Database, incident_id: int, sign: Callable[[str, TimelineEvent], str]) -> None:
+    """What someone who can write the database does: edit an event, rebuild every hash after it
+    with `sign`, and move the incident's recorded head to match."""
+    async with db.transaction() as s:
+        rows = list(
+            (
+                await s.execute(
+                    select(TimelineEvent)
+                    .where(TimelineEvent.incident_id == incident_id)
+                    .order_by(TimelineEvent.seq)
+                )
+            ).scalars()
+        )
+        rows[1].summary = "nothing happened"
+        prev = timeline.GENESIS
+        for row in rows:
+            row.prev_hash = prev
+            row.hash = prev = sign(prev, row)
+        incident = await s.get(Incident, incident_id)
+        assert incident is not None
+        incident.timeline_head = prev
+
+
+def plain_sha256(prev: str, event: TimelineEvent) -> str:
+    return hashlib.sha256((prev + timeline.canonical(event)).encode("utf-8")).hexdigest()
+
+
+def wrong_key(prev: str, event: TimelineEvent) -> str:
+    return timeline.chain_hash(prev, event, b"a key the bot never had, 0123456789")
+
+
+@pytest.mark.parametrize("sign", [plain_sha256, wrong_key], ids=["plain-sha256", "wrong-key"])
+async def test_a_chain_rebuilt_without_the_key_fails(
+    db: Database, sign: Callable[[str, TimelineEvent], str]
+) -> None:
+    incident_id = await make_incident(db)
+    await append_n(db, incident_id, 4)
+    await forge(db, incident_id, sign)
+    async with db.session() as s:
+        result = await timeline.verify(s, incident_id)
+    # The very first event already fails: its hash was not made with the bot's key.
+    assert not result.ok and result.first_bad_seq == 1 and result.reason == "hash"
+
+
+async def test_the_same_rebuild_with_the_key_would_pass(db: Database) -> None:
+    """The forgery tests fail for the key alone: rebuilt with the bot's key, the edit goes through."""
+    incident_id = await make_incident(db)
+    await append_n(db, incident_id, 4)
+    keys = db.timeline_keys
+    assert keys is not None
+    await forge(db, incident_id, lambda prev, ev: timeline.chain_hash(prev, ev, keys.current))
+    async with db.session() as s:
+        assert (await timeline.verify(s, incident_id)).ok
+
+
+async def test_events_name_their_key_and_old_keys_keep_verifying_after_rotation(db: Database) -> None:
+    incident_id = await make_incident(db)
+    await append_n(db, incident_id, 2)
+    old = db.timeline_keys
+    assert old is not None
+    db.timeline_keys = timeline.TimelineKeys(
+        "2027-01", {**old.keys, "2027-01": b"the next timeline key, rotated in 2027"}
+    )
+    await append_n(db, incident_id, 2)
+    async with db.session() as s:
+        events = await timeline.events(s, incident_id)
+        assert (await timeline.verify(s, incident_id)).ok
+    assert [e.key_id for e in events] == [old.current_id] * 2 + ["2027-01"] * 2
+    # Dropping the old key from the ring while its events remain is caught, naming the first one.
+    db.timeline_keys = timeline.TimelineKeys("2027-01", {"2027-01": db.timeline_keys.keys["2027-01"]})
+    async with db.session() as s:
+        result = await timeline.verify(s, incident_id)
+    assert not result.ok and result.first_bad_seq == 1 and result.reason == "unknown_key"
+
+
+async def test_a_database_without_keys_refuses_to_append(db_url: str) -> None:
+    bare = Database(db_url)
+    try:
+        incident_id = await make_incident(bare)
+        with pytest.raises(timeline.TimelineKeyError):
+            async with bare.transaction() as s:
+                await timeline.append(s, incident_id, actor="UALICE001", kind="note", summary="x", at=T0)
+        async with bare.session() as s:
+            assert await timeline.events(s, incident_id) == []
+    finally:
+        await bare.dispose()

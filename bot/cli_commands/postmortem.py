@@ -25,7 +25,8 @@ async def _load(settings: Settings, key: str) -> PostMortem:
     from storage.db import Database
 
     config = load_config(settings.roles_file, settings.playbook_dir, settings.regimes_file)
-    db = Database(settings.database_url)
+    # The post-mortem states whether the timeline verifies, which takes the timeline keys.
+    db = Database(settings.database_url, timeline_keys=settings.timeline_keys())
     try:
         async with db.session() as session:
             incident = await lookup.by_key(session, key)

@@ -226,6 +226,8 @@ def export_bundle(pm: PostMortem, *, include_privileged: bool = False) -> dict[s
             "data": e.data,
             "prev_hash": e.prev_hash,
             "hash": e.hash,
+            # Which timeline key signed it: recomputing the chain takes that key (HMAC-SHA256).
+            "key_id": e.key_id,
         }
         for e in pm.events
     ]

@@ -262,7 +262,7 @@ async def build(db: AsyncSession, incident: Incident, config: IncidentConfig, no
     ).scalars()
     events = await timeline.events(db, incident.id)
     # The same rows, checked in memory: reading a long timeline twice was half the build's time.
-    verification = timeline.verify_rows(events, incident)
+    verification = timeline.verify_rows(events, timeline.keys_of(db), incident)
     return PostMortem(
         incident=incident,
         playbook=playbook,
