@@ -9,8 +9,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers import gate
-from handlers import anchors
+from handlers import anchors, gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, key_in
 from handlers.deps import Deps

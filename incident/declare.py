@@ -15,8 +15,8 @@ from incident.config import IncidentConfig
 from incident.limits import Field, limit, too_long
 from incident.naming import incident_key
 from incident.playbook import Playbook
-from incident.roles_config import COMMANDER
 from incident.redact import scrub, scrub_lines, with_counts
+from incident.roles_config import COMMANDER
 from incident.roster import assign
 from incident.skips import Skip, note_skipped
 from storage import timeline

@@ -7,9 +7,9 @@ whose incident the gate cannot find, fails here."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 import re
 import time
+from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
