@@ -85,7 +85,7 @@ class Sandbox:
         self.clock = clock or Clock()
         # The bot token's scopes: the manifest's unless a test grants others. Mutable, so a
         # test can take one away and watch the feature that needs it fail with missing_scope.
-        self.scopes: set[str] = set(oauth_scopes.manifest_scopes() if scopes is None else scopes)
+        self.scopes: set[str] = set(oauth_scopes.default_grant() if scopes is None else scopes)
         self.workspace = Workspace.from_seed(seed, self.clock)
         self.signing_secret = signing_secret
         self.bot_token = bot_token

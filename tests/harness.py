@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from aiohttp import web
 from sqlalchemy import select
 
@@ -77,11 +78,26 @@ class Slack:
     def violations(self) -> list[Any]:
         return list(self.sb.violations)
 
+    def expect_rejected(self, method: str, error: str) -> None:
+        """This test makes Slack refuse `method` with `error` on purpose; without this, any
+        refused call fails the test when the bot stops."""
+        self.sb.expect_rejected(method, error)
+
 
 @asynccontextmanager
-async def running_bot(db_url: str, **env: Any) -> AsyncIterator[Slack]:
+async def running_bot(db_url: str, *, rate_limits: bool = True, **env: Any) -> AsyncIterator[Slack]:
+    """The bot against a sandbox as strict as Slack: its rate limits on, the manifest's scopes,
+    the 3-second ack deadline. When the test is done, the sandbox must have refused no call the
+    test did not declare with `slack.expect_rejected`."""
     async with embedded(db_url, **env) as e:
-        yield Slack(sb=e.sb, rt=e.rt, runner=e.runner, bot_url=e.bot_url)
+        e.sb.rate_limits_enabled = rate_limits
+        slack = Slack(sb=e.sb, rt=e.rt, runner=e.runner, bot_url=e.bot_url)
+        yield slack
+        # Skipped when the body raised inside `async with`; as a fixture, checked at teardown.
+        await slack.settle()
+        problems = slack.sb.unexpected_rejections()
+        if problems:
+            pytest.fail("the sandbox refused calls the test did not expect:\n  " + "\n  ".join(problems))
 
 
 # Reminders ---------------------------------------------------------------------------------------

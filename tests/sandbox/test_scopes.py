@@ -14,6 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sandbox import scopes
 from sandbox.server import Sandbox
 from sandbox.tools.derive_scopes import derive
+from tests.harness import Slack
+from tests.test_records import declare
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,3 +153,30 @@ def test_the_manifest_asks_only_for_scopes_the_code_uses() -> None:
     assert granted - usable == set(), "scopes nothing calls"
     for unused in ("bookmarks:write", "reactions:write", "users:read.email"):
         assert unused not in granted
+
+
+async def test_the_bot_without_a_scope_it_needs_cannot_do_that_part(slack: Slack) -> None:
+    # The day the manifest loses pins:write (or the code starts needing a scope it lacks),
+    # declaring shows it: the card is posted but cannot be pinned.
+    slack.sb.scopes.discard("pins:write")
+    slack.expect_rejected("pins.add", "missing_scope")
+    incident = await declare(slack)
+    channel = slack.channel(incident.channel_id)
+    assert channel.pins == []
+    assert any(incident.key in m.all_text for m in channel.bot_messages)
+    refused = [c for c in slack.sb.calls("pins.add") if not c.ok]
+    assert refused and all(c.error == "missing_scope" for c in refused)
+    assert all(c.ok for c in slack.sb.calls("conversations.create"))
+
+
+async def test_a_refusal_the_test_did_not_declare_is_reported(box: Sandbox) -> None:
+    client = _client(box)
+    box.scopes.discard("users:read")
+    with pytest.raises(SlackApiError):
+        await client.users_info(user="UALICE001")
+    assert box.unexpected_rejections() == ["users.info -> missing_scope"]
+    box.expect_rejected("users.info", "missing_scope")
+    assert box.unexpected_rejections() == []
+    # An expectation nothing meets is reported too, so a stale one cannot hide the next refusal.
+    box.expect_rejected("pins.add", "missing_scope")
+    assert box.unexpected_rejections() == ["expected pins.add -> missing_scope, never happened"]
