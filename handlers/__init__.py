@@ -26,8 +26,10 @@ def register(app: Any, deps: Deps) -> None:
     from handlers import gate
     from handlers.commands import find_for
     from handlers.errors import install
+    from handlers.membership import forget_all
 
     install(app, deps.locale)
+    forget_all()
     gate.install(app, deps, find_for)
     for name in feature_modules():
         module = importlib.import_module(name)

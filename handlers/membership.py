@@ -43,6 +43,11 @@ async def channel_members(client: AsyncWebClient, channel: str) -> set[str]:
     return members
 
 
+def forget_all() -> None:
+    """A bot starting up asks Slack afresh (a process may host several bots one after another)."""
+    _members.clear()
+
+
 def forget_members(client: AsyncWebClient, channel: str | None) -> None:
     """Call after inviting or removing people, so the next check asks Slack again."""
     if channel:

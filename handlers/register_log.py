@@ -117,7 +117,7 @@ def parse_log(view: dict[str, Any]) -> tuple[LogInput, dict[str, str]]:
     )
 
 
-@subcommand("log")
+@subcommand("log", find=Find.NONE)
 async def log_command(ctx: CommandCtx) -> None:
     await ctx.client.views_open(trigger_id=ctx.trigger_id, view=log_modal(ctx.locale))
 
@@ -258,5 +258,5 @@ def register(app: Any, deps: Deps) -> None:
     ) -> None:
         await on_nonotify_submitted(ack, body, view, client, deps)
 
-    gate.view(app, deps, CallbackId.LOG_EVENT, Find.FORM)(deps.tracker.wrap(log_submitted))
+    gate.view(app, deps, CallbackId.LOG_EVENT, Find.NONE)(deps.tracker.wrap(log_submitted))
     gate.view(app, deps, CallbackId.NO_NOTIFY, Find.FORM)(deps.tracker.wrap(nonotify_submitted))

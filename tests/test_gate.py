@@ -38,7 +38,9 @@ OPEN_TO_ALL = {
     ("command", "drill"): "a drill is declared like an incident",
     ("command", "list"): "lists only the incidents whose channel one is in",
     ("command", "ls"): "the same",
+    ("command", "log"): "opens the form for a register entry that is not an incident",
     ("view", CallbackId.DECLARE.value): "the declare form creates an incident; it reads none",
+    ("view", CallbackId.LOG_EVENT.value): "records a register entry that is not an incident; reads none",
     ("event", "app_home_opened"): "App Home lists only the incidents whose channel one is in",
     ("event", "member_joined_channel"): "only forgets a cached member list",
     ("event", "member_left_channel"): "only forgets a cached member list",
@@ -219,9 +221,9 @@ async def test_the_outsider_is_refused_by_every_listener_and_shown_nothing(slack
     assert {("action", a.value) for a in ActionId if ("action", a.value) in gate_of(slack).routes} <= set(
         tested
     )
-    assert {("view", c.value) for c in CallbackId if ("view", c.value) in gate_of(slack).routes} - {
-        ("view", CallbackId.DECLARE.value)
-    } <= set(tested)
+    assert {("view", c.value) for c in CallbackId if ("view", c.value) in gate_of(slack).routes} - set(
+        OPEN_TO_ALL
+    ) <= set(tested)
     assert ("command", "status") in tested and ("shortcut", CallbackId.ADD_TO_TIMELINE.value) in tested
     assert not [v for v in slack.sb.workspace.views.values() if v.user == mallory.id]
     assert await snapshot(slack, channel) == before

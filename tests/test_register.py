@@ -138,9 +138,13 @@ async def test_log_entry_needs_a_reason_and_gets_its_own_chain(slack: Slack) -> 
     assert "not_notified" in await slack.kinds(entry)
     assert entry.key in slack.alice.dms[-1].all_text
     assert not slack.sb.calls("conversations.create")
+    # An entry has no channel: the admin group alone may read it, not even whoever logged it.
+    await slack.heidi.command(f"verify {entry.key}", channel="C0GENERAL1")
+    await slack.settle()
+    assert "timeline verified: 2 events" in slack.heidi.ephemerals[-1].all_text
     await slack.alice.command(f"verify {entry.key}", channel="C0GENERAL1")
     await slack.settle()
-    assert "timeline verified: 2 events" in slack.alice.ephemerals[-1].all_text
+    assert slack.alice.ephemerals[-1].all_text == f"There is no incident {entry.key}."
 
 
 async def test_register_rows_match_what_was_done(
