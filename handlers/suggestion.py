@@ -9,11 +9,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import incident_from_action
 from handlers.deps import Deps
-from handlers.errors import tell
+from handlers.errors import reply_error, tell
 from handlers.i18n import t
 from handlers.ids import ActionId
 from handlers.lifecycle import is_admin, listener, rerender
 from incident import suggestion
+from incident.errors import DomainError
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
@@ -32,9 +33,12 @@ async def on_accept(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
             roles=deps.config.roles,
             is_admin=await is_admin(client, deps, user),
         )
-    except suggestion.SuggestionChanged:
-        await rerender(client, deps, incident.id, topic=False)  # show the suggestion as it is now
-        raise
+    except DomainError as exc:
+        if isinstance(exc, suggestion.SuggestionChanged):
+            await rerender(client, deps, incident.id, topic=False)  # show the suggestion as it is now
+        # Answered here, inside the tracked listener, so the refusal is out before it counts as done.
+        await reply_error(client, body, exc, deps.locale)
+        return
     if not result.changed:
         return
     await rerender(client, deps, incident.id)

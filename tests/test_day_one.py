@@ -16,14 +16,18 @@ from tests.harness import Slack, running_bot
 TITLE = "Client portal export downloaded"
 
 
-def roles_file(tmp_path: Path, announcement: str | None = None, **defaults: list[str]) -> Path:
-    """The packaged roles file with some default holders (and an announcement channel) filled in."""
+def roles_file(
+    tmp_path: Path, announcement: str | None = None, admins: str | None = None, **defaults: list[str]
+) -> Path:
+    """The packaged roles file with some default holders, an announcement channel, an admin group."""
     data = yaml.safe_load(DEFAULT_ROLES_PATH.read_text(encoding="utf-8"))
     for role in data["roles"]:
         if role["key"] in defaults:
             role["defaults"] = defaults[role["key"]]
     if announcement:
         data["announcement_channel"] = announcement
+    if admins:
+        data["admin_usergroup"] = admins
     path = tmp_path / "roles.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
@@ -201,3 +205,49 @@ async def test_one_refused_invite_lets_everyone_else_in(db_url: str, tmp_path: P
             "could not be invited to the channel: Slack does not allow inviting this account" in card.all_text
         )
         assert "Not done yet" not in card.all_text
+
+
+async def test_a_deleted_admin_group_leaves_the_commander_in_charge(db_url: str, tmp_path: Path) -> None:
+    roles = roles_file(tmp_path, admins="S0ADMINS01")
+    async with workspace(db_url, roles) as slack:
+        slack.sb.workspace.delete_usergroup("S0ADMINS01")
+        await declare(slack)
+        incident = await slack.incident()
+        await slack.alice.command("severity SEV1", channel=incident.channel_id)
+        await slack.settle()
+        assert (await slack.incident()).severity == "SEV1"
+        assert "changed from SEV3 to SEV1" in slack.alice.ephemerals[-1].all_text
+        # Nobody is an admin now: Ivan, who was, may not manage.
+        await slack.alice.command("role tech_lead <@UIVAN0001|ivan>", channel=incident.channel_id)
+        await slack.settle()
+        await slack.ivan.command("severity SEV2", channel=incident.channel_id)
+        await slack.settle()
+        assert "Only the incident commander" in slack.ivan.ephemerals[-1].all_text
+        assert (await slack.incident()).severity == "SEV1"
+
+
+async def test_breachroom_serve_on_the_packaged_roles_declares(db_url: str, tmp_path: Path) -> None:
+    """The real `breachroom serve` process, nothing configured: the declarer commands."""
+    from tests.test_fault_restart import declare as declare_as_alice
+    from tests.test_fault_restart import start_serve, stop, until
+    from tests.test_fault_restart import workspace as bare_workspace
+
+    async with bare_workspace(db_url) as (sb, database):
+        serve = await start_serve(sb, db_url, tmp_path / "serve.log", roles=None)
+        try:
+            incident = await declare_as_alice(sb, database, due_in=3600)
+            channel = sb.channel(incident.channel_id)  # type: ignore[arg-type]
+            assert set(channel.members) == {"UBREACHBOT", "UALICE001"}
+            card = await until(lambda: _pinned(sb, incident.channel_id), "the pinned card")
+            assert "Incident commander: <@UALICE001>" in card.all_text
+            assert "who declared, commands this incident" in card.all_text
+            assert channel.message_with_button("Done")
+            assert not (incident.setup or {}).get("failed")
+            assert not sb.violations
+        finally:
+            await stop(serve)
+
+
+async def _pinned(sb, channel: str | None):  # type: ignore[no-untyped-def]
+    pins = sb.channel(channel).pins
+    return pins[0] if pins and "Incident commander" in pins[0].all_text else None

@@ -71,19 +71,22 @@ def tail(log: Path) -> str:
     return log.read_text(errors="replace")[-2000:]
 
 
-async def start_serve(sb: Sandbox, db_url: str, log: Path) -> Serve:
+async def start_serve(sb: Sandbox, db_url: str, log: Path, roles: Path | None = SANDBOX_ROLES) -> Serve:
+    """`breachroom serve` against the sandbox; `roles=None` runs it on the packaged roles file."""
     port = free_port()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
         "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
         "SLACK_API_URL": sb.api_url,
-        "BREACHROOM_ROLES_FILE": str(SANDBOX_ROLES),  # the sandbox's people as default holders
         "DATABASE_URL": db_url,
         "BREACHROOM_HOST": "127.0.0.1",
         "BREACHROOM_PORT": str(port),
         "BREACHROOM_LOCALE": "en",
     }
+    env.pop("BREACHROOM_ROLES_FILE", None)
+    if roles is not None:
+        env["BREACHROOM_ROLES_FILE"] = str(roles)  # the sandbox's people as default holders
     out = log.open("ab")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=env, stdout=out, stderr=out
