@@ -291,3 +291,19 @@ def test_only_a_variable_with_a_value_wins_over_slack(monkeypatch: pytest.Monkey
         "locale": "BREACHROOM_LOCALE",
         "cadence.SEV2": "BREACHROOM_CADENCE_SEV2",
     }
+
+
+def test_a_configured_group_stays_pickable_in_a_workspace_with_more_groups_than_a_select_holds() -> None:
+    from handlers.render.settings import Effective, Group, settings_modal
+    from incident.roles_config import load_roles
+
+    roles = load_roles()  # legal's default is the group S0LEGAL001
+    cadences = {s: timedelta(hours=1) for s in ("SEV1", "SEV2", "SEV3", "SEV4")}
+    effective = Effective(
+        roles=roles, locale="en", cadences=cadences, report_channel=None, report_schedule="off"
+    )
+    groups = [Group(f"S0MANY{i:04d}", f"team-{i}") for i in range(150)] + [Group("S0LEGAL001", "legal")]
+    form = settings_modal(effective, groups, "en")
+    legal = next(b for b in form["blocks"] if b.get("block_id") == "settings_groups.legal")["element"]
+    assert len(legal["options"]) == 100
+    assert [o["value"] for o in legal["initial_options"]] == ["S0LEGAL001"]

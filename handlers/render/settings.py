@@ -154,7 +154,9 @@ def _group_options(groups: Sequence[Group]) -> list[dict[str, Any]]:
 def settings_modal(eff: Effective, groups: Sequence[Group], locale: str) -> dict[str, Any]:
     """The form an admin edits settings in; settings fixed by the environment are shown, not asked."""
     roles = eff.roles
-    opts = _group_options(groups)
+    # Only 100 options fit a select: the groups already configured come first, so none is lost.
+    configured = {roles.admin_usergroup} | {g for role in roles for g in role.default_usergroups}
+    opts = _group_options(sorted(groups, key=lambda g: g.id not in configured))
     by_id = {o["value"]: o for o in opts}
     blocks: list[dict[str, Any]] = []
     if opts:
