@@ -224,7 +224,9 @@ async def test_records_notices_and_closing_keep_no_number(slack: Slack) -> None:
     assert evidence.location == "s3://forensics/[redacted: SSN ****6789]/shot.png"
     assert notice.reference == "REF [redacted: SSN ****6789]" and "****1111" in notice.content
     assert (
-        closed is not None and closed.lessons == "Never paste [redacted: CN resident ID ****002X] into chat"
+        closed is not None
+        and closed.resolved_at is not None
+        and closed.lessons == "Never paste [redacted: CN resident ID ****002X] into chat"
     )
     counted = {e.kind: e.data.get("redacted") for e in await slack.timeline(incident)}
     assert counted["decision"] == {"bank_card": 1, "cn_id": 1, "ssn": 1}
@@ -383,7 +385,7 @@ async def test_no_number_typed_anywhere_in_a_whole_incident_is_kept_anywhere(
     await submit(slack, "heidi", "resolve", ch, {"Stage reached": "resolved"})
     await submit(slack, "heidi", "close", ch, {"Lessons learned": next(texts)})
     incident = await slack.incident(incident.key)
-    assert incident.status == "closed"
+    assert incident.status == "closed" and incident.resolved_at is not None
 
     assert_absent("the database", await dump(slack), needles)
     assert_absent("Slack", posted(slack), needles)
