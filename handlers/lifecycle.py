@@ -231,7 +231,6 @@ async def on_resolve_submitted(
             now=now,
             roles=deps.config.roles,
             is_admin=await is_admin(client, deps, user),
-            redact_on=deps.redact_sensitive,
         )
     except Exception as exc:
         await reply_error(client, about(incident, user), exc, deps.locale)

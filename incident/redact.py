@@ -36,7 +36,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 from stdnum.us import ssn
 
-from incident.limits import Field, require_within
+from incident.limits import Field, limit, require_within
 
 Kind = Literal["cn_id", "ssn", "bank_card"]
 
@@ -236,7 +236,12 @@ def scrub(field: Field, value: str | None, *, enabled: bool = True) -> Redacted:
     """
     raw = value or ""
     require_within(field, raw)
-    return guard(raw.strip(), enabled)
+    clean = guard(raw.strip(), enabled)
+    # A marker is longer than the number it replaces; the stored text still fits the field (and
+    # its column: a notice's reference and channel are bounded VARCHARs).
+    if len(clean.text) > limit(field):
+        return Redacted(clean.text[: limit(field) - 1] + "…", clean.findings)
+    return clean
 
 
 def scrub_lines(field: Field, values: Iterable[str], *, enabled: bool = True) -> list[Redacted]:

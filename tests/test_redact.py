@@ -136,6 +136,13 @@ def test_scrub_refuses_past_the_limit_and_trims_within_it() -> None:
     assert scrub(Field.NOTE, f"card {VISA}", enabled=False).text == f"card {VISA}"
 
 
+def test_a_field_full_of_numbers_still_fits_its_column_once_redacted() -> None:
+    typed = " ".join(["4111-1111-1111-1111"] * 3)  # 59 characters, under the channel's 64
+    kept = scrub(Field.CHANNEL, typed)
+    assert len(kept.text) == LIMITS[Field.CHANNEL] and kept.text.endswith("…")
+    assert "4111-1111-1111-1111" not in kept.text and len(kept.findings) == 3
+
+
 # Property tests: every number a generator with correct check digits can make is caught, in every
 # spelling; the same shape with a wrong check digit never is.
 
