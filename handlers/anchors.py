@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from handlers.deps import Deps
 from handlers.publish import STEPS, load
+from handlers.publish import _hash as rendered_hash
 from handlers.render.chain import EVENT_TYPE, anchor_blocks, anchor_metadata
 from storage import timeline
 from storage.db import Database
@@ -80,6 +81,8 @@ async def post_head(client: AsyncWebClient, deps: Deps, incident: Incident) -> N
                     ref=str(seq),
                     channel_id=incident.channel_id,
                     ts=posted["ts"],
+                    # As for every owned message: what Slack shows, so a check of views finds it current.
+                    rendered_hash=rendered_hash(blocks, text),
                 )
             )
     except IntegrityError:

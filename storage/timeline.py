@@ -165,7 +165,7 @@ def verify_rows(
         key = keys.keys.get(event.key_id)
         if key is None:
             return Verification(False, count, prev, event.seq, "unknown_key")
-        if not hmac.compare_digest(chain_hash(prev, event, key), event.hash):
+        if not hmac.compare_digest(chain_hash(prev, event, key).encode(), event.hash.encode()):
             return Verification(False, count, prev, event.seq, "hash")
         prev = event.hash
     if incident is not None and (
