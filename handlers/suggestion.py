@@ -7,12 +7,14 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.context import incident_from_action
 from handlers.deps import Deps
 from handlers.errors import reply_error, tell
+from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId
-from handlers.lifecycle import is_admin, listener, rerender
+from handlers.lifecycle import listener, rerender
 from incident import suggestion
 from incident.errors import DomainError
 
@@ -50,4 +52,4 @@ async def on_accept(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
 
 
 def register(app: Any, deps: Deps) -> None:
-    app.action(ActionId.CARD_ACCEPT_SEVERITY)(listener(deps, on_accept))
+    gate.action(app, deps, ActionId.CARD_ACCEPT_SEVERITY, Find.VALUE)(listener(deps, on_accept))

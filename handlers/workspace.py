@@ -20,8 +20,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import gate
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, tell
+from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.settings import Effective, Group, parse_settings, settings_blocks, settings_modal
@@ -226,5 +228,6 @@ def register(app: Any, deps: Deps) -> None:
         await tell(client, body, t("settings.saved", deps.locale, count=len(done)))
         await publish_home(client, deps, user)
 
-    app.action(ActionId.SETTINGS_EDIT)(deps.tracker.wrap(on_edit))
-    app.view(CallbackId.SETTINGS)(deps.tracker.wrap(on_submit))
+    # Settings concern no incident: the listeners check who may edit them (may_edit) themselves.
+    gate.action(app, deps, ActionId.SETTINGS_EDIT, Find.NONE)(deps.tracker.wrap(on_edit))
+    gate.view(app, deps, CallbackId.SETTINGS, Find.NONE)(deps.tracker.wrap(on_submit))
