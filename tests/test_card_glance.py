@@ -186,13 +186,14 @@ async def test_clocks_that_apply_come_first_and_the_may_apply_ones_fold_into_one
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 KEBAB_ID = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+){2,}\b")
 MARKUP = re.compile(r"<[^>]*>|`[^`]*`")
+REGIME_IDS = load_config().regimes.ids()
 
 
 def raw_keys(text: str, locale: str) -> list[str]:
     """Ids a person should never read: snake_case keys, our regime ids, kebab-case ids."""
     plain = MARKUP.sub(" ", text)
     found = SNAKE.findall(plain) + KEBAB_ID.findall(plain)
-    found += [r for r in load_config().regimes.ids() if r in plain]
+    found += [r for r in REGIME_IDS if r in plain]
     if locale == "zh-CN":
         # Chinese text has no lowercase English words: a fact or role key in it is one of ours.
         known = {*FACT_NAMES, *CLOCK_STARTS, *load_roles().keys(), "processor_role"}
