@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 
 import aiohttp
@@ -43,8 +44,22 @@ def everything_at_debug(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.Log
             lg.disabled = disabled
 
 
-async def forbid_notes_in_the_database(slack: Slack) -> None:
-    """A real database error on the next note: the row with the note's text is refused."""
+@asynccontextmanager
+async def notes_forbidden(slack: Slack) -> AsyncIterator[None]:
+    """A real database error on every note: the row with the note's text is refused. Lifted after,
+    as PostgreSQL's test database (unlike SQLite's file) is shared by the whole session."""
+    await forbid_notes(slack)
+    try:
+        yield
+    finally:
+        async with slack.db.transaction() as s:
+            if slack.db.is_postgres:
+                await s.execute(text("ALTER TABLE timeline_event DROP CONSTRAINT no_more_notes"))
+            else:
+                await s.execute(text("DROP TRIGGER no_more_notes"))
+
+
+async def forbid_notes(slack: Slack) -> None:
     async with slack.db.transaction() as s:
         if slack.db.is_postgres:
             await s.execute(
@@ -99,9 +114,9 @@ async def test_a_full_incident_leaves_nothing_confidential_in_the_logs(
     await slack.settle()
     assert await forged_request(slack) == 401
 
-    await forbid_notes_in_the_database(slack)
-    await slack.judy.command(f"note {FAILED_NOTE}", channel=incident.channel_id)
-    await slack.settle()
+    async with notes_forbidden(slack):
+        await slack.judy.command(f"note {FAILED_NOTE}", channel=incident.channel_id)
+        await slack.settle()
 
     kinds = await slack.kinds(incident)
     assert {"status_update", "item_note", "note"} <= set(kinds)
