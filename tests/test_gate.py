@@ -46,8 +46,8 @@ OPEN_TO_ALL = {
     ("event", "member_left_channel"): "only forgets a cached member list",
     ("event", "channel_left"): "only forgets a cached member list",
     ("event", "subteam_members_changed"): "only forgets a cached user group",
-    ("action", ActionId.SETTINGS_EDIT.value): "workspace settings, no incident: the listener lets admins only",
-    ("view", CallbackId.SETTINGS.value): "workspace settings, no incident: the listener lets admins only",
+    ("action", ActionId.SETTINGS_EDIT.value): "workspace settings: the listener lets admins only",
+    ("view", CallbackId.SETTINGS.value): "workspace settings: the listener lets admins only",
 }
 
 
