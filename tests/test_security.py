@@ -182,6 +182,12 @@ async def open_every_form(slack: Slack, incident: Any) -> dict[str, dict[str, An
         await heidi.click(override[-1], "verride")
         await slack.settle()
     await shut()
+    # App Home's settings form (heidi administers the workspace).
+    await heidi.open_home()
+    await slack.settle()
+    await heidi.click(slack.sb.workspace.views[slack.sb.workspace.home_views[heidi.id]], "Edit settings")
+    await slack.settle()
+    await shut()
     return seen
 
 

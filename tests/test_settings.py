@@ -138,8 +138,18 @@ async def test_once_an_admin_group_is_set_only_its_members_see_and_change_settin
     with pytest.raises(LookupError):
         slack.mallory.modal()
     assert "Only members of the admin group" in slack.mallory.dms[-1].all_text
+    # Nor does submitting dave's form as mallory: the submission is authorized again.
+    await slack.dave.click(home_of(slack, "dave"), "Edit settings")
+    await slack.settle()
+    form = slack.dave.modal()
+    await slack.mallory.submit(
+        {"settings_users.legal": ["mallory"], "settings_admin": "@it-security"}, view=form
+    )
+    await slack.settle()
+    assert len(slack.mallory.dms) == 2 and "Only members" in slack.mallory.dms[-1].all_text
     async with slack.db.session() as s:
         assert len((await s.execute(select(SettingChange))).scalars().all()) == 1
+    assert not slack.violations()
 
 
 async def test_a_bad_cadence_is_refused_on_its_field_and_a_good_one_drives_the_status_reminder(
