@@ -62,9 +62,7 @@ def test_500_people_is_sev2_and_499_is_not() -> None:
 
 
 def test_300_stolen_tax_returns_are_sev2_because_a_return_carries_the_ssn() -> None:
-    facts = quiet(
-        people_affected=300, data_categories=frozenset({"tax_return"}), exfiltration_confirmed=True
-    )
+    facts = quiet(people_affected=300, data_categories=frozenset({"tax_return"}), exfiltration_confirmed=True)
     severity, reasons = suggest_severity(facts)
     assert severity == "SEV2"
     assert "tax return" in reasons[0].en and "data not encrypted" in reasons[0].en
