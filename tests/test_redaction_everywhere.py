@@ -19,7 +19,7 @@ from incident.limits import LIMITS, Field
 from incident.report import markdown
 from incident.report.model import Period, build
 from storage.models import ChecklistItem, Decision, Evidence, Incident, Notification, SQLModel
-from tests.harness import Slack
+from tests.harness import SIGNING_SECRET, Slack
 from tests.test_redact import numbers, prose
 
 HOUR = 3600
@@ -283,8 +283,14 @@ async def test_a_forged_huge_status_update_is_refused_and_nothing_stored(slack: 
     before = await slack.kinds(incident)
     posts = len(slack.channel(ch).bot_messages)
     # Signed like any submission, but 1.5 million characters: the form's max_length never ran.
+    # The body-size limit turns it away at the door, before Bolt reads it.
     delivery = await post_update(slack, ch, "leak " * 300_000)
+    assert delivery.status == 413  # type: ignore[attr-defined]
+    # One just over the field's limit fits in a request: the domain refuses it with a field error.
     limit = LIMITS[Field.STATUS_UPDATE]
+    await slack.heidi.close_modal()
+    await slack.settle()
+    delivery = await post_update(slack, ch, "leak " * (limit // 5 + 1))
     assert delivery.errors == {
         "update_text": f"That is too long (at most {limit} characters). Nothing was recorded."
     }  # type: ignore[attr-defined]
@@ -306,11 +312,12 @@ async def test_forged_overlong_fields_are_refused_on_every_form(slack: Slack) ->
     assert "summary" in refused.errors and len(await slack.incidents()) == 1
     await slack.heidi.command("close", channel=ch)
     await slack.settle()
-    refused = await slack.heidi.submit({"Lessons learned": "y" * 1_500_000})
+    # Each just over its field's limit (a far larger body is turned away at the door: 413).
+    refused = await slack.heidi.submit({"Lessons learned": "y" * (LIMITS[Field.LESSONS] + 1)})
     assert "at most 3000 characters" in refused.errors["lessons"]
     await slack.carol.click(phase_message(slack, ch, "Respond —"), "Note", near=ISOLATE)
     await slack.settle()
-    await slack.carol.submit({"note": "z" * 1_500_000})
+    await slack.carol.submit({"note": "z" * (LIMITS[Field.NOTE] + 1)})
     await slack.settle()
     assert "too long" in slack.carol.ephemerals[-1].all_text.lower()
     await slack.erin.command("notify cn-pipl-57", channel=ch)
@@ -336,6 +343,8 @@ async def test_forged_overlong_fields_are_refused_on_every_form(slack: Slack) ->
 
 async def cli(monkeypatch: pytest.MonkeyPatch, db_url: str, *argv: str) -> int:
     monkeypatch.setenv("DATABASE_URL", db_url)
+    # The timeline key the bot derived from its signing secret, for the chain the export carries.
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     return await asyncio.to_thread(main, list(argv))
 
 
