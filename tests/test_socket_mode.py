@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.embedded import SANDBOX_ROLES
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from incident.clock import FollowClock
@@ -16,6 +17,7 @@ async def test_help_and_a_declaration_over_socket_mode(db_url: str) -> None:
         slack_app_token=DEFAULT_APP_TOKEN,
         slack_api_url=sb.api_url,
         database_url=db_url,
+        roles_file=SANDBOX_ROLES,  # the sandbox's people as default holders
     )
     rt = Runtime(settings, clock=FollowClock(sb.clock.now))
     await rt.start()
