@@ -95,6 +95,7 @@ async def test_a_deactivated_holder_and_a_deleted_group_are_skipped_and_said(
     async with workspace(db_url, roles) as slack:
         slack.sb.workspace.deactivate("heidi")
         slack.sb.workspace.delete_usergroup("S0LEGAL001")
+        slack.expect_rejected("usergroups.users.list", "no_such_subteam")  # the bot reads it, is told
         await declare(slack)
         incident = await slack.incident()
         channel = slack.channel(incident.channel_id)
@@ -131,6 +132,7 @@ async def test_the_skipped_defaults_are_said_in_chinese_too(db_url: str, tmp_pat
     async with workspace(db_url, roles, locale="zh-CN") as slack:
         slack.sb.workspace.deactivate("heidi")
         slack.sb.workspace.delete_usergroup("S0LEGAL001")
+        slack.expect_rejected("usergroups.users.list", "no_such_subteam")  # the bot reads it, is told
         await declare(slack)
         incident = await slack.incident()
         text = slack.channel(incident.channel_id).pins[0].all_text
@@ -160,6 +162,7 @@ async def test_an_archived_announcement_channel_is_skipped_not_retried(db_url: s
     roles = roles_file(tmp_path, announcement="C0SECURITY")
     async with workspace(db_url, roles) as slack:
         slack.sb.workspace.require_channel("C0SECURITY").archived = True
+        slack.expect_rejected("chat.postMessage", "is_archived")
         await declare(slack)
         incident = await slack.incident()
         card = slack.channel(incident.channel_id).pins[0]
@@ -180,6 +183,7 @@ async def test_an_archived_announcement_channel_is_skipped_not_retried(db_url: s
 async def test_an_announcement_channel_that_does_not_exist_is_said(db_url: str, tmp_path: Path) -> None:
     roles = roles_file(tmp_path, announcement="C0NOWHERE1")
     async with workspace(db_url, roles) as slack:
+        slack.expect_rejected("chat.postMessage", "channel_not_found")
         await declare(slack)
         incident = await slack.incident()
         card = slack.channel(incident.channel_id).pins[0]
@@ -211,6 +215,7 @@ async def test_a_deleted_admin_group_leaves_the_commander_in_charge(db_url: str,
     roles = roles_file(tmp_path, admins="S0ADMINS01")
     async with workspace(db_url, roles) as slack:
         slack.sb.workspace.delete_usergroup("S0ADMINS01")
+        slack.expect_rejected("usergroups.users.list", "no_such_subteam")
         await declare(slack)
         incident = await slack.incident()
         await slack.alice.command("severity SEV1", channel=incident.channel_id)

@@ -304,10 +304,11 @@ def test_only_a_variable_with_a_value_wins_over_slack(monkeypatch: pytest.Monkey
 
 
 def test_a_configured_group_stays_pickable_in_a_workspace_with_more_groups_than_a_select_holds() -> None:
+    from bot.embedded import SANDBOX_ROLES
     from handlers.render.settings import Effective, Group, settings_modal
     from incident.roles_config import load_roles
 
-    roles = load_roles()  # legal's default is the group S0LEGAL001
+    roles = load_roles(SANDBOX_ROLES)  # legal's default is the group S0LEGAL001
     cadences = {s: timedelta(hours=1) for s in ("SEV1", "SEV2", "SEV3", "SEV4")}
     effective = Effective(
         roles=roles, locale="en", cadences=cadences, report_channel=None, report_schedule="off"
