@@ -28,7 +28,7 @@ def register(app: Any, deps: Deps) -> None:
     from handlers.errors import install
     from handlers.membership import forget_all
 
-    install(app, deps.locale)
+    install(app, lambda: deps.locale)
     forget_all()
     gate.install(app, deps, find_for)
     for name in feature_modules():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt.response import BoltResponse
@@ -83,7 +83,7 @@ async def reply_error(
 VERIFIED = "breachroom_verified"
 
 
-def install(app: Any, locale: Locale) -> None:
+def install(app: Any, locale: Callable[[], Locale]) -> None:
     """One error path for every listener: a domain refusal is a private, translated answer;
     anything else is logged with its trace and answered with a kind, generic message.
 
@@ -97,7 +97,7 @@ def install(app: Any, locale: Locale) -> None:
         if not (context or {}).get(VERIFIED):
             log.warning("refused an unverified request: %s", type(error).__name__)
             return BoltResponse(status=401, body="")
-        await reply_error(client, body or {}, error, locale)
+        await reply_error(client, body or {}, error, locale())  # the language may change in Settings
         return None
 
     app.error(on_error)
