@@ -1,5 +1,7 @@
 # The two set-up commands of the README: `make demo` and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Test processes (pytest-xdist): each has its own PostgreSQL database and SQLite files.
+TEST_WORKERS ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -35,7 +37,7 @@ test: install
 	  fi; \
 	fi
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
