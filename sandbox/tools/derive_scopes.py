@@ -14,10 +14,10 @@ clones and CI do not need the spec file.
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 from typing import Any
+
+from sandbox.tools.derive_spec import run
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "web_api_scopes.json"
 
@@ -61,14 +61,7 @@ def derive(spec: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("spec", type=Path)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args()
-    spec = json.loads(args.spec.read_text(encoding="utf-8"))
-    derived = derive(spec)
-    args.out.write_text(json.dumps(derived, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"{len(derived)} methods -> {args.out}")
+    run(__doc__, derive, DEFAULT_OUT)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +43,20 @@ def derive(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return methods
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def run(doc: str | None, derive_from: Callable[[dict[str, Any]], dict[str, Any]], default_out: Path) -> None:
+    """The command line both derivations share: read Slack's spec, write the derived JSON."""
+    parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("spec", type=Path)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--out", type=Path, default=default_out)
     args = parser.parse_args()
     spec = json.loads(args.spec.read_text(encoding="utf-8"))
-    derived = derive(spec)
+    derived = derive_from(spec)
     args.out.write_text(json.dumps(derived, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{len(derived)} methods -> {args.out}")
+
+
+def main() -> None:
+    run(__doc__, derive, DEFAULT_OUT)
 
 
 if __name__ == "__main__":
