@@ -29,7 +29,7 @@ async def measure(kind: str, count: int) -> list[float]:
                 await env.sb.settle()
                 started = time.perf_counter()
                 await alice.submit({"Severity": "SEV2"})
-                await env.rt.tracker.wait_idle(timeout=60)
+                await env.rt.idle(timeout=60)
                 times.append(time.perf_counter() - started)
                 async with env.rt.db.session() as s:
                     incident = await s.get(Incident, i + 1)

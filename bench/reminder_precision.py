@@ -38,7 +38,7 @@ async def measure(url: str, count: int, spread: float, lead: float) -> tuple[lis
         await alice.command("declare Reminder precision benchmark")
         await env.sb.settle()
         await alice.submit({"Severity": "SEV4"})
-        await env.rt.tracker.wait_idle(timeout=60)
+        await env.rt.idle(timeout=60)
         async with env.rt.db.session() as s:
             incident = (await s.execute(select(Incident))).scalar_one()
         targets = [env.sb.person(name).id for name in PEOPLE]

@@ -115,7 +115,7 @@ async def declare_incidents(env: Any, count: int) -> list[Incident]:
         assert not pending, f"set-up unfinished: {pending}"
         out.append(result.incident)
     await rt.deps.reminders_changed()
-    await rt.tracker.wait_idle(timeout=60)
+    await rt.idle(timeout=60)
     async with rt.db.session() as s:
         rows = (await s.execute(select(Incident).where(Incident.id.in_([i.id for i in out])))).scalars()
         return sorted(rows, key=lambda i: i.id or 0)
@@ -194,7 +194,7 @@ async def measure(kind: str, args: argparse.Namespace) -> Storm:
                 unsent = sum(1 for status in statuses if status != reminders.SENT)
                 if unsent == 0:
                     break
-            await rt.tracker.wait_idle(timeout=30)
+            await rt.idle(timeout=30)
             calls = sb.calls()[mark:]
             async with rt.db.session() as s:
                 logged = Counter(

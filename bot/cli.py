@@ -48,12 +48,14 @@ async def check_schema(settings: Settings) -> str | None:
     return None
 
 
-async def _serve(settings: Settings, socket: bool) -> int:
+async def _serve(settings: Settings, socket: bool, worker: bool = True) -> int:
     from bot.runtime import Runtime
     from bot.server import start_http
 
-    rt = Runtime(settings)
+    rt = Runtime(settings, worker=worker)
     await rt.start()
+    if not worker:
+        log.info("front only (--no-worker): effects and reminders are delivered by `breachroom worker`")
     runner, port = await start_http(rt, settings.host, settings.port)
     handler = None
     if socket:
@@ -79,7 +81,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     problem = asyncio.run(check_schema(settings))
     if problem:
         return _fail(problem)
-    return asyncio.run(_serve(settings, args.socket))
+    return asyncio.run(_serve(settings, args.socket, worker=not args.no_worker))
+
+
+async def _worker(settings: Settings) -> int:
+    from bot.runtime import Runtime
+
+    rt = Runtime(settings, worker=True)
+    await rt.start()
+    log.info("delivering effects and reminders as %s", rt.engine.worker)
+    await _stop_event().wait()
+    log.info("stopping: finishing the delivery pass in progress")
+    await rt.stop()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.require("slack_bot_token", "slack_signing_secret")
+    problem = asyncio.run(check_schema(settings))
+    if problem:
+        return _fail(problem)
+    return asyncio.run(_worker(settings))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -150,7 +173,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve Slack (HTTP mode, or Socket Mode with --socket)")
     serve.add_argument("--socket", action="store_true", help="connect over Socket Mode with SLACK_APP_TOKEN")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="answer Slack only; effects and reminders are delivered by `breachroom worker` processes",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker", help="deliver effects and reminders from the database (beside `serve --no-worker`)"
+    )
+    worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema to this version")
     migrate.set_defaults(func=cmd_migrate)

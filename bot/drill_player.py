@@ -172,7 +172,7 @@ class DrillPlayer:
                     await asyncio.sleep((stop - now) / self.speed)
                 self.sb.clock.advance(max(0.0, stop - self.sb.clock.now()))
             if self.incident_id is not None:
-                passed = await self.rt.reminders.run_due()
+                passed = await self.rt.engine.run_due()
                 await self.sb.settle()
                 if passed.sent:
                     await self._report_reminders(passed.sent)

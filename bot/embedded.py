@@ -68,7 +68,7 @@ async def embedded(
             sb.bot_url = f"http://{host}:{port}/slack/events"
 
             async def idle() -> None:
-                await rt.tracker.wait_idle(timeout=15.0)
+                await rt.idle(timeout=15.0)
 
             sb.idle_probe = idle
             try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0)
@@ -27,6 +27,12 @@ class Metrics:
             "breachroom_slack_api_errors",
             "Slack Web API errors by method",
             ["method", "error"],
+            registry=self.registry,
+        )
+        self.effects = Gauge(
+            "breachroom_effects",
+            "Effects in the outbox by state (pending: not yet in Slack; dead: gave up)",
+            ["state"],
             registry=self.registry,
         )
         self.reminders_sent = Counter(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from typing import Any
@@ -13,10 +14,9 @@ from bot import logs
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack_client import CountingWebClient, build_client
-from handlers import workspace
+from handlers import effects, workspace
 from handlers.deps import Deps
 from handlers.directory import Directory
-from handlers.publish import ensure_setup, open_incident_ids, refresh_views
 from handlers.reminders import deliver
 from handlers.tracking import InFlight
 from incident import reminders
@@ -24,9 +24,10 @@ from incident import setup as setup_state
 from incident.clock import Clock, SystemClock
 from incident.config import IncidentConfig, load_config
 from incident.reminders import Delivered
-from schedules.scheduler import ReminderScheduler
+from schedules.scheduler import DeliveryEngine
+from storage import outbox
 from storage.db import Database
-from storage.models import Reminder
+from storage.models import Effect, Reminder
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,10 @@ class Runtime:
         clock: Clock | None = None,
         db: Database | None = None,
         config: IncidentConfig | None = None,
+        worker: bool = True,
     ) -> None:
+        """`worker`: this process also delivers effects and reminders (the embedded default);
+        without it the process only answers Slack and writes effects for a `breachroom worker`."""
         settings.require("slack_bot_token", "slack_signing_secret")
         assert settings.slack_bot_token and settings.slack_signing_secret
         logs.install()  # before Bolt and the engine exist: nothing confidential reaches a log
@@ -77,12 +81,18 @@ class Runtime:
         async def send(row: Reminder) -> Delivered:
             return await deliver(self.client, self.deps, row)
 
-        # Reminder rows are the truth; this process's scheduler only wakes up to look at them.
-        self.reminders = ReminderScheduler(
-            self.db, self.deps.config, self.clock, send, cadences=cadences, track=self.tracker.spawn
+        async def perform(row: Effect) -> None:
+            await effects.perform(self.client, self.deps, row)
+
+        # Effect and reminder rows are the truth; the engine only wakes up to look at them.
+        self.worker = worker
+        self.engine = DeliveryEngine(
+            self.db, self.deps.config, self.clock, send, perform, cadences=cadences, track=self.tracker.spawn
         )
-        self.reminders.cadences = cadences  # one dict: a cadence set in Slack reaches the scheduler
-        self.deps.on_reminders_changed = self.reminders.changed
+        self.engine.cadences = cadences  # one dict: a cadence set in Slack reaches the engine
+        self.deps.on_reminders_changed = self.engine.changed
+        if worker:
+            self.db.on_effects = self.engine.kick
         self.app = AsyncApp(
             signing_secret=settings.slack_signing_secret,
             client=self.client,
@@ -114,41 +124,40 @@ class Runtime:
             now = self.clock.now()
             await ensure_scheduled(self.db, settings.report_channel, settings.report_schedule, now)
         await workspace.refresh(self.deps, reschedule=True)
-        self.reminders.start()
-        self.tracker.spawn(self.reconcile())
+        if self.worker:
+            await self.reconcile()
+            self.engine.start()
         self._started = True
 
     async def reconcile(self) -> None:
-        """Finish incident set-ups a crash or an outage left half done (the reminders' own
-        catch-up pass is started by the scheduler)."""
+        """Incidents whose set-up never finished get a set-up effect (the outbox keeps every other
+        promise; an incident declared before the outbox existed has none)."""
         try:
             unfinished = await setup_state.unfinished(self.db)
+            if unfinished:
+                await setup_state.resume(self.db, unfinished, now=self.clock.now())
         except Exception:
-            log.exception("could not list unfinished set-ups")
-            return
-        for incident_id in unfinished:
-            try:
-                await ensure_setup(self.client, self.deps, incident_id)
-            except Exception:
-                log.exception("reconcile of incident %s failed", incident_id)
-        # A crash between a commit and its re-render leaves a view behind the database: catch up
-        # (messages already showing the database are skipped by their rendered hash).
-        try:
-            active = await open_incident_ids(self.db)
-        except Exception:
-            log.exception("could not list open incidents")
-            return
-        for incident_id in active:
-            if incident_id in unfinished:
+            log.exception("could not resume unfinished set-ups")
+
+    async def idle(self, timeout: float = 15.0) -> None:
+        """Wait until listeners are done and no effect is due or being delivered: what a test's
+        `settle` and a drill wait on."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.tracker.wait_idle(timeout=max(0.0, deadline - loop.time()))
+            if not self.worker or not await outbox.due_now(self.db, self.clock.now()):
+                if self.tracker.count == 0:
+                    return
                 continue
-            try:
-                await refresh_views(self.client, self.deps, incident_id)
-            except Exception:
-                log.exception("re-rendering incident %s failed", incident_id)
+            if loop.time() >= deadline:
+                raise TimeoutError(f"effects still due after {timeout}s")
+            self.engine.kick()
+            await asyncio.sleep(0.01)
 
     async def stop(self, *, grace: float = 10.0) -> None:
         """Let listeners finish what they acked, then release everything."""
-        await self.reminders.stop()
+        await self.engine.stop()
         if not await self.tracker.wait_idle(timeout=grace):
             log.warning("stopping with %d listener(s) still running", self.tracker.count)
         await self.db.dispose()

@@ -17,6 +17,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from bot import links
 from bot.metrics import request_kind
 from bot.runtime import Runtime
+from storage import outbox
 
 RUNTIME = web.AppKey("runtime", Runtime)
 KIB = 1024
@@ -87,6 +88,9 @@ async def metrics(request: web.Request) -> web.Response:
     token = rt.settings.metrics_token
     if not token or not bearer_ok(request, token):
         raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    backlog = await outbox.backlog(rt.db)
+    rt.metrics.effects.labels("pending").set(backlog.pending)
+    rt.metrics.effects.labels("dead").set(backlog.dead)
     return web.Response(body=rt.metrics.render(), headers={"Content-Type": rt.metrics.content_type})
 
 

@@ -23,7 +23,7 @@ from handlers.errors import message_for, refuse_fields, tell
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.publish import load, put_message, refresh_card
+from handlers.publish import load, put_message
 from handlers.render.checklist import item_title, phase_messages
 from handlers.render.common import clip, mrkdwn, plain, user, when
 from handlers.tracking import Coalescer
@@ -32,6 +32,7 @@ from incident.checklist import ItemChanged, ItemRef, Outcome
 from incident.errors import DomainError
 from incident.overview import open_phase_keys, playbook_of
 from incident.phases import current_index
+from storage import outbox
 from storage.models import ChecklistItem, Incident
 
 log = logging.getLogger(__name__)
@@ -98,11 +99,10 @@ async def _render_checklists(
             )
 
 
-async def refresh_after(
-    client: AsyncWebClient, deps: Deps, incident_id: int, phase: str | None = None
-) -> None:
-    await refresh_checklists(client, deps, incident_id, None if phase is None else [phase])
-    await refresh_card(client, deps, incident_id)
+async def refresh_after(deps: Deps, incident_id: int) -> None:
+    """A click that changed nothing (already done, a stale view) still re-renders: the clicker's
+    view may be the stale one. A click that changed something wrote its re-render already."""
+    await outbox.refresh(deps.db, incident_id, deps.clock.now())
 
 
 # Telling the clicker --------------------------------------------------------------------------
@@ -172,7 +172,8 @@ async def _applied(
 ) -> None:
     """Re-render from the database (always: the clicker's view may be the stale one), then explain."""
     assert incident.id is not None
-    await refresh_after(client, deps, incident.id, result.phase)
+    if not result.changed:
+        await refresh_after(deps, incident.id)
     text = outcome_text(result, action, _title(incident, result.item), incident.locale)
     if text:
         await tell(client, body, text)

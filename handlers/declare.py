@@ -19,14 +19,14 @@ from handlers.errors import refuse_fields, tell
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.publish import ensure_setup, load, refresh_views
+from handlers.publish import ensure_setup, load
 from handlers.render.common import actions, button, context, section
 from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_declare
 from incident.declare import declare, validate
 from incident.scenarios import builtin_scenarios, looks_like_scenario_id
 from incident.severity import severity_help
-from incident.skips import declarer_commands
 from incident.yamlsource import ConfigError
+from storage import outbox
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ async def on_declare_submitted(
     user = body["user"]["id"]
     origin = json.loads(view.get("private_metadata") or "{}").get("origin") or ""
     defaults = await resolve_defaults(client, deps)
-    result = await declare(
+    await declare(
         deps.db,
         deps.config,
         inp,
@@ -116,17 +116,11 @@ async def on_declare_submitted(
         holders=defaults.holders,
         skipped=defaults.skipped,
         redact_on=deps.redact_sensitive,
+        origin=origin,
     )
-    if not result.created:
-        return  # a second delivery of the same submission: the first one is doing the work
-    incident = result.incident
-    assert incident.id is not None
-    pending = await ensure_setup(client, deps, incident.id)
-    await deps.reminders_changed()  # cadence, clocks and due items start now, not at the next sweep
-    incident = await load(deps, incident.id)
-    await tell_declarer(
-        client, deps, incident, user, origin, pending, took_command=declarer_commands(incident)
-    )
+    # The same transaction wrote the set-up effect: the delivery engine builds the channel, then
+    # tells the declarer where it is (handlers/effects.py). A second delivery of the submission
+    # finds the first incident and writes nothing.
 
 
 async def tell_declarer(
@@ -175,7 +169,7 @@ async def on_refresh_card(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
     await ack()
     incident = await incident_from_action(client, deps, body)
     assert incident.id is not None
-    await refresh_views(client, deps, incident.id)
+    await outbox.refresh(deps.db, incident.id, deps.clock.now())
 
 
 def register(app: Any, deps: Deps) -> None:

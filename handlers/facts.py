@@ -11,16 +11,18 @@ from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
+from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, reply_error
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import CallbackId
-from handlers.publish import refresh_card
 from handlers.reminders import parse_id
 from handlers.render.common import escape, user
 from handlers.render.notify import facts_modal, parse_facts
 from incident import facts
 from incident.errors import DomainError, NotFound
+from storage import timeline
+from storage.models import Incident, TimelineEvent
 
 
 @subcommand("facts")
@@ -64,7 +66,7 @@ async def on_submitted(
     await ack()
     try:
         await incident_by_id(client, deps, incident_id, user_id)
-        result = await facts.update(
+        await facts.update(
             deps.db,
             deps.config,
             incident_id,
@@ -76,22 +78,30 @@ async def on_submitted(
     except DomainError as exc:
         await reply_error(client, {"user_id": user_id}, exc, locale)
         return
-    if not result.any:
-        return
-    incident = result.incident
+    # The same transaction wrote the channel's line (`announce_facts`) and the re-render.
+
+
+@announcer("facts_changed")
+async def announce_facts(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    """What changed, and (from the `clocks_reevaluated` event written with it) how the clocks moved."""
     loc = incident.locale
-    await deps.reminders_changed()
-    await refresh_card(client, deps, incident_id)
-    if incident.channel_id:
-        lines = [
-            f"• {t(f'facts.field.{field}', loc)}: {_show(field, before, loc)} → {_show(field, after, loc)}"
-            for field, (before, after) in result.changed.items()
-        ]
-        text = t("facts.changed", loc, user=user(user_id), changes="\n".join(lines))
-        if result.clock_changes:
-            moves = "\n".join(f"• {escape(m.describe().get(loc))}" for m in result.clock_changes)
-            text += "\n" + t("facts.clocks_changed", loc, changes=moves)
-        await client.chat_postMessage(channel=incident.channel_id, text=text)
+    before, after = event.data.get("before") or {}, event.data.get("after") or {}
+    lines = [
+        f"• {t(f'facts.field.{field}', loc)}: {_show(field, before.get(field), loc)}"
+        f" → {_show(field, value, loc)}"
+        for field, value in after.items()
+    ]
+    text = t("facts.changed", loc, user=user(event.actor), changes="\n".join(lines))
+    async with deps.db.session() as db:
+        following = await timeline.events(db, incident.id or 0, kinds={"clocks_reevaluated"})
+    moved = next((e for e in following if e.seq == event.seq + 1), None)
+    if moved is not None:
+        key = "zh-CN" if loc == "zh-CN" else "en"
+        moves = "\n".join(
+            f"• {escape(c.get(key) or c.get('en') or '')}" for c in moved.data.get("changes", [])
+        )
+        text += "\n" + t("facts.clocks_changed", loc, changes=moves)
+    return text, None
 
 
 def register(app: Any, deps: Deps) -> None:

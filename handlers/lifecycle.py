@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import gate
@@ -23,7 +22,6 @@ from handlers.errors import refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.publish import load, refresh_card, refresh_topic, slack_error
 from handlers.render.card import card, card_text
 from handlers.render.lifecycle import (
     close_modal,
@@ -42,7 +40,6 @@ from storage.models import Incident
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncAck, dict[str, Any], AsyncWebClient, Deps], Awaitable[None]]
-CloseHook = Callable[[AsyncWebClient, Deps, int], Awaitable[None]]
 
 
 Opener = Callable[[AsyncWebClient, Deps, Incident, str, str], Awaitable[None]]
@@ -94,19 +91,6 @@ def about(incident: Incident, user: str) -> dict[str, Any]:
     return {"user_id": user, "channel_id": incident.channel_id or ""}
 
 
-async def rerender(client: AsyncWebClient, deps: Deps, incident_id: int, *, topic: bool = True) -> None:
-    """Card (and topic) from the database. A Slack failure loses nothing: Refresh redraws."""
-    incident = await load(deps, incident_id)
-    if not incident.channel_id:
-        return
-    try:
-        await refresh_card(client, deps, incident_id)
-        if topic:
-            await refresh_topic(client, deps, incident)
-    except SlackApiError as exc:
-        log.warning("re-rendering %s failed: %s", incident.key, slack_error(exc))
-
-
 # Status -----------------------------------------------------------------------------------------
 
 
@@ -137,10 +121,6 @@ async def set_severity(
         roles=deps.config.roles,
         is_admin=await is_admin(client, deps, actor),
     )
-    if result.changed:
-        await rerender(client, deps, incident_id)
-        # The status-update cadence follows severity.
-        await deps.reminders_changed()
     return result
 
 
@@ -235,8 +215,6 @@ async def on_resolve_submitted(
     except Exception as exc:
         await reply_error(client, about(incident, user), exc, deps.locale)
         return
-    await rerender(client, deps, incident.id)
-    await deps.reminders_changed()
 
 
 # Close ------------------------------------------------------------------------------------------
@@ -251,18 +229,6 @@ async def open_close(client: AsyncWebClient, deps: Deps, incident: Incident, use
 
 
 subcommand("close")(command_opening(open_close))
-
-
-async def run_close_hooks(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
-    """Every registered after-close step runs; one that fails is logged and never undoes the close."""
-    hooks: list[CloseHook] = deps.extras.setdefault("on_close", [])
-    for hook in list(hooks):
-        try:
-            await hook(client, deps, incident_id)
-        except Exception:
-            log.exception(
-                "on_close hook %s failed for incident %s", getattr(hook, "__name__", hook), incident_id
-            )
 
 
 async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
@@ -281,7 +247,7 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncW
     assert incident.id is not None
     incident_id, now = incident.id, deps.clock.now()
     try:
-        closed = await lifecycle.close(
+        await lifecycle.close(
             deps.db,
             incident_id,
             lessons=lessons,
@@ -295,22 +261,7 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncW
     except Exception as exc:
         await reply_error(client, about(incident, user), exc, deps.locale)
         return
-    await rerender(client, deps, incident_id)
-    await deps.reminders_changed()
-    await run_close_hooks(client, deps, incident_id)
-    if archive and closed.channel_id:
-        # Last: an archived channel takes no more messages, card updates or hook output.
-        try:
-            await client.conversations_archive(channel=closed.channel_id)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "already_archived":
-                await tell(
-                    client,
-                    about(closed, user),
-                    t("lifecycle.close.archive_failed", deps.locale, key=closed.key, error=slack_error(exc)),
-                )
-                return
-        await lifecycle.record_archived(deps.db, incident_id, actor=user, now=deps.clock.now())
+    # The same transaction wrote the close effect: post-mortem, closed card, then the archive.
 
 
 def register(app: Any, deps: Deps) -> None:

@@ -11,14 +11,15 @@ from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
+from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, reply_error
 from handlers.gate import Find
 from handlers.ids import ActionId, CallbackId
-from handlers.publish import refresh_card
 from handlers.reminders import parse_id
 from handlers.render.notify import notify_meta, notify_modal, parse_notify, recorded_line
 from incident import notifications
 from incident.errors import DomainError, Invalid, NotFound
+from storage.models import Incident, TimelineEvent
 
 # Form errors by domain field → the block that shows them.
 BLOCKS = {"contents": "contents"}
@@ -78,7 +79,7 @@ async def on_submitted(
     await ack()
     try:
         await incident_by_id(client, deps, incident_id, user_id)
-        result = await notifications.record(
+        await notifications.record(
             deps.db,
             deps.config,
             incident_id,
@@ -91,14 +92,13 @@ async def on_submitted(
     except DomainError as exc:
         await reply_error(client, {"user_id": user_id}, exc, locale)
         return
-    await deps.reminders_changed()
-    incident = result.incident
-    await refresh_card(client, deps, incident_id)
-    if incident.channel_id:
-        regime = deps.config.regimes.get(inp.regime)
-        state = result.clock.state if result.clock else None
-        text = recorded_line(incident, regime, result.stored, state, incident.locale)
-        await client.chat_postMessage(channel=incident.channel_id, text=text)
+    # The same transaction wrote the channel's line about it (`announce_recorded`) and the re-render.
+
+
+@announcer("notification_recorded")
+async def announce_recorded(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    regime = deps.config.regimes.get(event.data["regime"])
+    return recorded_line(incident, regime, event, incident.locale), None
 
 
 def register(app: Any, deps: Deps) -> None:

@@ -110,7 +110,7 @@ async def answer_move(
     else:
         text = t("phase.advanced", locale, user=user(actor), **{"from": here}, to=following)
     await client.chat_postMessage(channel=incident.channel_id, text=text)
-    await refresh_after(client, deps, incident.id)
+    await refresh_after(deps, incident.id)
 
 
 async def next_phase(

@@ -163,7 +163,25 @@ async def refresh_topic(client: AsyncWebClient, deps: Deps, incident: Incident) 
         status=t(f"status.{incident.status}", locale),
         drill=" · DRILL" if incident.is_drill else "",
     )
+    assert incident.id is not None and incident.channel_id
+    # Recorded like an owned message (no ts): a re-render that would not change it makes no call.
+    digest = _hash([], topic)
+    shown = await owned_message(deps, incident.id, "topic")
+    if shown is not None and shown.rendered_hash == digest and shown.channel_id == incident.channel_id:
+        return
     await client.conversations_setTopic(channel=incident.channel_id, topic=topic)
+    async with deps.db.transaction() as db:
+        row = (
+            await db.execute(
+                select(BotMessage).where(
+                    BotMessage.incident_id == incident.id, BotMessage.kind == "topic", BotMessage.ref == ""
+                )
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = BotMessage(incident_id=incident.id, kind="topic", ref="", channel_id=incident.channel_id)
+            db.add(row)
+        row.channel_id, row.rendered_hash = incident.channel_id, digest
 
 
 # Set-up steps ---------------------------------------------------------------------------------
@@ -422,7 +440,7 @@ async def ensure_setup(client: AsyncWebClient, deps: Deps, incident_id: int) -> 
         incident = await load(deps, incident_id)
         if incident.channel_id:
             try:
-                await refresh_card(client, deps, incident_id)
+                await refresh_views(client, deps, incident_id)
             except Exception as exc:
                 log.warning("card refresh of %s failed: %s", incident.key, slack_error(exc))
         return [s for s, _ in STEPS if not (incident.setup or {}).get(s)]

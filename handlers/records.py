@@ -176,7 +176,6 @@ async def on_action_submitted(
         blocks, text = render.action_posted(user, item, recorded.seq, incident.locale)
         await post_in_channel(client, incident, user, blocks, text)
         await warn_redacted(client, incident, user, recorded.findings, "action")
-        await deps.reminders_changed()
     except Exception as exc:
         await reply_error(client, {"user_id": user}, exc, deps.locale)
 
@@ -239,7 +238,6 @@ async def on_action_done(
         if done.changed:
             posted, fallback = render.action_done_posted(user, done.item, incident.locale)
             await post_in_channel(client, incident, user, posted, fallback)
-            await deps.reminders_changed()
     except Exception as exc:
         await reply_error(client, body, exc, deps.locale)
 

@@ -20,7 +20,6 @@ from handlers.errors import refuse_fields, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import CallbackId
-from handlers.publish import refresh_card
 from handlers.render.common import clip, escape, input_block, input_value, mrkdwn, option, plain
 from incident import roster
 from incident.clocks import clocks
@@ -243,8 +242,6 @@ async def on_nonotify_submitted(
             rationale=escape(result.decision.rationale[:1500]),
         ),
     )
-    await deps.reminders_changed()
-    await refresh_card(client, deps, incident_id)
 
 
 def register(app: Any, deps: Deps) -> None:

@@ -17,7 +17,6 @@ from handlers.errors import reply_error, tell
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId
-from handlers.publish import refresh_card
 from handlers.render.common import when
 from handlers.render.reminders import Subject, reminder_message
 from incident import reminders
@@ -89,35 +88,11 @@ async def deliver(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivere
         raise SendFailed(str(exc.response.get("error") or "slack_error"), _retry_after(exc)) from exc
     except Exception as exc:  # connection refused, timeouts: Slack unreachable
         raise SendFailed(type(exc).__name__) from exc
-    if row.kind == reminders.ITEM and row.target == incident.channel_id:
-        await _show_overdue(client, deps, incident)
-    if row.kind == reminders.CLOCK and row.target == incident.channel_id:
-        await _show_clock(client, deps, incident)
+    # Recording the send (reminders.mark_sent) re-renders the incident: an item fallen overdue or a
+    # clock past its deadline shows without a click.
     label = row.payload.get("label")
     summary = f"{row.kind} {row.ref}{' ' + label if label else ''} → {row.target}"
     return Delivered(channel_id=response["channel"], message_ts=response.get("ts"), summary=summary)
-
-
-async def _show_overdue(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
-    """An item just fell overdue: re-render the checklists so its marker shows without a click."""
-    refresh = deps.extras.get("refresh_checklists")
-    if refresh is None or incident.id is None:
-        return
-    try:
-        await refresh(client, deps, incident.id)
-    except Exception:  # the reminder itself was delivered; the next re-render catches up
-        log.warning("checklists of %s not re-rendered after an overdue reminder", incident.key, exc_info=True)
-
-
-async def _show_clock(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
-    """A regulatory clock reached a reminder moment (at the deadline it turns overdue): re-render
-    the card so it stops saying "due" once the deadline has passed."""
-    if incident.id is None:
-        return
-    try:
-        await refresh_card(client, deps, incident.id)
-    except Exception:  # the reminder itself was delivered; the next re-render catches up
-        log.warning("card of %s not re-rendered after a clock reminder", incident.key, exc_info=True)
 
 
 async def refresh_reminder(client: AsyncWebClient, deps: Deps, reminder_id: int) -> None:
@@ -168,7 +143,6 @@ async def on_snooze(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
         await reply_error(client, body, exc, locale)
         return
     await refresh_reminder(client, deps, reminder_id)
-    await deps.reminders_changed()
     key = "reminder.snooze_clamped" if result.clamped else "reminder.snoozed"
     await tell(client, body, t(key, locale, until=when(result.until)))
 
@@ -179,13 +153,11 @@ async def on_done(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, d
     try:
         reminder_id = parse_id((body.get("actions") or [{}])[0].get("value"))
         await _member_row(client, deps, reminder_id, user_id)
-        _, changed = await reminders.mark_done(deps.db, reminder_id, actor=user_id, now=deps.clock.now())
+        await reminders.mark_done(deps.db, reminder_id, actor=user_id, now=deps.clock.now())
     except DomainError as exc:
         await reply_error(client, body, exc, deps.locale)
         return
     await refresh_reminder(client, deps, reminder_id)
-    if changed:
-        await deps.reminders_changed()
 
 
 def register(app: Any, deps: Deps) -> None:

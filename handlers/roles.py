@@ -21,7 +21,7 @@ from handlers.errors import refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.lifecycle import about, button_opening, form_incident, listener, rerender
+from handlers.lifecycle import about, button_opening, form_incident, listener
 from handlers.publish import dm_role_duties
 from handlers.render.lifecycle import assign_role_modal, parse_assign_role, roster
 from incident import lifecycle
@@ -76,7 +76,6 @@ async def hand_over(
             if exc.response.get("error") != "already_in_channel":
                 raise
     await dm_role_duties(client, deps, incident, role, user)
-    await rerender(client, deps, incident.id, topic=False)
     return handoff
 
 

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers import gate
 from handlers.context import incident_by_id
 from handlers.deps import Deps
+from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, reply_error
 from handlers.gate import Find
 from handlers.ids import ActionId, CallbackId
@@ -18,6 +19,7 @@ from handlers.render.reminders import parse_status_update, status_update_modal, 
 from incident import reminders
 from incident.errors import DomainError, NotFound
 from incident.limits import Field, limit, too_long
+from storage.models import Incident, TimelineEvent
 
 
 async def on_post_update_clicked(
@@ -57,7 +59,7 @@ async def on_submitted(
         return
     await ack()
     try:
-        incident = await incident_by_id(client, deps, incident_id, user_id)
+        await incident_by_id(client, deps, incident_id, user_id)
         recorded = await reminders.record_status_update(
             deps.db,
             incident_id,
@@ -71,11 +73,7 @@ async def on_submitted(
     except DomainError as exc:
         await reply_error(client, {"user_id": user_id}, exc, deps.locale)
         return
-    await deps.reminders_changed()
-    incident = recorded.incident
-    blocks, fallback = status_update_post(incident, user_id, recorded.text.text, incident.locale)
-    if incident.channel_id:
-        await client.chat_postMessage(channel=incident.channel_id, blocks=blocks, text=fallback)
+    # The same transaction wrote the channel's post (`announce_update`) and the re-render.
     for reminder_id in recorded.answered:
         await refresh_reminder(client, deps, reminder_id)
 
@@ -92,3 +90,10 @@ def register(app: Any, deps: Deps) -> None:
     gate.action(app, deps, ActionId.CARD_POST_UPDATE, Find.VALUE)(deps.tracker.wrap(clicked))
     gate.action(app, deps, ActionId.REMINDER_POST_UPDATE, Find.VALUE)(deps.tracker.wrap(clicked))
     gate.view(app, deps, CallbackId.STATUS_UPDATE, Find.FORM)(deps.tracker.wrap(submitted))
+
+
+@announcer("status_update")
+async def announce_update(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    text = event.data.get("text") or ""
+    blocks, fallback = status_update_post(incident, event.actor, text, incident.locale)
+    return fallback, blocks

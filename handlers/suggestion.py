@@ -14,9 +14,10 @@ from handlers.errors import reply_error, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId
-from handlers.lifecycle import listener, rerender
+from handlers.lifecycle import listener
 from incident import suggestion
 from incident.errors import DomainError
+from storage import outbox
 
 
 async def on_accept(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
@@ -37,14 +38,12 @@ async def on_accept(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
         )
     except DomainError as exc:
         if isinstance(exc, suggestion.SuggestionChanged):
-            await rerender(client, deps, incident.id, topic=False)  # show the suggestion as it is now
+            await outbox.refresh(deps.db, incident.id, deps.clock.now())  # show the suggestion as it is now
         # Answered here, inside the tracked listener, so the refusal is out before it counts as done.
         await reply_error(client, body, exc, deps.locale)
         return
     if not result.changed:
         return
-    await rerender(client, deps, incident.id)
-    await deps.reminders_changed()  # the status-update cadence follows severity
     text = t(
         "dayone.suggest.accepted", incident.locale, key=incident.key, before=result.before, after=severity
     )

@@ -19,7 +19,7 @@ from incident.redact import scrub, scrub_lines, with_counts
 from incident.roles_config import COMMANDER
 from incident.roster import assign
 from incident.skips import Skip, note_skipped
-from storage import timeline
+from storage import outbox, timeline
 from storage.db import Database
 from storage.models import ChecklistItem, Incident, KeySequence
 
@@ -146,8 +146,10 @@ async def declare(
     holders: dict[str, str],
     skipped: Sequence[Skip] = (),
     redact_on: bool = True,
+    origin: str = "",
 ) -> Declared:
-    """Record the incident, its roles and its checklist, with their timeline events.
+    """Record the incident, its roles and its checklist, with their timeline events, and the
+    effect that builds its channel and then tells the declarer (in `origin`, or privately).
 
     `holders` are the default responders per role, already resolved to user ids; `skipped` the
     configured defaults that could not be used (recorded as `setup_skipped`). With no commander
@@ -244,6 +246,14 @@ async def declare(
                     data={"role": COMMANDER, "user": actor},
                     at=now,
                 )
+            await outbox.enqueue(
+                db,
+                outbox.SETUP,
+                incident_id=incident.id,
+                now=now,
+                payload={"declarer": actor, "origin": origin, "took_command": fallback},
+                coalesce_key=f"setup:{incident.id}",
+            )
     except IntegrityError:
         # Two deliveries of one submission raced past the check above: the other one won.
         if not inp.declare_token:

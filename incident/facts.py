@@ -155,6 +155,7 @@ async def update(
             incident_id,
             actor=actor,
             kind="facts_changed",
+            announce=True,
             summary="; ".join(f"{k}: {_show(a)} → {_show(b)}" for k, (a, b) in changed.items()),
             data={
                 "before": {k: a for k, (a, _) in changed.items()},

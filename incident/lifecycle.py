@@ -20,7 +20,7 @@ from incident.limits import Field
 from incident.redact import scrub, with_counts
 from incident.roles_config import RolesConfig
 from incident.roster import locked_for_manager
-from storage import timeline
+from storage import outbox, timeline
 from storage.db import Database
 from storage.models import ChecklistItem, Incident, RoleAssignment
 
@@ -245,6 +245,16 @@ async def close(
         data = with_counts(data, clean)
         await timeline.append(
             db, incident_id, actor=actor, kind="closed", summary="closed", data=data, at=now
+        )
+        # The post-mortem, the closed card and the archive: promised with the close, kept by the
+        # delivery engine even if this process dies right after the commit.
+        await outbox.enqueue(
+            db,
+            outbox.CLOSE,
+            incident_id=incident_id,
+            now=now,
+            payload={"archive": archive, "actor": actor},
+            coalesce_key=f"close:{incident_id}",
         )
     return incident
 

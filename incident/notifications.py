@@ -136,6 +136,7 @@ async def record(
             actor=actor,
             kind="notification_recorded",
             summary=f"{inp.regime} → {inp.recipient_kind} {row.recipient}{drill}",
+            announce=True,
             data=with_counts(
                 {
                     "notification_id": row.id,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident import roster
@@ -37,7 +37,7 @@ from incident.redact import Redacted, scrub, with_counts
 from incident.regimes import REMINDER_OFFSETS, Duration
 from incident.roles_config import COMMANDER
 from incident.severity import SEVERITIES, cadence
-from storage import timeline
+from storage import leases, timeline
 from storage.db import Database
 from storage.models import (
     ActionItem,
@@ -460,55 +460,21 @@ class Delivered:
 
 
 class SendFailed(Exception):
-    """A send that may succeed later (Slack down, rate-limited); ``retry_after`` in seconds if known."""
+    """A send that may succeed later (Slack down, rate-limited); ``retry_after`` in seconds if known.
+    ``permanent``: it never will (the channel is gone); an effect then goes straight to dead."""
 
-    def __init__(self, error: str, retry_after: float | None = None) -> None:
+    def __init__(self, error: str, retry_after: float | None = None, *, permanent: bool = False) -> None:
         super().__init__(error)
         self.error = error
         self.retry_after = retry_after
-
-
-def _claimable(now: datetime) -> Any:
-    return and_(
-        Reminder.due_at <= now,
-        or_(
-            Reminder.status == PENDING,
-            and_(Reminder.status == CLAIMED, Reminder.claimed_until < now),
-        ),
-    )
+        self.permanent = permanent
 
 
 async def claim_due(
     database: Database, worker: str, now: datetime, *, lease: timedelta = LEASE, limit: int = 50
 ) -> list[Reminder]:
-    """Take up to ``limit`` due reminders for ``worker``; nobody else gets them until the lease ends.
-
-    PostgreSQL skips rows another process is claiming right now (``FOR UPDATE SKIP LOCKED``);
-    SQLite serialises writers (``BEGIN IMMEDIATE``), so the conditional update is atomic there.
-    """
-    async with database.transaction() as db:
-        candidates = (
-            select(Reminder.id).where(_claimable(now)).order_by(Reminder.due_at, Reminder.id).limit(limit)
-        )
-        if database.is_postgres:
-            candidates = candidates.with_for_update(skip_locked=True)
-        ids = list((await db.execute(candidates)).scalars())
-        if not ids:
-            return []
-        claimed = list(
-            (
-                await db.execute(
-                    update(Reminder)
-                    .where(Reminder.id.in_(ids), _claimable(now))
-                    .values(status=CLAIMED, claimed_until=now + lease, claimed_by=worker)
-                    .returning(Reminder.id)
-                )
-            ).scalars()
-        )
-        if not claimed:
-            return []
-        rows = (await db.execute(select(Reminder).where(Reminder.id.in_(claimed)))).scalars()
-        return sorted(rows, key=lambda r: (r.due_at, r.id or 0))
+    """Take up to ``limit`` due reminders for ``worker``; nobody else gets them until the lease ends."""
+    return await leases.claim(database, Reminder, worker, now, lease=lease, limit=limit)
 
 
 async def mark_sent(
@@ -569,12 +535,7 @@ async def mark_sent(
         return True
 
 
-def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
-    """5 s, 10 s, 20 s ... capped at 10 min; Slack's Retry-After wins when it asks for longer."""
-    wait = min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
-    if retry_after:
-        wait = max(wait, timedelta(seconds=retry_after))
-    return wait
+backoff = leases.backoff
 
 
 async def mark_failed(
@@ -614,15 +575,7 @@ async def mark_failed(
 
 async def next_due(database: Database) -> datetime | None:
     """The earliest moment any reminder needs attention (pending, or a claim that will expire)."""
-    async with database.session() as db:
-        pending = (
-            await db.execute(select(func.min(Reminder.due_at)).where(Reminder.status == PENDING))
-        ).scalar_one_or_none()
-        expiring = (
-            await db.execute(select(func.min(Reminder.claimed_until)).where(Reminder.status == CLAIMED))
-        ).scalar_one_or_none()
-    times = [t for t in (pending, expiring) if t is not None]
-    return min(times) if times else None
+    return await leases.next_due(database, Reminder)
 
 
 # --------------------------------------------------------------------------- people act on a reminder
@@ -757,6 +710,7 @@ async def record_status_update(
             incident_id,
             actor=actor,
             kind="status_update",
+            announce=True,
             summary=text[:500],
             data=with_counts({"text": text, "severity": incident.severity, "status": incident.status}, clean),
             at=now,

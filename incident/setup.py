@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from incident.overview import pending_setup
-from storage import timeline
+from storage import outbox, timeline
 from storage.db import Database
 from storage.models import Incident
 
@@ -102,3 +102,12 @@ async def unfinished(database: Database) -> list[int]:
             select(Incident).where(Incident.kind == "incident", Incident.status != "closed")
         )
         return [i.id for i in rows.scalars() if i.id is not None and pending_setup(i)]
+
+
+async def resume(database: Database, incident_ids: list[int], *, now: datetime) -> None:
+    """Give each unfinished set-up a set-up effect (coalesced: one that is already pending stays)."""
+    async with database.transaction() as db:
+        for incident_id in incident_ids:
+            await outbox.enqueue(
+                db, outbox.SETUP, incident_id=incident_id, now=now, coalesce_key=f"setup:{incident_id}"
+            )

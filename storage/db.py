@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.outbox import EFFECTS_WRITTEN
 from storage.timeline import SESSION_KEYS, TimelineKeys
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -98,6 +99,9 @@ class Database:
         if self.dialect == "sqlite":
             _prepare_sqlite(self.engine, parsed.database)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # Called after a transaction that wrote effects commits (storage/outbox.py): the
+        # process's delivery engine starts a pass at once instead of at its next poll.
+        self.on_effects: Callable[[], None] | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -111,8 +115,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on any error."""
-        async with self.session() as session, session.begin():
-            yield session
+        async with self.session() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop(EFFECTS_WRITTEN, False) and self.on_effects is not None:
+                self.on_effects()
 
     async def ping(self) -> bool:
         try:

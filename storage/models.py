@@ -190,6 +190,42 @@ class Reminder(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=255, unique=True)
 
 
+class Effect(SQLModel, table=True):
+    """The transactional outbox: what Slack should be told after a change, written in the change's
+    own transaction and delivered by the delivery engine (schedules/), at least once, never lost.
+
+    Pending effects with the same ``coalesce_key`` are one effect: ten clicks on one incident leave
+    one pending re-render, which renders the state as it is when it runs.
+    """
+
+    __tablename__ = "effect"
+    __table_args__ = (
+        Index(
+            "uq_effect_pending_key",
+            "coalesce_key",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=32, nullable=False)
+    coalesce_key: str | None = Field(default=None, max_length=255)
+    payload: dict[str, Any] = _json(dict)
+    due_at: datetime = _ts(nullable=False, index=True)
+    status: str = Field(default="pending", max_length=16, nullable=False, index=True)
+    claimed_until: datetime | None = _ts()
+    claimed_by: str | None = Field(default=None, max_length=64)
+    attempts: int = Field(default=0, nullable=False)
+    last_error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts(nullable=False)
+    done_at: datetime | None = _ts()
+    # What delivery learnt that a retry needs (a posted message's ts: never posted twice).
+    result: dict[str, Any] = _json(dict)
+
+
 class Notification(SQLModel, table=True):
     __tablename__ = "notification"
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import outbox
 from storage.models import Incident, TimelineEvent
 
 GENESIS = "0" * 64
@@ -37,6 +38,8 @@ class TimelineKeys:
     keys: dict[str, bytes]
 
     def __post_init__(self) -> None:
+        if "" in self.keys:
+            raise ValueError("a timeline key needs a non-empty id (an empty id marks pre-0002 events)")
         if self.current_id not in self.keys:
             raise ValueError(f"current timeline key {self.current_id!r} is not in the key ring")
 
@@ -76,6 +79,16 @@ def chain_hash(prev_hash: str, event: TimelineEvent | dict[str, Any], key: bytes
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+# Events written before the chain was keyed (migration 0002) carry no key id and were hashed with
+# plain SHA-256. They still verify that way: a record kept from before the upgrade stays whole, and
+# anyone able to rewrite it could have done so before the upgrade too. New events are always keyed.
+LEGACY_KEY_ID = ""
+
+
+def legacy_hash(prev_hash: str, event: TimelineEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
+
+
 async def lock_incident(db: AsyncSession, incident_id: int) -> Incident:
     """Row-lock the incident: appends to one chain are serialised (SQLite's BEGIN IMMEDIATE already is)."""
     result = await db.execute(select(Incident).where(Incident.id == incident_id).with_for_update())
@@ -91,8 +104,13 @@ async def append(
     summary: str,
     data: dict[str, Any] | None = None,
     at: datetime,
+    announce: bool = False,
 ) -> TimelineEvent:
-    """Append one event. Call inside the transaction that makes the change the event records."""
+    """Append one event. Call inside the transaction that makes the change the event records.
+
+    The same transaction writes the effects the change implies (storage/outbox.py): a re-render of
+    the incident's views, and with ``announce`` the channel's line about this event.
+    """
     keys = keys_of(db)
     incident = await lock_incident(db, incident_id)
     last = (
@@ -122,6 +140,10 @@ async def append(
     db.add(event)
     incident.timeline_seq, incident.timeline_head = seq, event.hash
     await db.flush()
+    await outbox.views_changed(db, incident_id, at)
+    if announce:
+        assert event.id is not None
+        await outbox.announce(db, incident_id, event.id, at)
     return event
 
 
@@ -162,10 +184,14 @@ def verify_rows(
             return Verification(False, count, prev, expected_seq, "missing")
         if event.prev_hash != prev:
             return Verification(False, count, prev, event.seq, "prev_hash")
-        key = keys.keys.get(event.key_id)
-        if key is None:
-            return Verification(False, count, prev, event.seq, "unknown_key")
-        if not hmac.compare_digest(chain_hash(prev, event, key).encode(), event.hash.encode()):
+        if event.key_id == LEGACY_KEY_ID:
+            expected = legacy_hash(prev, event)
+        else:
+            key = keys.keys.get(event.key_id)
+            if key is None:
+                return Verification(False, count, prev, event.seq, "unknown_key")
+            expected = chain_hash(prev, event, key)
+        if not hmac.compare_digest(expected.encode(), event.hash.encode()):
             return Verification(False, count, prev, event.seq, "hash")
         prev = event.hash
     if incident is not None and (

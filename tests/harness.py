@@ -105,7 +105,7 @@ async def running_bot(db_url: str, *, rate_limits: bool = True, **env: Any) -> A
 
 async def fire_due(slack: Slack) -> None:
     """Run what is due at the workspace's current time, as the scheduler's wake-up would, and settle."""
-    await slack.rt.reminders.run_due()
+    await slack.rt.engine.run_due()
     await slack.settle()
 
 
@@ -142,7 +142,7 @@ async def restarted(slack: Slack) -> AsyncIterator[Slack]:
     slack.sb.bot_url = slack.bot_url
 
     async def idle() -> None:
-        await rt.tracker.wait_idle(timeout=15.0)
+        await rt.idle(timeout=15.0)
 
     slack.sb.idle_probe = idle
     try:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from incident import lifecycle
 from incident.config import load_config
 from incident.declare import DeclareInput
 from incident.declare import declare as declare_incident
+from incident.severity import cadence
 from storage import timeline
 from storage.db import Database
-from storage.models import ChecklistItem, Incident
+from storage.models import ChecklistItem, Incident, Reminder
 from tests.harness import Slack
 from tests.test_declare import SECRET_TITLE, declare
 
@@ -43,15 +44,6 @@ def changes_since(slack: Slack, mark: int) -> list[str]:
 async def test_the_commander_changes_severity_card_topic_and_timeline_follow(slack: Slack) -> None:
     await declare(slack)
     incident = await slack.incident()
-    reminders_changed = []
-    original = slack.rt.deps.on_reminders_changed
-
-    async def spy() -> None:
-        reminders_changed.append(True)
-        if original is not None:
-            await original()
-
-    slack.rt.deps.on_reminders_changed = spy
     await slack.heidi.command("severity sev1", channel=incident.channel_id)
     await slack.settle()
 
@@ -65,7 +57,18 @@ async def test_the_commander_changes_severity_card_topic_and_timeline_follow(sla
         "UHEIDI001",
         {"before": "SEV2", "after": "SEV1"},
     )
-    assert reminders_changed == [True]
+    # The status-update reminder follows the new severity's cadence at once, not at the next sweep.
+    async with slack.db.session() as s:
+        due = (
+            await s.execute(
+                select(Reminder.due_at).where(
+                    Reminder.incident_id == incident.id,
+                    Reminder.kind == "status_update",
+                    Reminder.status == "pending",
+                )
+            )
+        ).scalar_one()
+    assert due == incident.declared_at + cadence("SEV1")
     assert not slack.violations()
 
 

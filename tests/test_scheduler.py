@@ -136,10 +136,10 @@ async def test_two_processes_send_each_reminder_exactly_once(slack: Slack) -> No
     slack.sb.clock.advance(3 * 3600)
     async with another_process(slack) as other:
         await asyncio.gather(
-            slack.rt.reminders.run_due(),
-            other.reminders.run_due(),
-            slack.rt.reminders.run_due(),
-            other.reminders.run_due(),
+            slack.rt.engine.run_due(),
+            other.engine.run_due(),
+            slack.rt.engine.run_due(),
+            other.engine.run_due(),
         )
         await other.tracker.wait_idle(timeout=15)
     await slack.settle()

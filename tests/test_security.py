@@ -232,7 +232,7 @@ async def test_an_outsider_can_neither_read_nor_change_an_incident_through_any_d
     # Reminder messages (with their buttons) exist once the clocks and items fall due.
     slack.sb.clock.advance(3 * 3600)
     for _ in range(2):  # the second pass derives the rows that follow the ones just sent
-        await slack.rt.reminders.run_due()
+        await slack.rt.engine.run_due()
         await slack.settle()
     missing_forms = (
         {c.value for c in CallbackId} - set(forms) - {CallbackId.DECLARE, CallbackId.ADD_TO_TIMELINE}

@@ -27,7 +27,7 @@ async def test_help_and_a_declaration_over_socket_mode(db_url: str) -> None:
         sb.transport = "socket"
 
         async def idle() -> None:
-            await rt.tracker.wait_idle(timeout=15)
+            await rt.idle(timeout=15.0)
 
         sb.idle_probe = idle
         alice = sb.person("alice")

@@ -12,7 +12,7 @@ import email.utils
 import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -23,6 +23,7 @@ from incident import workspace_settings as ws
 from incident.clock import SystemClock
 from incident.config import IncidentConfig, load_config
 from incident.yamlsource import ConfigError
+from storage import outbox
 from storage.db import Database
 
 # The bot scopes the code needs: manifest.yml's `oauth_config.scopes.bot` (tests/test_doctor.py
@@ -281,6 +282,35 @@ async def check_schema(settings: Settings) -> Check:
     return Check("database", OK, "reachable, schema current")
 
 
+# Effects waiting longer than this mean no worker is delivering them (or Slack refuses them).
+OUTBOX_STALE = timedelta(minutes=5)
+
+
+async def check_outbox(settings: Settings, now: datetime) -> Check:
+    """What Slack has not been told yet: effects pending (and for how long) and dead ones."""
+    db = Database(settings.database_url)
+    try:
+        backlog = await outbox.backlog(db)
+    finally:
+        await db.dispose()
+    if backlog.dead:
+        return Check(
+            "outbox",
+            ERROR,
+            f"{backlog.dead} effect(s) gave up after repeated Slack errors; their views may be stale",
+            "fix what Slack refused (see the log or /metrics), then press Refresh on the incident's card",
+        )
+    if backlog.oldest_pending is not None and now - backlog.oldest_pending > OUTBOX_STALE:
+        return Check(
+            "outbox",
+            WARNING,
+            f"{backlog.pending} effect(s) pending, the oldest since "
+            f"{backlog.oldest_pending:%Y-%m-%d %H:%M} UTC",
+            "make sure a worker runs: `breachroom serve` (without --no-worker) or `breachroom worker`",
+        )
+    return Check("outbox", OK, f"{backlog.pending} effect(s) pending, none dead")
+
+
 async def effective_config(settings: Settings) -> tuple[IncidentConfig, str | None]:
     """The configuration the bot runs with (the files, overlaid with the settings made in Slack)
     and the security report's channel (the environment's, else Slack's)."""
@@ -304,6 +334,8 @@ async def run_checks(
     """Every check, in the order an operator fixes things: database, Slack, configuration, URL.
     Without ``config`` (the CLI) the configuration is read as the bot would: files plus database."""
     checks = [await check_schema(settings)]
+    if checks[0].status == OK:
+        checks.append(await check_outbox(settings, now or SystemClock().now()))
     if config is None and checks[0].status == OK:
         try:
             config, report_channel = await effective_config(settings)

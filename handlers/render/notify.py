@@ -29,7 +29,7 @@ from incident.facts import FactsInput
 from incident.limits import Field, limit
 from incident.notifications import RECIPIENT_KINDS, NotificationInput
 from incident.regimes import Applicability, Regime
-from storage.models import Incident
+from storage.models import Incident, TimelineEvent
 
 # --------------------------------------------------------------------------- notify
 
@@ -166,19 +166,20 @@ def parse_notify(view: dict[str, Any], user: str) -> NotificationInput:
     )
 
 
-def recorded_line(
-    incident: Incident, regime: Regime, inp: NotificationInput, state: str | None, locale: str
-) -> str:
+def recorded_line(incident: Incident, regime: Regime, event: TimelineEvent, locale: str) -> str:
+    """The channel's line about a `notification_recorded` event, from the event itself."""
+    data = event.data
+    state = data.get("clock_after")
     text = t(
         "notify.recorded",
         locale,
         regime=escape(regime.name.get(locale)),
-        kind=t(f"notify.kind.{inp.recipient_kind}", locale),
-        recipient=escape(inp.recipient),
-        sent=when(inp.sent_at),
-        reference=escape(inp.reference) or "—",
+        kind=t(f"notify.kind.{data['recipient_kind']}", locale),
+        recipient=escape(data.get("recipient") or ""),
+        sent=when(datetime.fromisoformat(data["sent_at"])),
+        reference=escape(data.get("reference") or "") or "—",
         state=t(f"obligations.state.{state}", locale) if state else "—",
-        user=f"<@{inp.sent_by}>",
+        user=f"<@{data.get('sent_by') or event.actor}>",
     )
     return (t("notify.drill_tag", locale) + text) if incident.is_drill else text
 

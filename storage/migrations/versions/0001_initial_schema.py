@@ -86,28 +86,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id"),
     )
     op.create_table(
-        "workspace_setting",
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column("value", sa.JSON(), nullable=True),
-        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("key"),
-    )
-    op.create_table(
-        "setting_change",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.Column("before", sa.JSON(), nullable=True),
-        sa.Column("after", sa.JSON(), nullable=True),
-        sa.Column("changed_by", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("changed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    with op.batch_alter_table("setting_change", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_setting_change_key"), ["key"], unique=False)
-        batch_op.create_index(batch_op.f("ix_setting_change_changed_at"), ["changed_at"], unique=False)
-
-    op.create_table(
         "access_request",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -329,7 +307,6 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("key_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incident.id"],
@@ -391,12 +368,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_access_request_incident_id"))
 
     op.drop_table("access_request")
-    with op.batch_alter_table("setting_change", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_setting_change_changed_at"))
-        batch_op.drop_index(batch_op.f("ix_setting_change_key"))
-
-    op.drop_table("setting_change")
-    op.drop_table("workspace_setting")
     op.drop_table("processed_event")
     op.drop_table("key_sequence")
     with op.batch_alter_table("incident", schema=None) as batch_op:
