@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from handlers.context import channel_members, forget_members
 from handlers.defaults import default_group_members
@@ -164,24 +164,12 @@ async def refresh_topic(client: AsyncWebClient, deps: Deps, incident: Incident) 
         drill=" · DRILL" if incident.is_drill else "",
     )
     assert incident.id is not None and incident.channel_id
-    # Recorded like an owned message (no ts): a re-render that would not change it makes no call.
     digest = _hash([], topic)
-    shown = await owned_message(deps, incident.id, "topic")
-    if shown is not None and shown.rendered_hash == digest and shown.channel_id == incident.channel_id:
+    if incident.topic_hash == digest:
         return
     await client.conversations_setTopic(channel=incident.channel_id, topic=topic)
     async with deps.db.transaction() as db:
-        row = (
-            await db.execute(
-                select(BotMessage).where(
-                    BotMessage.incident_id == incident.id, BotMessage.kind == "topic", BotMessage.ref == ""
-                )
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            row = BotMessage(incident_id=incident.id, kind="topic", ref="", channel_id=incident.channel_id)
-            db.add(row)
-        row.channel_id, row.rendered_hash = incident.channel_id, digest
+        await db.execute(update(Incident).where(Incident.id == incident.id).values(topic_hash=digest))
 
 
 # Set-up steps ---------------------------------------------------------------------------------

@@ -470,6 +470,18 @@ class SendFailed(Exception):
         self.permanent = permanent
 
 
+async def due_incidents(database: Database, now: datetime) -> list[int]:
+    """Incidents with a reminder due now: re-derived just before sending, so a reminder whose
+    moment passed long ago (the process was down, the clock jumped) is dropped, not sent late."""
+    async with database.session() as db:
+        rows = await db.execute(
+            select(Reminder.incident_id)
+            .where(leases.claimable(Reminder, now), Reminder.incident_id.is_not(None))  # type: ignore[union-attr]
+            .distinct()
+        )
+        return [i for i in rows.scalars() if i is not None]
+
+
 async def claim_due(
     database: Database, worker: str, now: datetime, *, lease: timedelta = LEASE, limit: int = 50
 ) -> list[Reminder]:

@@ -179,6 +179,7 @@ class DeliveryEngine:
                     if effects:
                         await self._perform_all(effects, result)
                         continue
+                await self._sync_due()
                 batch = await reminders.claim_due(self.db, self.worker, self.clock.now())
                 if not batch:
                     break
@@ -187,6 +188,14 @@ class DeliveryEngine:
             return result
 
     # -- internals ------------------------------------------------------------------------
+
+    async def _sync_due(self) -> None:
+        now = self.clock.now()
+        for incident_id in await reminders.due_incidents(self.db, now):
+            try:
+                await reminders.sync_incident(self.db, incident_id, self.config, now, self.cadences)
+            except Exception:
+                log.exception("reminders of incident %s could not be derived", incident_id)
 
     async def _job(self) -> None:
         """APScheduler's job only starts a pass: the job returns at once, so a wake-up re-aimed

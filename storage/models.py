@@ -57,6 +57,8 @@ class Incident(SQLModel, table=True):
     setup: dict[str, Any] = _json(dict)
     setup_lease_until: datetime | None = _ts()
     setup_lease_by: str | None = Field(default=None, max_length=64)
+    # The hash of the channel topic last set: a re-render that would not change it makes no call.
+    topic_hash: str | None = Field(default=None, max_length=64)
     declared_by: str = Field(max_length=32, nullable=False)
     declared_at: datetime = _ts(nullable=False)
     discovered_at: datetime | None = _ts()

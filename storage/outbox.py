@@ -59,9 +59,11 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
     coalesce_key: str | None = None,
     due_at: datetime | None = None,
+    urgent: bool = False,
 ) -> None:
     """Write one effect in the caller's transaction. With ``coalesce_key``, a pending effect with
-    the same key already stands for this one (it will render the latest state): nothing is added."""
+    the same key already stands for this one (it will render the latest state): nothing is added,
+    unless ``urgent`` (a person asked), which makes one waiting out a backoff due now."""
     if kind not in KINDS:
         raise ValueError(f"unknown effect kind {kind!r}")
     values = {
@@ -82,13 +84,19 @@ async def enqueue(
     insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(Effect).values(**values)
     pending_only = text("status = 'pending'")  # the partial unique index's own predicate, verbatim
-    stmt = stmt.on_conflict_do_nothing(index_elements=["coalesce_key"], index_where=pending_only)
+    if urgent:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["coalesce_key"], index_where=pending_only, set_={"due_at": values["due_at"]}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["coalesce_key"], index_where=pending_only)
     await db.execute(stmt)
 
 
-async def views_changed(db: AsyncSession, incident_id: int, now: datetime) -> None:
+async def views_changed(db: AsyncSession, incident_id: int, now: datetime, *, urgent: bool = False) -> None:
     """The incident changed: re-render its views and re-derive its reminders (coalesced)."""
-    await enqueue(db, VIEWS, incident_id=incident_id, now=now, coalesce_key=f"views:{incident_id}")
+    key = f"views:{incident_id}"
+    await enqueue(db, VIEWS, incident_id=incident_id, now=now, coalesce_key=key, urgent=urgent)
 
 
 async def announce(db: AsyncSession, incident_id: int, event_id: int, now: datetime) -> None:
@@ -217,4 +225,4 @@ async def refresh(database: Database, incident_id: int, now: datetime) -> None:
     """Re-render an incident's views though nothing changed (Refresh, a stale click): in a
     transaction of its own, as every change's own transaction would."""
     async with database.transaction() as db:
-        await views_changed(db, incident_id, now)
+        await views_changed(db, incident_id, now, urgent=True)

@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.models import ChecklistItem, Incident, Reminder
 from tests.harness import Slack
 from tests.test_declare import SECRET_TITLE, declare
+from tests.test_postmortem import uploaded
 
 # Calls that would change what anyone sees in Slack.
 CHANGING = {
@@ -295,19 +296,9 @@ async def test_resolve_times_must_be_past_and_in_order(slack: Slack) -> None:
     assert {"contained", "resolved"}.isdisjoint(await slack.kinds(incident))
 
 
-async def test_closing_records_lessons_runs_hooks_then_archives(slack: Slack) -> None:
+async def test_closing_records_lessons_publishes_the_post_mortem_then_archives(slack: Slack) -> None:
     await declare(slack)
     incident = await slack.incident()
-    ran: list[tuple[int, bool]] = []
-
-    async def broken_hook(client, deps, incident_id) -> None:
-        raise RuntimeError("post-mortem service down")
-
-    async def hook(client, deps, incident_id) -> None:
-        # Hooks run while the channel still takes messages, before it is archived.
-        ran.append((incident_id, slack.channel(incident.channel_id).is_archived))
-
-    slack.rt.deps.extras.setdefault("on_close", []).extend([broken_hook, hook])
     slack.sb.clock.advance(86400)
     before = slack.rt.clock.now().replace(microsecond=0)
     await slack.heidi.click(card_of(slack, incident), "Close")
@@ -335,8 +326,10 @@ async def test_closing_records_lessons_runs_hooks_then_archives(slack: Slack) ->
     assert close_event.data["lessons"] == "Exports need MFA." and close_event.data["archive"] is True
     assert close_event.data["open_required_items"] > 0
     kinds = [e.kind for e in events]
-    assert kinds.index("closed") < kinds.index("channel_archived")
-    assert ran == [(incident.id, False)]
+    # The post-mortem goes in while the channel still takes messages, before it is archived.
+    assert kinds.index("closed") < kinds.index("postmortem_generated") < kinds.index("channel_archived")
+    assert kinds.count("channel_archived") == 1
+    assert [md for _, md in uploaded(slack, incident.channel_id) if "Exports need MFA." in md]
     card = card_of(slack, incident)
     assert "Closed" in card.all_text and "Close" not in card.buttons and "Resolve" not in card.buttons
     assert "Closed" in slack.channel(incident.channel_id).topic

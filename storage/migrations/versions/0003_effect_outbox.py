@@ -20,6 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("topic_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+        )
     op.create_table(
         "effect",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,3 +63,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_effect_incident_id"))
         batch_op.drop_index(batch_op.f("ix_effect_due_at"))
     op.drop_table("effect")
+    with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.drop_column("topic_hash")
