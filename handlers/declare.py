@@ -160,7 +160,7 @@ async def on_retry_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCl
     # unfinished, its declarer: before the channel exists nobody else could press Retry.
     incident = await load(deps, id_in((body.get("actions") or [{}])[0].get("value")))
     assert incident.id is not None
-    pending = await ensure_setup(client, deps, incident.id)
+    pending = await ensure_setup(client, deps, incident.id) or []  # None: someone else is on it
     channel = (body.get("container") or {}).get("channel_id") or ""
     await tell_declarer(client, deps, await load(deps, incident.id), body["user"]["id"], channel, pending)
 

@@ -84,7 +84,7 @@ async def _views(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
     lease = incident.setup_lease_until
     if lease is not None and lease > now:
         # Set-up is posting the first card and checklists right now; render after it.
-        raise SendFailed("setup_running", retry_after=1.0)
+        raise SendFailed("setup_running", retry_after=min(1.0, (lease - now).total_seconds()), waiting=True)
     try:
         await refresh_views(client, deps, effect.incident_id)
         await refresh_topic(client, deps, incident)
@@ -98,6 +98,9 @@ async def _setup(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
     """Build the channel (each step once), then tell the declarer where it is or what is missing."""
     assert effect.incident_id is not None and effect.id is not None
     pending = await ensure_setup(client, deps, effect.incident_id)
+    if pending is None:
+        # Another worker holds the set-up's lease (or held it and died): try again when it ends.
+        raise SendFailed("setup_running", retry_after=1.0, waiting=True)
     declarer = effect.payload.get("declarer")
     if declarer and not effect.result.get("told"):
         from handlers.declare import tell_declarer  # declare registers listeners that enqueue this

@@ -6,6 +6,7 @@ re-render after any change, a retry, or a restart all converge on the same pictu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -401,15 +402,17 @@ STEPS: tuple[tuple[str, Step], ...] = (
 )
 
 
-async def ensure_setup(client: AsyncWebClient, deps: Deps, incident_id: int) -> list[str]:
-    """Run every set-up step not done yet; returns the steps still pending afterwards.
+async def ensure_setup(client: AsyncWebClient, deps: Deps, incident_id: int) -> list[str] | None:
+    """Run every set-up step not done yet; returns the steps still pending afterwards, or None
+    when another worker holds the set-up's lease.
 
     A failed step is recorded with Slack's error and the others go on (nothing but the channel
     itself is a prerequisite); the card then says what is missing and offers Retry.
     """
     now = deps.clock.now()
     if not await setup_state.claim(deps.db, incident_id, WORKER, now):
-        return []
+        return None
+    renewal = asyncio.ensure_future(_renew_setup(deps, incident_id))
     try:
         incident = await load(deps, incident_id)
         for step, run in STEPS:
@@ -433,4 +436,14 @@ async def ensure_setup(client: AsyncWebClient, deps: Deps, incident_id: int) -> 
                 log.warning("card refresh of %s failed: %s", incident.key, slack_error(exc))
         return [s for s, _ in STEPS if not (incident.setup or {}).get(s)]
     finally:
+        renewal.cancel()
         await setup_state.release(deps.db, incident_id, WORKER)
+
+
+async def _renew_setup(deps: Deps, incident_id: int) -> None:
+    while True:
+        await asyncio.sleep(setup_state.LEASE.total_seconds() / 3)
+        try:
+            await setup_state.renew(deps.db, incident_id, WORKER, deps.clock.now())
+        except Exception:
+            log.warning("could not renew the set-up lease of incident %s", incident_id, exc_info=True)

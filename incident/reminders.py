@@ -461,13 +461,17 @@ class Delivered:
 
 class SendFailed(Exception):
     """A send that may succeed later (Slack down, rate-limited); ``retry_after`` in seconds if known.
-    ``permanent``: it never will (the channel is gone); an effect then goes straight to dead."""
+    ``permanent``: it never will (the channel is gone); an effect then goes straight to dead.
+    ``waiting``: not a failure but a wait for other work (a set-up in progress): no attempt counted."""
 
-    def __init__(self, error: str, retry_after: float | None = None, *, permanent: bool = False) -> None:
+    def __init__(
+        self, error: str, retry_after: float | None = None, *, permanent: bool = False, waiting: bool = False
+    ) -> None:
         super().__init__(error)
         self.error = error
         self.retry_after = retry_after
         self.permanent = permanent
+        self.waiting = waiting
 
 
 async def due_incidents(database: Database, now: datetime) -> list[int]:

@@ -17,7 +17,8 @@ from storage import outbox, timeline
 from storage.db import Database
 from storage.models import Incident
 
-LEASE = timedelta(seconds=60)
+# Short, and renewed while the set-up runs (`renew`): a killed worker's set-up resumes within seconds.
+LEASE = timedelta(seconds=15)
 
 
 async def claim(database: Database, incident_id: int, worker: str, now: datetime) -> bool:
@@ -32,6 +33,16 @@ async def claim(database: Database, incident_id: int, worker: str, now: datetime
             .values(setup_lease_until=now + LEASE, setup_lease_by=worker)
         )
         return result.rowcount == 1
+
+
+async def renew(database: Database, incident_id: int, worker: str, now: datetime) -> None:
+    """Extend this worker's set-up lease while it is still working."""
+    async with database.transaction() as db:
+        await db.execute(
+            update(Incident)
+            .where(Incident.id == incident_id, Incident.setup_lease_by == worker)
+            .values(setup_lease_until=now + LEASE)
+        )
 
 
 async def release(database: Database, incident_id: int, worker: str) -> None:

@@ -241,7 +241,20 @@ class DeliveryEngine:
             for row in rows:
                 await self._perform(row, result)
 
-        await asyncio.gather(*(in_order(rows) for rows in by_incident.values()))
+        renewal = asyncio.ensure_future(self._renew([e.id for e in effects if e.id is not None]))
+        try:
+            await asyncio.gather(*(in_order(rows) for rows in by_incident.values()))
+        finally:
+            renewal.cancel()
+
+    async def _renew(self, effect_ids: list[int]) -> None:
+        """Keep the claims of a batch alive while it is being delivered."""
+        while True:
+            await asyncio.sleep(outbox.LEASE.total_seconds() / 3)
+            try:
+                await outbox.renew(self.db, effect_ids, self.worker, self.clock.now() + outbox.LEASE)
+            except Exception:
+                log.warning("could not renew effect claims; they may be taken over", exc_info=True)
 
     async def _perform(self, row: Effect, result: Pass) -> None:
         assert row.id is not None and self.perform is not None
@@ -257,6 +270,7 @@ class DeliveryEngine:
                     error=exc.error,
                     retry_after=exc.retry_after,
                     permanent=exc.permanent,
+                    waiting=exc.waiting,
                 )
                 log.warning("effect %s (%s) failed: %s; now %s", row.id, row.kind, exc.error, status)
                 result.effects_failed.append(row.id)

@@ -87,8 +87,8 @@ async def next_due(database: Database, model: Any) -> datetime | None:
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
-    """5 s, 10 s, 20 s ... capped at 10 min; Slack's Retry-After wins when it asks for longer."""
-    wait = min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
-    if retry_after:
-        wait = max(wait, timedelta(seconds=retry_after))
-    return wait
+    """When to try again: after ``retry_after`` when the failure said (Slack's Retry-After, or a
+    set-up still running), else 5 s, 10 s, 20 s ... capped at 10 min."""
+    if retry_after is not None and retry_after > 0:
+        return min(timedelta(seconds=retry_after), MAX_BACKOFF)
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)

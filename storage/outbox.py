@@ -44,8 +44,9 @@ KINDS = (VIEWS, ANNOUNCE, DM, SETUP, CLOSE)
 PENDING, CLAIMED, DONE, DEAD = leases.PENDING, leases.CLAIMED, "done", "dead"
 # Set in a session's info when it wrote an effect: storage.db wakes the engine after the commit.
 EFFECTS_WRITTEN = "effects_written"
-# A claim outlives one delivery (Slack's own retries included); a crashed worker's expires.
-LEASE = timedelta(minutes=2)
+# A claim is short and renewed while its worker delivers (``renew``): a killed worker's effects
+# are taken over within seconds, a slow delivery (Slack's rate limits) keeps its claim.
+LEASE = timedelta(seconds=15)
 # After this many failed attempts an effect is dead: shown in doctor, /metrics and on the card.
 MAX_ATTEMPTS = 8
 
@@ -114,6 +115,16 @@ async def next_due(database: Database) -> datetime | None:
     return await leases.next_due(database, Effect)
 
 
+async def renew(database: Database, effect_ids: list[int], worker: str, until: datetime) -> None:
+    """Extend this worker's claims on effects it is still delivering."""
+    async with database.transaction() as db:
+        await db.execute(
+            update(Effect)
+            .where(Effect.id.in_(effect_ids), Effect.status == CLAIMED, Effect.claimed_by == worker)  # type: ignore[union-attr]
+            .values(claimed_until=until)
+        )
+
+
 async def remember(database: Database, effect_id: int, worker: str, **result: Any) -> None:
     """Record what a half-done delivery learnt (a posted message's ts) so a retry skips that call."""
     async with database.transaction() as db:
@@ -142,6 +153,7 @@ async def mark_failed(
     error: str,
     retry_after: float | None = None,
     permanent: bool = False,
+    waiting: bool = False,
 ) -> str | None:
     """Put the effect back with a backoff (Slack's Retry-After wins), or make it dead after
     ``MAX_ATTEMPTS`` or a permanent error. Returns the new status (None: the claim was lost)."""
@@ -149,7 +161,7 @@ async def mark_failed(
         row = await db.get(Effect, effect_id)
         if row is None or row.status != CLAIMED or row.claimed_by != worker:
             return None
-        attempts = row.attempts + 1
+        attempts = row.attempts if waiting else row.attempts + 1
         dead = permanent or attempts >= MAX_ATTEMPTS
         status = DEAD if dead else PENDING
         values: dict[str, Any] = {
