@@ -30,7 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
 from handlers.errors import VERIFIED, message_for, tell
-from handlers.membership import channel_members
+from handlers.membership import channel_members_now, rate_limited, without_rate_limit_wait
 from incident import lookup
 from incident.errors import DomainError, NotFound
 from incident.overview import pending_setup
@@ -44,6 +44,12 @@ INCIDENT = "incident"
 
 class NoIncidentHere(DomainError):
     key = "error.no_incident_here"
+
+
+class SlackBusy(DomainError):
+    """Slack said to wait (429) and nothing it said before answers the question: try again."""
+
+    key = "error.generic"
 
 
 class Find(StrEnum):
@@ -85,23 +91,55 @@ def id_in(value: object) -> int:
 # Who may see an incident ----------------------------------------------------------------------
 
 
+# Slack's 3-second ack deadline leaves no room to wait out a 429 (usergroups.users.list is Tier 2,
+# 20 a minute): these never wait, and go by the last answer Slack gave when it says to wait. That
+# answer is dropped when Slack reports a change (handlers/events.py), so a removal still wins.
+
+
 async def is_admin(client: AsyncWebClient, deps: Deps, user: str) -> bool:
-    """Members of the configured admin user group may see and manage every incident."""
-    return bool(await deps.extras["directory"].is_member(client, deps.config.roles.admin_usergroup, user))
+    """Members of the configured admin user group may see and manage every incident.
+
+    SlackBusy when Slack is rate-limiting and has never said who is in the group."""
+    directory = deps.extras["directory"]
+    group = deps.config.roles.admin_usergroup
+    try:
+        return bool(await directory.is_member(without_rate_limit_wait(client), group, user))
+    except SlackApiError as exc:
+        if not rate_limited(exc):
+            raise
+        known = directory.last_known(group)
+        if known is None:
+            log.warning("admin group %s rate-limited with no earlier answer: asking to try again", group)
+            raise SlackBusy() from exc
+        return user in known
 
 
-async def is_member(client: AsyncWebClient, incident: Incident, user: str) -> bool:
+async def _in_channel(client: AsyncWebClient, incident: Incident, user: str) -> bool | None:
+    """Whether `user` is in the incident's channel; None when Slack is rate-limiting and has never
+    said who is in it."""
     if not incident.channel_id or not user:
         return False
     try:
-        return user in await channel_members(client, incident.channel_id)
-    except SlackApiError:
-        return False
+        return user in await channel_members_now(client, incident.channel_id)
+    except SlackApiError as exc:
+        return None if rate_limited(exc) else False
+
+
+async def is_member(client: AsyncWebClient, incident: Incident, user: str) -> bool:
+    return bool(await _in_channel(client, incident, user))
 
 
 async def may_see(client: AsyncWebClient, deps: Deps, incident: Incident, user: str) -> bool:
-    """The rule: a member of the incident's private channel, or of the admin user group."""
-    return await is_member(client, incident, user) or await is_admin(client, deps, user)
+    """The rule: a member of the incident's private channel, or of the admin user group.
+
+    SlackBusy (try again) rather than a refusal when Slack would not say whether `user` is in the
+    channel and they are no admin."""
+    member = await _in_channel(client, incident, user)
+    if member or await is_admin(client, deps, user):
+        return True
+    if member is None:
+        raise SlackBusy()
+    return False
 
 
 async def require_access(client: AsyncWebClient, deps: Deps, incident: Incident, user: str) -> None:
