@@ -30,7 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
 from handlers.errors import VERIFIED, message_for, tell
-from handlers.membership import channel_members_now, rate_limited, without_rate_limit_wait
+from handlers.membership import answer_in_time, channel_members_now, rate_limited
 from incident import lookup
 from incident.errors import DomainError, NotFound
 from incident.overview import pending_setup
@@ -92,8 +92,9 @@ def id_in(value: object) -> int:
 
 
 # Slack's 3-second ack deadline leaves no room to wait out a 429 (usergroups.users.list is Tier 2,
-# 20 a minute): these never wait, and go by the last answer Slack gave when it says to wait. That
-# answer is dropped when Slack reports a change (handlers/events.py), so a removal still wins.
+# 20 a minute): these go by the last answer Slack gave when it says to wait, and wait only a wait
+# the ack can afford (handlers/membership.py `answer_in_time`). That answer is dropped when Slack
+# reports a change (handlers/events.py), so a removal still wins.
 
 
 async def is_admin(client: AsyncWebClient, deps: Deps, user: str) -> bool:
@@ -102,16 +103,21 @@ async def is_admin(client: AsyncWebClient, deps: Deps, user: str) -> bool:
     SlackBusy when Slack is rate-limiting and has never said who is in the group."""
     directory = deps.extras["directory"]
     group = deps.config.roles.admin_usergroup
+
+    async def ask(quick: AsyncWebClient) -> bool:
+        return bool(await directory.is_member(quick, group, user))
+
+    def last_known() -> bool | None:
+        known = directory.last_known(group) if group else None
+        return None if known is None else user in known
+
     try:
-        return bool(await directory.is_member(without_rate_limit_wait(client), group, user))
+        return await answer_in_time(client, ask, last_known)
     except SlackApiError as exc:
         if not rate_limited(exc):
             raise
-        known = directory.last_known(group)
-        if known is None:
-            log.warning("admin group %s rate-limited with no earlier answer: asking to try again", group)
-            raise SlackBusy() from exc
-        return user in known
+        log.warning("admin group %s rate-limited with no earlier answer: asking to try again", group)
+        raise SlackBusy() from exc
 
 
 async def _in_channel(client: AsyncWebClient, incident: Incident, user: str) -> bool | None:
