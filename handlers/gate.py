@@ -330,13 +330,19 @@ class Gate:
             if kind != "command" and exc.key == "error.incident_not_found":
                 exc = NotFound("error.not_found")  # a button or form names no key to echo
             text = message_for(exc, self.deps.locale)
-            try:
-                if kind == "command" and respond is not None:
-                    await respond(text=text, response_type="ephemeral", replace_original=False)
-                else:
-                    await tell(client, body, text)
-            except Exception:
-                log.exception("could not tell the user about a refusal")
+
+            async def say() -> None:
+                try:
+                    if kind == "command" and respond is not None:
+                        await respond(text=text, response_type="ephemeral", replace_original=False)
+                    else:
+                        await tell(client, body, text)
+                except Exception:
+                    log.exception("could not tell the user about a refusal")
+
+            # After the ack, not before it: telling may fall back to a DM, which Slack rate-limits
+            # per channel, and the answer to the request is due within 3 seconds.
+            self.deps.tracker.spawn(say())
         return BoltResponse(status=200, body="")
 
 
