@@ -26,11 +26,12 @@ async def test_a_scaled_limit_refuses_the_same_burst_and_asks_for_a_scaled_wait(
     sandbox: Sandbox, client: AsyncWebClient
 ) -> None:
     sandbox.rate_limits_enabled = True
-    sandbox.rate_limit_scale = 0.02
+    # Half-length seconds: the bucket refills one message per 0.5 s, far longer than the burst takes.
+    sandbox.rate_limit_scale = 0.5
     refused = await burst(client, 4)
     assert len(refused) == 1  # Slack's burst of 3 a channel, as at Slack's own pace
     assert refused[0].response.status_code == 429
-    assert refused[0].response.headers["Retry-After"] == "0.02"
+    assert refused[0].response.headers["Retry-After"] == "0.5"
 
 
 async def test_an_injected_rate_limit_is_scaled_too(sandbox: Sandbox, client: AsyncWebClient) -> None:
