@@ -14,7 +14,8 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
-from handlers.gate import may_see
+from handlers.errors import message_for
+from handlers.gate import SlackBusy, may_see
 from handlers.postmortem import build_postmortem, names_for, people_in
 from incident.postmortem import render
 from incident.postmortem.access import LinkExpired, LinkRefused, read_link
@@ -51,7 +52,11 @@ async def report_page(request: web.Request) -> web.Response:
         incident = await db.get(Incident, incident_id)
     if incident is None or user is None or CLIENT not in request.app:
         return _refuse(403, "This link is not valid.")
-    if not await may_see(request.app[CLIENT], deps, incident, user):
+    try:
+        allowed = await may_see(request.app[CLIENT], deps, incident, user)
+    except SlackBusy as exc:  # Slack is rate-limiting and never said: neither open nor refuse
+        return _refuse(503, message_for(exc, deps.locale))
+    if not allowed:
         return _refuse(403, "This link is not valid.")
     pm = await build_postmortem(deps, incident_id)
     names = await names_for(request.app[CLIENT], people_in(pm)) if CLIENT in request.app else {}

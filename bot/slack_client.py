@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import random
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -10,10 +13,56 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.metrics import Metrics
+
+# Without a Retry-After (Slack always sends one), wait this long; the jitter is this share of the wait.
+DEFAULT_RETRY_AFTER = 1.0
+JITTER = 0.1
+
+
+def retry_after_seconds(response: HttpResponse) -> float:
+    """Slack's Retry-After, read as a number of seconds (a decimal one too)."""
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                seconds = float(values[0])
+            except ValueError:
+                break
+            if math.isfinite(seconds) and seconds >= 0:
+                return seconds
+            break
+    return DEFAULT_RETRY_AFTER
+
+
+class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """On a 429, wait what Slack asked for, plus a little jitter in proportion, and try again.
+
+    slack_sdk's own handler parses Retry-After with int() (a decimal one fails) and adds up to a
+    whole second of random jitter to every wait. Slack's answer is whole seconds, where a second
+    more is noise; a sandbox counting scaled seconds asks for tens of milliseconds, where a second
+    more is all the time the test spends. Which responses are retried stays slack_sdk's rule.
+    """
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("a rate-limit retry without a response")
+        state.next_attempt_requested = True
+        wait = retry_after_seconds(response)
+        await asyncio.sleep(wait * (1.0 + JITTER * random.random()))
+        state.increment_current_attempt()
 
 
 class CountingWebClient(AsyncWebClient):
@@ -40,7 +89,7 @@ def build_client(token: str, base_url: str, metrics: Metrics, *, timeout: int = 
     # 429 → wait Retry-After and try again; 5xx and dropped connections → back off and retry.
     client.retry_handlers.extend(
         [
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            RateLimitRetryHandler(max_retry_count=5),
             AsyncServerErrorRetryHandler(max_retry_count=3),
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
         ]

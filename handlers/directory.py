@@ -29,6 +29,11 @@ class Directory:
         self._groups[usergroup] = (time.monotonic(), users)
         return users
 
+    def last_known(self, usergroup: str) -> list[str] | None:
+        """What Slack last said about the group, however old (None once it said the group changed)."""
+        hit = self._groups.get(usergroup)
+        return hit[1] if hit else None
+
     def forget(self, usergroup: str) -> None:
         """Slack said the group changed (`subteam_members_changed`): ask again next time."""
         self._groups.pop(usergroup, None)

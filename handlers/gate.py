@@ -30,7 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
 from handlers.errors import VERIFIED, message_for, tell
-from handlers.membership import channel_members
+from handlers.membership import answer_in_time, channel_members_now, rate_limited
 from incident import lookup
 from incident.errors import DomainError, NotFound
 from incident.overview import pending_setup
@@ -44,6 +44,12 @@ INCIDENT = "incident"
 
 class NoIncidentHere(DomainError):
     key = "error.no_incident_here"
+
+
+class SlackBusy(DomainError):
+    """Slack said to wait (429) and nothing it said before answers the question: try again."""
+
+    key = "error.generic"
 
 
 class Find(StrEnum):
@@ -85,23 +91,61 @@ def id_in(value: object) -> int:
 # Who may see an incident ----------------------------------------------------------------------
 
 
+# Slack's 3-second ack deadline leaves no room to wait out a 429 (usergroups.users.list is Tier 2,
+# 20 a minute): these go by the last answer Slack gave when it says to wait, and wait only a wait
+# the ack can afford (handlers/membership.py `answer_in_time`). That answer is dropped when Slack
+# reports a change (handlers/events.py), so a removal still wins.
+
+
 async def is_admin(client: AsyncWebClient, deps: Deps, user: str) -> bool:
-    """Members of the configured admin user group may see and manage every incident."""
-    return bool(await deps.extras["directory"].is_member(client, deps.config.roles.admin_usergroup, user))
+    """Members of the configured admin user group may see and manage every incident.
+
+    SlackBusy when Slack is rate-limiting and has never said who is in the group."""
+    directory = deps.extras["directory"]
+    group = deps.config.roles.admin_usergroup
+
+    async def ask(quick: AsyncWebClient) -> bool:
+        return bool(await directory.is_member(quick, group, user))
+
+    def last_known() -> bool | None:
+        known = directory.last_known(group) if group else None
+        return None if known is None else user in known
+
+    try:
+        return await answer_in_time(client, ask, last_known)
+    except SlackApiError as exc:
+        if not rate_limited(exc):
+            raise
+        log.warning("admin group %s rate-limited with no earlier answer: asking to try again", group)
+        raise SlackBusy() from exc
 
 
-async def is_member(client: AsyncWebClient, incident: Incident, user: str) -> bool:
+async def _in_channel(client: AsyncWebClient, incident: Incident, user: str) -> bool | None:
+    """Whether `user` is in the incident's channel; None when Slack is rate-limiting and has never
+    said who is in it."""
     if not incident.channel_id or not user:
         return False
     try:
-        return user in await channel_members(client, incident.channel_id)
-    except SlackApiError:
-        return False
+        return user in await channel_members_now(client, incident.channel_id)
+    except SlackApiError as exc:
+        return None if rate_limited(exc) else False
+
+
+async def is_member(client: AsyncWebClient, incident: Incident, user: str) -> bool:
+    return bool(await _in_channel(client, incident, user))
 
 
 async def may_see(client: AsyncWebClient, deps: Deps, incident: Incident, user: str) -> bool:
-    """The rule: a member of the incident's private channel, or of the admin user group."""
-    return await is_member(client, incident, user) or await is_admin(client, deps, user)
+    """The rule: a member of the incident's private channel, or of the admin user group.
+
+    SlackBusy (try again) rather than a refusal when Slack would not say whether `user` is in the
+    channel and they are no admin."""
+    member = await _in_channel(client, incident, user)
+    if member or await is_admin(client, deps, user):
+        return True
+    if member is None:
+        raise SlackBusy()
+    return False
 
 
 async def require_access(client: AsyncWebClient, deps: Deps, incident: Incident, user: str) -> None:
@@ -286,13 +330,19 @@ class Gate:
             if kind != "command" and exc.key == "error.incident_not_found":
                 exc = NotFound("error.not_found")  # a button or form names no key to echo
             text = message_for(exc, self.deps.locale)
-            try:
-                if kind == "command" and respond is not None:
-                    await respond(text=text, response_type="ephemeral", replace_original=False)
-                else:
-                    await tell(client, body, text)
-            except Exception:
-                log.exception("could not tell the user about a refusal")
+
+            async def say() -> None:
+                try:
+                    if kind == "command" and respond is not None:
+                        await respond(text=text, response_type="ephemeral", replace_original=False)
+                    else:
+                        await tell(client, body, text)
+                except Exception:
+                    log.exception("could not tell the user about a refusal")
+
+            # After the ack, not before it: telling may fall back to a DM, which Slack rate-limits
+            # per channel, and the answer to the request is due within 3 seconds.
+            self.deps.tracker.spawn(say())
         return BoltResponse(status=200, body="")
 
 

@@ -30,7 +30,7 @@ class Fault:
     rate: float | None = None
     delay: float = 35.0
     status: int = 500
-    retry_after: int = 1
+    retry_after: float = 1
     fired: int = 0
 
     @property
@@ -58,7 +58,7 @@ class Faults:
         rate: float | None = None,
         delay: float = 35.0,
         status: int = 500,
-        retry_after: int = 1,
+        retry_after: float = 1,
     ) -> Fault:
         """Make calls to `method` (None: any method) fail; see `Fault` for the kinds."""
         if kind not in FAULT_KINDS and not kind.startswith("error:"):
@@ -127,28 +127,50 @@ class RateLimiter:
 
     chat.postMessage gets a token bucket per channel (`post_burst` messages, refilled at
     one a second), which is how Slack tolerates short bursts.
+
+    `scale` is how many real seconds one of Slack's seconds lasts: 1.0 is Slack itself (the demo,
+    drills); the tests use a small one, so a burst is still refused exactly as Slack would refuse
+    it, but the wait it asks for is tens of milliseconds instead of seconds.
     """
 
-    def __init__(self, clock: Clock, post_burst: int = 3) -> None:
+    def __init__(self, clock: Clock, post_burst: int = 3, scale: float = 1.0) -> None:
         self.clock = clock
         self.post_burst = post_burst
         self._windows: dict[str, deque[float]] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
+        self.scale = scale
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    @scale.setter
+    def scale(self, value: float) -> None:
+        if value <= 0:
+            raise ValueError("the rate-limit scale must be positive")
+        # What was counted was counted in the old seconds: start afresh rather than mix them.
+        self._scale = float(value)
+        self.reset()
 
     def reset(self) -> None:
         self._windows.clear()
         self._buckets.clear()
 
-    def retry_after(self, method: str, channel: str | None) -> int | None:
-        """Seconds to wait if this call is over the limit, else None (and the call counts)."""
-        now = self.clock.now()
+    def _slack_now(self) -> float:
+        return self.clock.now() / self.scale
+
+    def retry_after(self, method: str, channel: str | None) -> float | None:
+        """Real seconds to wait if this call is over the limit, else None (and the call counts).
+
+        Slack asks for whole seconds; scaled, that is `scale` times as many real seconds."""
+        now = self._slack_now()
         if method == "chat.postMessage":
             key = channel or "-"
             tokens, last = self._buckets.get(key, (float(self.post_burst), now))
             tokens = min(float(self.post_burst), tokens + (now - last))
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
-                return max(1, math.ceil(1.0 - tokens))
+                return max(1, math.ceil(1.0 - tokens)) * self.scale
             self._buckets[key] = (tokens - 1.0, now)
             return None
         limit = TIER_PER_MINUTE[METHOD_TIERS.get(method, 3)]
@@ -156,6 +178,13 @@ class RateLimiter:
         while window and window[0] <= now - 60.0:
             window.popleft()
         if len(window) >= limit:
-            return max(1, math.ceil(window[0] + 60.0 - now))
+            return max(1, math.ceil(window[0] + 60.0 - now)) * self.scale
         window.append(now)
         return None
+
+
+def retry_after_header(seconds: float) -> str:
+    """Slack's Retry-After is whole seconds; a scaled wait is a decimal number of them."""
+    if seconds == int(seconds):
+        return str(int(seconds))
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")

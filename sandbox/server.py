@@ -109,6 +109,16 @@ class Sandbox:
         self._last_activity = 0.0
         self._people: dict[str, Person] = {}
 
+    @property
+    def rate_limit_scale(self) -> float:
+        """Real seconds per Slack second in the rate limits and in the Retry-After they send
+        (injected `ratelimited` faults included): 1.0 is Slack's own pace; tests use a small one."""
+        return self.rate_limiter.scale
+
+    @rate_limit_scale.setter
+    def rate_limit_scale(self, value: float) -> None:
+        self.rate_limiter.scale = value
+
     # -- lifecycle ----------------------------------------------------------------------
 
     @classmethod

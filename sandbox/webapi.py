@@ -21,6 +21,7 @@ from aiohttp import web
 
 from sandbox import scopes, spec
 from sandbox.blocks import MAX_MESSAGE_TEXT, MAX_UPDATE_TEXT, check_blocks, check_view
+from sandbox.faults import retry_after_header
 from sandbox.workspace import Call, Channel, OpenView, StoredFile, Violation
 
 if TYPE_CHECKING:
@@ -220,7 +221,8 @@ class WebApi:
             if fault.kind == "timeout":
                 await asyncio.sleep(fault.delay)
             elif fault.kind == "ratelimited":
-                return self._ratelimited(method, recorded, fault.retry_after)
+                scaled = fault.retry_after * self.sandbox.rate_limit_scale
+                return self._ratelimited(method, recorded, scaled)
             elif fault.kind == "server_error":
                 self._record(method, recorded, False, "server_error", fault.status)
                 return web.Response(
@@ -294,10 +296,12 @@ class WebApi:
             body["response_metadata"] = {"messages": exc.messages}
         return web.json_response(body)
 
-    def _ratelimited(self, method: str, params: dict[str, Any], retry_after: int) -> web.Response:
+    def _ratelimited(self, method: str, params: dict[str, Any], retry_after: float) -> web.Response:
         self._record(method, params, False, "ratelimited", 429)
         return web.json_response(
-            {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+            {"ok": False, "error": "ratelimited"},
+            status=429,
+            headers={"Retry-After": retry_after_header(retry_after)},
         )
 
     # -- shared checks ---------------------------------------------------------------

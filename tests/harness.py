@@ -22,6 +22,9 @@ from storage.models import Incident, TimelineEvent
 
 SIGNING_SECRET = DEFAULT_SIGNING_SECRET
 BOT_TOKEN = DEFAULT_BOT_TOKEN
+# Real seconds per Slack second in the sandbox's rate limits: bursts are refused where Slack would
+# refuse them, and the bot still has to wait and retry, but a wait is tens of milliseconds.
+RATE_LIMIT_SCALE = 0.02
 
 
 @dataclass
@@ -85,12 +88,15 @@ class Slack:
 
 
 @asynccontextmanager
-async def running_bot(db_url: str, *, rate_limits: bool = True, **env: Any) -> AsyncIterator[Slack]:
-    """The bot against a sandbox as strict as Slack: its rate limits on, the manifest's scopes,
-    the 3-second ack deadline. When the test is done, the sandbox must have refused no call the
-    test did not declare with `slack.expect_rejected`."""
+async def running_bot(
+    db_url: str, *, rate_limits: bool = True, rate_limit_scale: float = RATE_LIMIT_SCALE, **env: Any
+) -> AsyncIterator[Slack]:
+    """The bot against a sandbox as strict as Slack: its rate limits on (in scaled seconds), the
+    manifest's scopes, the 3-second ack deadline. When the test is done, the sandbox must have
+    refused no call the test did not declare with `slack.expect_rejected`."""
     async with embedded(db_url, **env) as e:
         e.sb.rate_limits_enabled = rate_limits
+        e.sb.rate_limit_scale = rate_limit_scale
         slack = Slack(sb=e.sb, rt=e.rt, runner=e.runner, bot_url=e.bot_url)
         yield slack
         # Skipped when the body raised inside `async with`; as a fixture, checked at teardown.
