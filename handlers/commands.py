@@ -29,6 +29,9 @@ class CommandCtx:
     body: dict[str, Any]
     sub: str
     args: str
+    # Set for a read-only subcommand: its first reply goes back in the ack's HTTP body (no second
+    # round trip to Slack); any further reply uses the response URL.
+    ack: Any = None
 
     @property
     def user_id(self) -> str:
@@ -55,6 +58,10 @@ class CommandCtx:
 
     async def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """An ephemeral answer to the person who typed the command."""
+        if self.ack is not None:
+            ack, self.ack = self.ack, None
+            await ack(text=text, blocks=blocks, response_type="ephemeral")
+            return
         await self.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
 
@@ -62,11 +69,16 @@ Subcommand = Callable[[CommandCtx], Awaitable[None]]
 SUBCOMMANDS: dict[str, Subcommand] = {}
 # How the gate (handlers/gate.py) finds each subcommand's incident before the subcommand runs.
 FINDS: dict[str, Find] = {}
+# Read-only subcommands answered in the ack itself: they read the database and write nothing.
+IN_ACK: set[str] = set()
 
 
-def subcommand(*names: str, find: Find = Find.HERE_OR_KEY) -> Callable[[Subcommand], Subcommand]:
+def subcommand(
+    *names: str, find: Find = Find.HERE_OR_KEY, read_only: bool = False
+) -> Callable[[Subcommand], Subcommand]:
     """Register a subcommand. By default it is about this channel's incident or the one named by a
-    key, and the gate refuses anyone who may not see it; `find=Find.NONE` for one about no incident."""
+    key, and the gate refuses anyone who may not see it; `find=Find.NONE` for one about no incident.
+    `read_only`: it only reads the database and answers the person; the answer goes in the ack."""
 
     def register(func: Subcommand) -> Subcommand:
         for name in names:
@@ -74,6 +86,8 @@ def subcommand(*names: str, find: Find = Find.HERE_OR_KEY) -> Callable[[Subcomma
                 raise RuntimeError(f"subcommand {name!r} registered twice")
             SUBCOMMANDS[name] = func
             FINDS[name] = find
+            if read_only:
+                IN_ACK.add(name)
         return func
 
     return register
@@ -92,20 +106,24 @@ def split(text: str) -> tuple[str, str]:
     return head.lower(), rest.strip()
 
 
-async def dispatch(deps: Deps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any]) -> None:
+async def dispatch(
+    deps: Deps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any], ack: Any = None
+) -> CommandCtx:
+    """Run the subcommand. With `ack`, its first reply is the ack (`ctx.ack` is None once used)."""
     sub, args = split(body.get("text", ""))
-    ctx = CommandCtx(deps=deps, client=client, respond=respond, body=body, sub=sub, args=args)
+    ctx = CommandCtx(deps=deps, client=client, respond=respond, body=body, sub=sub, args=args, ack=ack)
     handler = SUBCOMMANDS.get(sub)
     try:
         if handler is None:
             await ctx.reply(t("help.unknown_subcommand", deps.locale, sub=sub[:40], command=deps.command))
-            return
-        await handler(ctx)
+        else:
+            await handler(ctx)
     except DomainError as exc:
         await ctx.reply(message_for(exc, deps.locale))
     except Exception as exc:
         log.exception("%s %s failed", deps.command, sub)
         await ctx.reply(message_for(exc, deps.locale))
+    return ctx
 
 
 def register(app: Any, deps: Deps) -> None:
@@ -113,12 +131,18 @@ def register(app: Any, deps: Deps) -> None:
     async def on_command(
         ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
+        sub, _ = split(body.get("text", ""))
+        if sub in IN_ACK or sub not in SUBCOMMANDS:
+            ctx = await dispatch(deps, client, respond, body, ack=ack)
+            if ctx.ack is not None:  # it answered nothing: Slack still needs its ack
+                await ack()
+            return
         await ack()
         await dispatch(deps, client, respond, body)
 
     gate.command(app, deps, deps.command)(on_command)
 
 
-@subcommand("help", find=Find.NONE)
+@subcommand("help", find=Find.NONE, read_only=True)
 async def help_(ctx: CommandCtx) -> None:
     await ctx.reply(t("help.text", ctx.locale, command=ctx.deps.command))

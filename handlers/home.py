@@ -35,6 +35,8 @@ async def incidents_of(
     return mine
 
 
+# Not answered in the ack: with a cold membership cache it asks Slack once per incident, which
+# could outrun the ack's 3 seconds in a firm with hundreds of incidents.
 @subcommand("list", "ls", find=Find.NONE)
 async def list_command(ctx: CommandCtx) -> None:
     incidents = await incidents_of(ctx.client, ctx.deps, ctx.user_id, include_closed=True)

@@ -94,7 +94,7 @@ def about(incident: Incident, user: str) -> dict[str, Any]:
 # Status -----------------------------------------------------------------------------------------
 
 
-@subcommand("status")
+@subcommand("status", read_only=True)
 async def status_command(ctx: CommandCtx) -> None:
     incident = await incident_for(
         ctx.client, ctx.deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args

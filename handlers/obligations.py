@@ -13,7 +13,7 @@ from incident.regimes import evaluate
 from storage.models import Notification
 
 
-@subcommand("obligations", "clocks")
+@subcommand("obligations", "clocks", read_only=True)
 async def obligations_command(ctx: CommandCtx) -> None:
     deps = ctx.deps
     incident = await incident_for(ctx.client, deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args)

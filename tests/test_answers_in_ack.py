@@ -1,0 +1,34 @@
+"""Read-only subcommands answer in the ack's HTTP body: the person sees the answer with no second
+round trip to Slack (no response URL post, no chat.postEphemeral)."""
+
+from __future__ import annotations
+
+from tests.harness import Slack
+from tests.test_declare import declare
+
+
+async def test_status_and_obligations_come_back_in_the_ack_itself(slack: Slack) -> None:
+    await declare(slack)
+    incident = await slack.incident()
+    for text, expected in (
+        ("status", incident.key),
+        ("obligations", "regulatory obligations"),
+        ("help", "/breach"),
+    ):
+        mark = len(slack.sb.calls())
+        delivery = await slack.heidi.command(text, channel=incident.channel_id)
+        await slack.settle()
+        assert delivery.status == 200 and delivery.json is not None, text
+        assert delivery.json.get("response_type") == "ephemeral", text
+        assert expected in str(delivery.json), (text, delivery.json)
+        assert expected in slack.heidi.ephemerals[-1].all_text
+        later = [c.method for c in slack.sb.calls()[mark:]]
+        assert "response_url" not in later and "chat.postEphemeral" not in later, (text, later)
+
+
+async def test_an_outsider_gets_no_incident_in_the_ack(slack: Slack) -> None:
+    await declare(slack)
+    incident = await slack.incident()
+    delivery = await slack.mallory.command(f"status {incident.key}")
+    await slack.settle()
+    assert incident.title not in delivery.body and incident.key not in delivery.body
