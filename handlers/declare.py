@@ -169,7 +169,7 @@ async def on_refresh_card(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
     await ack()
     incident = await incident_from_action(client, deps, body)
     assert incident.id is not None
-    await outbox.refresh(deps.db, incident.id, deps.clock.now())
+    await outbox.refresh(deps.db, incident.id, deps.clock.now(), revive=True)
 
 
 def register(app: Any, deps: Deps) -> None:

@@ -16,6 +16,7 @@ from incident.roles_config import COMMANDER
 from incident.skips import Skip, declarer_commands, skipped
 from incident.suggestion import Suggestion, suggest
 from incident.text import Text
+from storage import outbox
 from storage.models import ChecklistItem, Decision, Incident, Notification
 
 SETUP_STEPS = ("channel", "invites", "topic", "card", "pin", "checklists", "announcement", "role_dms")
@@ -63,6 +64,8 @@ class Overview:
     pending_setup: list[str] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     suggestion: Suggestion | None = None
+    # Effects for this incident that Slack kept refusing (storage/outbox.py): the view may be stale.
+    undelivered: int = 0
 
     @property
     def clock_glance(self) -> ClockGlance:
@@ -139,4 +142,5 @@ async def overview(db: AsyncSession, incident: Incident, config: IncidentConfig,
         pending_setup=pending_setup(incident),
         skipped=skipped(incident),
         suggestion=suggest(incident),
+        undelivered=await outbox.dead_count(db, incident.id),
     )

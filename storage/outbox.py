@@ -182,6 +182,9 @@ async def mark_failed(
                 values["status"], status = DONE, DONE
                 values["done_at"] = now
         await db.execute(update(Effect).where(Effect.id == effect_id).values(**values))
+        if status == DEAD and row.kind != VIEWS and row.incident_id is not None:
+            # The card says so (a dead re-render cannot, and re-queuing it would go round forever).
+            await views_changed(db, row.incident_id, now)
         return status
 
 
@@ -210,6 +213,18 @@ async def backlog(database: Database, incident_id: int | None = None) -> Backlog
     return Backlog(pending=pending, dead=counts.get(DEAD, (0, None))[0], oldest_pending=oldest)
 
 
+async def dead_count(db: AsyncSession, incident_id: int | None) -> int:
+    """Effects of one incident that were given up on (shown on its card until retried)."""
+    if incident_id is None:
+        return 0
+    stmt = (
+        select(func.count())
+        .select_from(Effect)
+        .where(Effect.incident_id == incident_id, Effect.status == DEAD)
+    )
+    return int((await db.execute(stmt)).scalar_one())
+
+
 async def due_now(database: Database, now: datetime) -> int:
     """Effects that should be delivered by now (pending and due, or claimed): what `settle` waits on."""
     async with database.session() as db:
@@ -233,8 +248,26 @@ async def prune(database: Database, before: datetime) -> int:
         return int(result.rowcount or 0)
 
 
-async def refresh(database: Database, incident_id: int, now: datetime) -> None:
+async def refresh(database: Database, incident_id: int, now: datetime, *, revive: bool = False) -> None:
     """Re-render an incident's views though nothing changed (Refresh, a stale click): in a
-    transaction of its own, as every change's own transaction would."""
+    transaction of its own, as every change's own transaction would. With ``revive`` (a person
+    pressed Refresh), the incident's dead effects get another round of attempts."""
     async with database.transaction() as db:
         await views_changed(db, incident_id, now, urgent=True)
+        if not revive:
+            return
+        dead = (
+            await db.execute(select(Effect).where(Effect.incident_id == incident_id, Effect.status == DEAD))
+        ).scalars()
+        for effect in dead:
+            covered = False
+            if effect.coalesce_key is not None:
+                # A pending effect with the same key (the re-render just written) already covers it.
+                same = select(Effect.id).where(
+                    Effect.coalesce_key == effect.coalesce_key, Effect.status == PENDING
+                )
+                covered = (await db.execute(same)).first() is not None
+            if covered:
+                effect.status, effect.done_at = DONE, now
+            else:
+                effect.status, effect.due_at, effect.attempts = PENDING, now, 0
