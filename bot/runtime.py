@@ -16,7 +16,6 @@ from bot.settings import Settings
 from bot.slack_client import CountingWebClient, build_client
 from handlers import effects, workspace
 from handlers.deps import Deps
-from handlers.directory import Directory
 from handlers.reminders import deliver
 from handlers.tracking import InFlight
 from incident import reminders
@@ -73,9 +72,8 @@ class Runtime:
             redact_sensitive=settings.redact_sensitive,
             config=config or load_config(settings.roles_file, settings.playbook_dir, settings.regimes_file),
         )
-        self.deps.extras["directory"] = Directory()
         cadences = reminders.cadences()
-        self.deps.extras["cadences"] = cadences
+        self.deps.cadences = cadences
         workspace.install(self.deps, settings)  # files and environment: the base Slack settings overlay
 
         async def send(row: Reminder) -> Delivered:
@@ -113,14 +111,14 @@ class Runtime:
         """Learn who the bot is; Slack being unreachable here is not fatal (handlers ask again)."""
         try:
             auth = await self.client.auth_test()
-            self.deps.extras["bot_user_id"] = auth.get("user_id")
+            self.deps.bot_user_id = auth.get("user_id")
         except Exception as exc:
             log.warning("auth.test failed at start-up: %s", exc)
         settings = self.settings
         if settings.report_channel and settings.report_schedule != "off":
             from incident.report.schedule import ensure_scheduled
 
-            self.deps.extras["report_audience"] = settings.report_audience
+            self.deps.report_audience = settings.report_audience
             now = self.clock.now()
             await ensure_scheduled(self.db, settings.report_channel, settings.report_schedule, now)
         await workspace.refresh(self.deps, reschedule=True)

@@ -113,5 +113,5 @@ async def start_http(rt: Runtime, host: str, port: int) -> tuple[web.AppRunner, 
     await site.start()
     bound = runner.addresses[0][1] if runner.addresses else port
     # Signed report links point here unless PUBLIC_BASE_URL says where the bot is reachable.
-    rt.deps.extras["own_base_url"] = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bound}"
+    rt.deps.own_base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bound}"
     return runner, bound

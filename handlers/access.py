@@ -20,8 +20,8 @@ from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId
 from handlers.lifecycle import listener
-from handlers.publish import owned_message, put_message, slack_error
 from handlers.render.lifecycle import access_request, access_request_text
+from handlers.views import owned_message, put_message, slack_error
 from incident import access, roster
 from incident.errors import NotFound
 from incident.roles_config import COMMANDER

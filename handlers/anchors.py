@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from handlers.deps import Deps
-from handlers.publish import STEPS, load
-from handlers.publish import _hash as rendered_hash
 from handlers.render.chain import EVENT_TYPE, anchor_blocks, anchor_metadata
+from handlers.views import load, rendered_hash
+from incident.overview import pending_setup
 from storage import timeline
 from storage.db import Database
 from storage.models import BotMessage, Incident
@@ -57,7 +57,7 @@ async def _due(deps: Deps, incident: Incident) -> bool:
     last = max(anchored, default=0)
     if incident.timeline_seq <= last:
         return False
-    if not anchored and all((incident.setup or {}).get(step) for step, _ in STEPS):
+    if not anchored and not pending_setup(incident):
         return True  # the declaration's set-up is done
     async with deps.db.session() as db:
         newest = await timeline.events(db, incident.id, kinds=set(MILESTONES), limit=1, newest_first=True)
@@ -148,8 +148,3 @@ async def check_posted(client: AsyncWebClient, database: Database, incident: Inc
     async with database.session() as db:
         hashes = await timeline.hashes_at(db, incident.id, (h.seq for h in heads))
     return HeadsCheck(len(heads), timeline.check_heads(hashes, heads))
-
-
-def register(app: Any, deps: Deps) -> None:
-    # Every re-render of the card (after each change it shows) looks whether a head is due.
-    deps.extras["anchor_head"] = anchor_if_due

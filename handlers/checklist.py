@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -23,15 +23,13 @@ from handlers.errors import message_for, refuse_fields, tell
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.publish import load, put_message
-from handlers.render.checklist import item_title, phase_messages
+from handlers.render.checklist import item_title
 from handlers.render.common import clip, mrkdwn, plain, user, when
-from handlers.tracking import Coalescer
+from handlers.views import load
 from incident import checklist
 from incident.checklist import ItemChanged, ItemRef, Outcome
 from incident.errors import DomainError
-from incident.overview import open_phase_keys, playbook_of
-from incident.phases import current_index
+from incident.overview import playbook_of
 from storage import outbox
 from storage.models import ChecklistItem, Incident
 
@@ -41,62 +39,6 @@ VALUE = "value"
 
 
 # Re-rendering ---------------------------------------------------------------------------------
-
-
-async def refresh_checklists(
-    client: AsyncWebClient, deps: Deps, incident_id: int, phases: Collection[str] | None = None
-) -> None:
-    """Post or update the checklist messages of every open phase (or only of ``phases``).
-
-    Renders of one incident run one at a time in this process (a slower render of an older state
-    never lands after a newer one), and requests arriving meanwhile fold into one more run.
-    """
-    renders: Coalescer = deps.extras.setdefault("checklist_renders", Coalescer())
-    await renders.run(
-        incident_id,
-        lambda: _render_checklists(client, deps, incident_id, phases),
-        # Requests folded in may have asked for other phases: the follow-up renders them all.
-        again=lambda: _render_checklists(client, deps, incident_id, None),
-    )
-
-
-async def _render_checklists(
-    client: AsyncWebClient, deps: Deps, incident_id: int, phases: Collection[str] | None
-) -> None:
-    incident = await load(deps, incident_id)
-    if not incident.channel_id:
-        return
-    playbook = playbook_of(incident)
-    open_keys = open_phase_keys(incident, playbook)
-    current = current_index(incident, playbook)
-    async with deps.db.session() as db:
-        items = await checklist.items_of(db, incident_id)
-    now = deps.clock.now()
-    for index, phase in enumerate(playbook.phases):
-        if phase.key not in open_keys or (phases is not None and phase.key not in phases):
-            continue
-        mine = [i for i in items if i.phase == phase.key]
-        parts = phase_messages(
-            incident,
-            phase,
-            mine,
-            deps.config.roles,
-            incident.locale,
-            now,
-            current=index == current,
-            passed=index < current,
-        )
-        for part in parts:
-            await put_message(
-                client,
-                deps,
-                incident_id,
-                "checklist",
-                part.ref,
-                incident.channel_id,
-                part.blocks,
-                part.text,
-            )
 
 
 async def refresh_after(deps: Deps, incident_id: int) -> None:
@@ -355,7 +297,6 @@ async def _submitted(
 
 
 def register(app: Any, deps: Deps) -> None:
-    deps.extras["refresh_checklists"] = refresh_checklists
 
     def bind(func: Any) -> Any:
         async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

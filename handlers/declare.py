@@ -19,9 +19,10 @@ from handlers.errors import refuse_fields, tell
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.publish import ensure_setup, load
+from handlers.publish import ensure_setup
 from handlers.render.common import actions, button, context, section
 from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_declare
+from handlers.views import load
 from incident.declare import declare, validate
 from incident.scenarios import builtin_scenarios, looks_like_scenario_id
 from incident.severity import severity_help

@@ -68,7 +68,7 @@ class _Accounts:
 async def group_members(client: AsyncWebClient, deps: Deps, group: str) -> tuple[list[str], str | None]:
     """The user group's members, or no one and why the group can't be read (deleted, no access)."""
     try:
-        return await deps.extras["directory"].usergroup_members(client, group), None
+        return await deps.directory.usergroup_members(client, group), None
     except Exception as exc:
         code = error_code(exc)
         log.warning("default user group %s could not be read: %s", group, code)

@@ -17,9 +17,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.anchors import anchor_if_due
 from handlers.deps import Deps
 from handlers.errors import tell
-from handlers.publish import ensure_setup, load, refresh_topic, refresh_views, slack_error
+from handlers.publish import ensure_setup
+from handlers.views import load, refresh_topic, refresh_views, slack_error
 from incident import lifecycle, reminders
 from incident.reminders import SendFailed
 from storage import outbox
@@ -77,7 +79,7 @@ async def _views(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
     """The incident changed: its reminder rows, then its card, checklists and topic."""
     assert effect.incident_id is not None
     now = deps.clock.now()
-    await reminders.sync_incident(deps.db, effect.incident_id, deps.config, now, deps.extras.get("cadences"))
+    await reminders.sync_incident(deps.db, effect.incident_id, deps.config, now, deps.cadences)
     incident = await load(deps, effect.incident_id)
     if not incident.channel_id:
         return
@@ -88,6 +90,7 @@ async def _views(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
     try:
         await refresh_views(client, deps, effect.incident_id)
         await refresh_topic(client, deps, incident)
+        await anchor_if_due(client, deps, effect.incident_id)  # a milestone posts the chain's head
     except SlackApiError as exc:
         if slack_error(exc) not in GONE:
             raise

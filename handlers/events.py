@@ -43,7 +43,7 @@ def register(app: Any, deps: Deps) -> None:
         forget_channel(client, event)
 
     async def on_group_change(event: dict[str, Any]) -> None:
-        deps.extras["directory"].forget(str(event.get("subteam_id") or ""))
+        deps.directory.forget(str(event.get("subteam_id") or ""))
 
     for name in ("member_joined_channel", "member_left_channel", "channel_left"):
         gate.event(app, deps, name, Find.NONE)(deps.tracker.wrap(on_channel_change))

@@ -73,7 +73,7 @@ async def on_submitted(
             inp,
             actor=user_id,
             now=now,
-            cadence_of=deps.extras.get("cadences"),
+            cadence_of=deps.cadences,
         )
     except DomainError as exc:
         await reply_error(client, {"user_id": user_id}, exc, locale)

@@ -101,7 +101,7 @@ async def is_admin(client: AsyncWebClient, deps: Deps, user: str) -> bool:
     """Members of the configured admin user group may see and manage every incident.
 
     SlackBusy when Slack is rate-limiting and has never said who is in the group."""
-    directory = deps.extras["directory"]
+    directory = deps.directory
     group = deps.config.roles.admin_usergroup
 
     async def ask(quick: AsyncWebClient) -> bool:

@@ -86,7 +86,7 @@ async def on_submitted(
             inp,
             actor=user_id,
             now=now,
-            cadence_of=deps.extras.get("cadences"),
+            cadence_of=deps.cadences,
             redact_on=deps.redact_sensitive,
         )
     except DomainError as exc:

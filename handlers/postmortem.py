@@ -132,7 +132,7 @@ async def publish(client: AsyncWebClient, deps: Deps, incident_id: int, *, actor
 
 
 def base_url(deps: Deps) -> str | None:
-    return deps.public_base_url or deps.extras.get("own_base_url")
+    return deps.public_base_url or deps.own_base_url
 
 
 @subcommand("postmortem")

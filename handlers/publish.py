@@ -1,176 +1,42 @@
-"""Keeping Slack in step with the database: incident set-up, the card, and re-rendering.
-
-Every message the bot owns is rendered from the database and recorded in `bot_message`, so a
-re-render after any change, a retry, or a restart all converge on the same picture.
-"""
+"""Incident set-up in Slack: the channel, its members, the pinned card, the checklists, the
+announcement and the role DMs, each step done once and recorded (`incident.setup`), run by the
+`setup` effect (handlers/effects.py); what follows the database afterwards is handlers/views.py."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select, update
 
 from handlers.context import channel_members, forget_members
 from handlers.defaults import default_group_members
 from handlers.deps import Deps
 from handlers.i18n import t
-from handlers.render.card import announcement, card, card_text
-from handlers.tracking import Coalescer
+from handlers.render.card import announcement
+from handlers.views import (
+    load,
+    owned_message,
+    put_message,
+    refresh_card,
+    refresh_checklists,
+    refresh_topic,
+    refresh_views,
+    slack_error,
+)
 from incident import roster, skips
 from incident import setup as setup_state
 from incident.naming import channel_name
-from incident.overview import overview
 from incident.skips import Skip
-from storage.models import BotMessage, Incident
+from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
 MAX_NAME_TRIES = 20
 WORKER = f"worker-{uuid.uuid4().hex[:8]}"
-
-
-def _hash(blocks: list[dict[str, Any]], text: str) -> str:
-    return hashlib.sha256(json.dumps([blocks, text], sort_keys=True).encode()).hexdigest()
-
-
-def slack_error(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or "slack_error")
-    return type(exc).__name__
-
-
-async def load(deps: Deps, incident_id: int) -> Incident:
-    async with deps.db.session() as db:
-        incident = await db.get(Incident, incident_id)
-        assert incident is not None
-        return incident
-
-
-async def owned_message(deps: Deps, incident_id: int, kind: str, ref: str = "") -> BotMessage | None:
-    async with deps.db.session() as db:
-        return (
-            await db.execute(
-                select(BotMessage).where(
-                    BotMessage.incident_id == incident_id, BotMessage.kind == kind, BotMessage.ref == ref
-                )
-            )
-        ).scalar_one_or_none()
-
-
-async def put_message(
-    client: AsyncWebClient,
-    deps: Deps,
-    incident_id: int,
-    kind: str,
-    ref: str,
-    channel: str,
-    blocks: list[dict[str, Any]],
-    text: str,
-) -> BotMessage:
-    """Post the message the first time, update it afterwards; skip the call when nothing changed."""
-    digest = _hash(blocks, text)
-    existing = await owned_message(deps, incident_id, kind, ref)
-    if existing and existing.ts and existing.rendered_hash == digest:
-        return existing
-    if existing and existing.ts:
-        try:
-            await client.chat_update(channel=existing.channel_id, ts=existing.ts, blocks=blocks, text=text)
-            ts = existing.ts
-        except SlackApiError as exc:
-            if exc.response.get("error") != "message_not_found":
-                raise
-            ts = (await client.chat_postMessage(channel=channel, blocks=blocks, text=text))["ts"]
-    else:
-        ts = (await client.chat_postMessage(channel=channel, blocks=blocks, text=text))["ts"]
-    async with deps.db.transaction() as db:
-        row = (
-            await db.execute(
-                select(BotMessage).where(
-                    BotMessage.incident_id == incident_id, BotMessage.kind == kind, BotMessage.ref == ref
-                )
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            row = BotMessage(incident_id=incident_id, kind=kind, ref=ref, channel_id=channel)
-            db.add(row)
-        row.ts, row.channel_id, row.rendered_hash = ts, channel, digest
-    return row
-
-
-async def refresh_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
-    """Re-render the incident card from the database (concurrent requests fold into one more run)."""
-    renders: Coalescer = deps.extras.setdefault("card_renders", Coalescer())
-    await renders.run(incident_id, lambda: _render_card(client, deps, incident_id))
-
-
-async def _render_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
-    incident = await load(deps, incident_id)
-    if not incident.channel_id:
-        return
-    now = deps.clock.now()
-    async with deps.db.session() as db:
-        ov = await overview(db, incident, deps.config, now)
-    locale = incident.locale
-    await put_message(
-        client,
-        deps,
-        incident_id,
-        "card",
-        "",
-        incident.channel_id,
-        card(ov, deps.config.roles, locale, now, deps.command),
-        card_text(ov, locale),
-    )
-    anchor = deps.extras.get("anchor_head")  # handlers/anchors.py: the head posted at milestones
-    if anchor is not None:
-        await anchor(client, deps, incident_id)
-
-
-async def refresh_views(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
-    """Re-render every message that follows the database (checklists, then the card): what Refresh
-    and a restart do, so a view left behind by a failed Slack call catches up."""
-    refresh = deps.extras.get("refresh_checklists")
-    if refresh is not None:
-        await refresh(client, deps, incident_id)
-    await refresh_card(client, deps, incident_id)
-
-
-async def open_incident_ids(database: Any) -> list[int]:
-    """Incidents (not closed) whose channel has messages that follow the database."""
-    async with database.session() as db:
-        rows = await db.execute(
-            select(Incident.id)
-            .where(Incident.status != "closed", Incident.channel_id.is_not(None))  # type: ignore[union-attr]
-            .order_by(Incident.id)
-        )
-        return [i for i in rows.scalars() if i is not None]
-
-
-async def refresh_topic(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
-    locale = incident.locale
-    topic = t(
-        "topic.text",
-        locale,
-        key=incident.key,
-        severity=incident.severity,
-        status=t(f"status.{incident.status}", locale),
-        drill=" · DRILL" if incident.is_drill else "",
-    )
-    assert incident.id is not None and incident.channel_id
-    digest = _hash([], topic)
-    if incident.topic_hash == digest:
-        return
-    await client.conversations_setTopic(channel=incident.channel_id, topic=topic)
-    async with deps.db.transaction() as db:
-        await db.execute(update(Incident).where(Incident.id == incident.id).values(topic_hash=digest))
 
 
 # Set-up steps ---------------------------------------------------------------------------------
@@ -257,7 +123,7 @@ async def _step_invites(client: AsyncWebClient, deps: Deps, incident: Incident) 
     assert incident.id is not None and incident.channel_id
     wanted = await team_members(client, deps, incident)
     present = await channel_members(client, incident.channel_id)
-    bot_user = deps.extras.get("bot_user_id")
+    bot_user = deps.bot_user_id
     missing = [u for u in wanted if u not in present and u != bot_user]
     refused: dict[str, str] = {}
     if missing:
@@ -306,9 +172,7 @@ async def _step_pin(client: AsyncWebClient, deps: Deps, incident: Incident) -> N
 
 async def _step_checklists(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
     assert incident.id is not None
-    refresh = deps.extras.get("refresh_checklists")
-    if refresh is not None:
-        await refresh(client, deps, incident.id)
+    await refresh_checklists(client, deps, incident.id)
     await setup_state.mark(deps.db, incident.id, "checklists")
 
 

@@ -19,8 +19,8 @@ from handlers.errors import refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin, may_see
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.publish import load
 from handlers.render import records as render
+from handlers.views import load
 from incident import lookup, records
 from incident.errors import NotFound
 from incident.redact import Finding

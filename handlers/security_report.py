@@ -28,7 +28,7 @@ async def post(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivered:
     """Build the report for the row's period, post its summary and both languages' Markdown, and
     schedule the next period's report."""
     period = Period.parse(row.ref)
-    audience = deps.extras.get("report_audience", "internal")
+    audience = deps.report_audience
     now = deps.clock.now()
     async with deps.db.session() as db:
         report = await build(db, deps.config, period, now)

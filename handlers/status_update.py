@@ -67,7 +67,7 @@ async def on_submitted(
             actor=user_id,
             now=deps.clock.now(),
             config=deps.config,
-            cadence_of=deps.extras.get("cadences"),
+            cadence_of=deps.cadences,
             redact_on=deps.redact_sensitive,
         )
     except DomainError as exc:

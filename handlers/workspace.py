@@ -74,7 +74,7 @@ def install(deps: Deps, settings: Any) -> None:
     deps.extras[BASE] = Base(
         config=deps.config,
         locale=deps.locale,
-        cadences=dict(deps.extras["cadences"]),
+        cadences=dict(deps.cadences),
         report_channel=settings.report_channel,
         report_schedule=settings.report_schedule,
         pinned=pinned_by_environment(settings),
@@ -91,7 +91,7 @@ async def refresh(deps: Deps, *, reschedule: bool = False) -> None:
     pinned = base.pinned
     deps.config = ws.overlay(base.config, values)
     deps.locale = values.get(ws.LOCALE, base.locale) if ws.LOCALE not in pinned else base.locale  # type: ignore[assignment]
-    cadences = deps.extras["cadences"]  # one dict shared with the scheduler: change it in place
+    cadences = deps.cadences  # one dict shared with the scheduler: change it in place
     fresh = ws.cadences(base.cadences, values, pinned)
     cadences.clear()
     cadences.update(fresh)
@@ -122,7 +122,7 @@ def effective(deps: Deps) -> Effective:
     return Effective(
         roles=deps.config.roles,
         locale=deps.locale,
-        cadences=dict(deps.extras.get("cadences") or {}),
+        cadences=dict(deps.cadences),
         report_channel=channel,
         report_schedule=schedule,
         pinned=dict(base.pinned) if base else {},
@@ -135,7 +135,7 @@ async def may_edit(client: AsyncWebClient, deps: Deps, user: str) -> bool:
     group = deps.config.roles.admin_usergroup
     if group:
         try:
-            return bool(await deps.extras["directory"].is_member(client, group, user))
+            return bool(await deps.directory.is_member(client, group, user))
         except SlackApiError as exc:
             log.warning(
                 "admin group unreadable (%s): workspace admins may edit settings", exc.response.get("error")

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers.publish import _hash
 from handlers.render.card import card, card_text
 from handlers.render.checklist import phase_messages
+from handlers.views import rendered_hash as _hash
 from incident import checklist as checklist_domain
 from incident.config import IncidentConfig
 from incident.overview import open_phase_keys, overview, pending_setup, playbook_of

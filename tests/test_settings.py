@@ -212,7 +212,7 @@ async def test_a_value_from_the_environment_wins_and_the_settings_say_so(
         block_ids = {b.get("block_id") for b in form["blocks"]}
         assert "settings_cadence.SEV1" not in block_ids and "settings_locale" not in block_ids
         assert "settings_cadence.SEV2" in block_ids
-        assert slack.rt.deps.extras["cadences"]["SEV1"] == timedelta(minutes=20)
+        assert slack.rt.deps.cadences["SEV1"] == timedelta(minutes=20)
 
 
 async def test_a_change_made_by_another_replica_applies_to_the_next_declaration(fresh: Slack) -> None:

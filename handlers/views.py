@@ -1,0 +1,199 @@
+"""Messages that follow the database: the card, the checklists and the topic, each rendered from
+the database and recorded in `bot_message` (with the hash of what Slack shows), so a re-render
+after any change, a retry, or a restart converges on the same picture and makes no call when
+nothing changed. The `views` effect (handlers/effects.py) runs `refresh_views`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select, update
+
+from handlers.deps import Deps
+from handlers.i18n import t
+from handlers.render.card import card, card_text
+from handlers.render.checklist import phase_messages
+from incident import checklist
+from incident.overview import open_phase_keys, overview, playbook_of
+from incident.phases import current_index
+from storage.models import BotMessage, Incident
+
+
+def rendered_hash(blocks: list[dict[str, Any]], text: str) -> str:
+    return hashlib.sha256(json.dumps([blocks, text], sort_keys=True).encode()).hexdigest()
+
+
+def slack_error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or "slack_error")
+    return type(exc).__name__
+
+
+async def load(deps: Deps, incident_id: int) -> Incident:
+    async with deps.db.session() as db:
+        incident = await db.get(Incident, incident_id)
+        assert incident is not None
+        return incident
+
+
+async def owned_message(deps: Deps, incident_id: int, kind: str, ref: str = "") -> BotMessage | None:
+    async with deps.db.session() as db:
+        return (
+            await db.execute(
+                select(BotMessage).where(
+                    BotMessage.incident_id == incident_id, BotMessage.kind == kind, BotMessage.ref == ref
+                )
+            )
+        ).scalar_one_or_none()
+
+
+async def put_message(
+    client: AsyncWebClient,
+    deps: Deps,
+    incident_id: int,
+    kind: str,
+    ref: str,
+    channel: str,
+    blocks: list[dict[str, Any]],
+    text: str,
+) -> BotMessage:
+    """Post the message the first time, update it afterwards; skip the call when nothing changed."""
+    digest = rendered_hash(blocks, text)
+    existing = await owned_message(deps, incident_id, kind, ref)
+    if existing and existing.ts and existing.rendered_hash == digest:
+        return existing
+    if existing and existing.ts:
+        try:
+            await client.chat_update(channel=existing.channel_id, ts=existing.ts, blocks=blocks, text=text)
+            ts = existing.ts
+        except SlackApiError as exc:
+            if exc.response.get("error") != "message_not_found":
+                raise
+            ts = (await client.chat_postMessage(channel=channel, blocks=blocks, text=text))["ts"]
+    else:
+        ts = (await client.chat_postMessage(channel=channel, blocks=blocks, text=text))["ts"]
+    async with deps.db.transaction() as db:
+        row = (
+            await db.execute(
+                select(BotMessage).where(
+                    BotMessage.incident_id == incident_id, BotMessage.kind == kind, BotMessage.ref == ref
+                )
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = BotMessage(incident_id=incident_id, kind=kind, ref=ref, channel_id=channel)
+            db.add(row)
+        row.ts, row.channel_id, row.rendered_hash = ts, channel, digest
+    return row
+
+
+async def refresh_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
+    """Re-render the incident card from the database (concurrent requests fold into one more run)."""
+    await deps.card_renders.run(incident_id, lambda: _render_card(client, deps, incident_id))
+
+
+async def _render_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
+    incident = await load(deps, incident_id)
+    if not incident.channel_id:
+        return
+    now = deps.clock.now()
+    async with deps.db.session() as db:
+        ov = await overview(db, incident, deps.config, now)
+    locale = incident.locale
+    await put_message(
+        client,
+        deps,
+        incident_id,
+        "card",
+        "",
+        incident.channel_id,
+        card(ov, deps.config.roles, locale, now, deps.command),
+        card_text(ov, locale),
+    )
+
+
+async def refresh_views(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
+    """Re-render every message that follows the database (checklists, then the card): what Refresh
+    and a restart do, so a view left behind by a failed Slack call catches up."""
+    await refresh_checklists(client, deps, incident_id)
+    await refresh_card(client, deps, incident_id)
+
+
+async def refresh_topic(client: AsyncWebClient, deps: Deps, incident: Incident) -> None:
+    locale = incident.locale
+    topic = t(
+        "topic.text",
+        locale,
+        key=incident.key,
+        severity=incident.severity,
+        status=t(f"status.{incident.status}", locale),
+        drill=" · DRILL" if incident.is_drill else "",
+    )
+    assert incident.id is not None and incident.channel_id
+    digest = rendered_hash([], topic)
+    if incident.topic_hash == digest:
+        return
+    await client.conversations_setTopic(channel=incident.channel_id, topic=topic)
+    async with deps.db.transaction() as db:
+        await db.execute(update(Incident).where(Incident.id == incident.id).values(topic_hash=digest))
+
+
+async def refresh_checklists(
+    client: AsyncWebClient, deps: Deps, incident_id: int, phases: Collection[str] | None = None
+) -> None:
+    """Post or update the checklist messages of every open phase (or only of ``phases``).
+
+    Renders of one incident run one at a time in this process (a slower render of an older state
+    never lands after a newer one), and requests arriving meanwhile fold into one more run.
+    """
+    await deps.checklist_renders.run(
+        incident_id,
+        lambda: _render_checklists(client, deps, incident_id, phases),
+        # Requests folded in may have asked for other phases: the follow-up renders them all.
+        again=lambda: _render_checklists(client, deps, incident_id, None),
+    )
+
+
+async def _render_checklists(
+    client: AsyncWebClient, deps: Deps, incident_id: int, phases: Collection[str] | None
+) -> None:
+    incident = await load(deps, incident_id)
+    if not incident.channel_id:
+        return
+    playbook = playbook_of(incident)
+    open_keys = open_phase_keys(incident, playbook)
+    current = current_index(incident, playbook)
+    async with deps.db.session() as db:
+        items = await checklist.items_of(db, incident_id)
+    now = deps.clock.now()
+    for index, phase in enumerate(playbook.phases):
+        if phase.key not in open_keys or (phases is not None and phase.key not in phases):
+            continue
+        mine = [i for i in items if i.phase == phase.key]
+        parts = phase_messages(
+            incident,
+            phase,
+            mine,
+            deps.config.roles,
+            incident.locale,
+            now,
+            current=index == current,
+            passed=index < current,
+        )
+        for part in parts:
+            await put_message(
+                client,
+                deps,
+                incident_id,
+                "checklist",
+                part.ref,
+                incident.channel_id,
+                part.blocks,
+                part.text,
+            )
