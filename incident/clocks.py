@@ -30,6 +30,7 @@ def facts_of(incident: Incident) -> Facts:
         discovered_at=incident.discovered_at,
         aware_at=incident.aware_at,
         materiality_decided_at=incident.materiality_decided_at,
+        declared_at=incident.declared_at,
     )
 
 

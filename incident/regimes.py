@@ -110,6 +110,9 @@ class Facts:
     discovered_at: datetime | None = None
     aware_at: datetime | None = None
     materiality_decided_at: datetime | None = None
+    # When the incident was declared: a clock whose legal start is unknown runs from the earliest
+    # known moment (discovery, else this), marked as assumed.
+    declared_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.jurisdictions is not None:
@@ -871,6 +874,8 @@ class Applicability:
     clock_start: datetime | None
     deadline_at: datetime | None
     deadline: Duration | None = None
+    # The legal start is not known: ``clock_start`` is the earliest known moment, assumed.
+    start_assumed: bool = False
 
     @property
     def applies(self) -> bool:
@@ -891,12 +896,37 @@ def _judge(facts: Facts, regime: Regime) -> Applicability:
     start = facts.clock(regime.clock_start)
     deadline = _deadline_in_force(regime, regime.deadline, facts, start, reasons, missing)
     if start is None:
+        # A duty that applies or may apply never waits for someone to type its legal start: its
+        # clock runs from the earliest known moment until the real one is recorded.
         label = CLOCK_START_LABELS[regime.clock_start]
-        reasons.append(
-            Text(f"{label.zh_CN}未知，时钟尚未起算", f"{label.en} unknown, so the clock has not started")
-        )
         missing.append(regime.clock_start)
-        return Applicability(regime, status, reasons, list(dict.fromkeys(missing)), None, None, deadline)
+        assumed, source = (
+            (facts.discovered_at, Text("发现时间", "discovery"))
+            if facts.discovered_at is not None
+            else (facts.declared_at, Text("启动响应时间", "the declaration"))
+        )
+        if assumed is None:
+            reasons.append(
+                Text(f"{label.zh_CN}未知，时钟尚未起算", f"{label.en} unknown, so the clock has not started")
+            )
+            return Applicability(regime, status, reasons, list(dict.fromkeys(missing)), None, None, deadline)
+        deadline = _deadline_in_force(regime, regime.deadline, facts, assumed, [], [])
+        reasons.append(
+            Text(
+                f"{label.zh_CN}未知：暂按{source.zh_CN}起算",
+                f"{label.en} unknown: the clock runs from {source.en}, assumed",
+            )
+        )
+        return Applicability(
+            regime,
+            status,
+            reasons,
+            list(dict.fromkeys(missing)),
+            assumed,
+            deadline.after(assumed),
+            deadline,
+            start_assumed=True,
+        )
     return Applicability(
         regime, status, reasons, list(dict.fromkeys(missing)), start, deadline.after(start), deadline
     )

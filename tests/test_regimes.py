@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def test_gdpr_gives_the_authority_72_hours_from_awareness_not_discovery() -> Non
     assert gdpr.deadline_at == aware + timedelta(hours=72)
 
 
-def test_gdpr_clock_waits_for_awareness_and_asks_for_it() -> None:
+def test_gdpr_clock_runs_from_discovery_until_awareness_is_known_and_asks_for_it() -> None:
     facts = Facts(
         jurisdictions=frozenset({"EU"}),
         data_categories=frozenset({"payroll"}),
@@ -147,8 +148,27 @@ def test_gdpr_clock_waits_for_awareness_and_asks_for_it() -> None:
     )
     gdpr = verdict(facts, "eu-gdpr-33")
     assert gdpr.status == "applies"
-    assert gdpr.deadline_at is None
+    # Never "not started" for a duty that applies: 72 h from discovery, marked as assumed.
+    assert gdpr.start_assumed and gdpr.clock_start == MONDAY
+    assert gdpr.deadline_at == MONDAY + timedelta(hours=72)
     assert gdpr.missing_facts == ["aware_at"]
+    assert any("runs from discovery, assumed" in r.en for r in gdpr.reasons)
+    # Recording the real start moves the clock to it, no longer assumed.
+    aware = verdict(replace(facts, aware_at=MONDAY + timedelta(hours=5)), "eu-gdpr-33")
+    assert not aware.start_assumed and aware.deadline_at == MONDAY + timedelta(hours=77)
+
+
+def test_with_nothing_known_but_the_declaration_a_clock_runs_from_it() -> None:
+    facts = Facts(
+        jurisdictions=frozenset({"EU"}),
+        data_categories=frozenset({"payroll"}),
+        encrypted=False,
+        role="controller",
+        declared_at=MONDAY,
+    )
+    gdpr = verdict(facts, "eu-gdpr-33")
+    assert gdpr.start_assumed and gdpr.deadline_at == MONDAY + timedelta(hours=72)
+    assert any("runs from the declaration" in r.en for r in gdpr.reasons)
 
 
 def test_data_subjects_are_told_only_when_the_risk_is_high() -> None:

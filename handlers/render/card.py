@@ -23,7 +23,7 @@ from handlers.render.common import (
     user,
     when,
 )
-from handlers.render.labels import fact_labels, joined, reason_label
+from handlers.render.labels import assumed_start, fact_labels, joined, reason_label
 from incident.clocks import ClockView
 from incident.declare import SEVERITIES
 from incident.overview import ClockGlance, Overview, PhaseProgress
@@ -32,7 +32,7 @@ from incident.skips import Skip
 from incident.suggestion import Suggestion
 
 
-def clock_line(view: ClockView, locale: str, now: datetime) -> str:
+def clock_line(view: ClockView, locale: str, now: datetime, command: str = "/breach") -> str:
     app = view.applicability
     name = f"*{escape(app.regime.name.get(locale))}*"
     deadline = app.deadline_at
@@ -60,13 +60,13 @@ def clock_line(view: ClockView, locale: str, now: datetime) -> str:
     maybe = ""
     if app.status == "unknown":
         maybe = t("card.clock.maybe", locale, missing=fact_labels(app.missing_facts, locale) or "—")
-    return f"{name}: {status}{maybe}"
+    return f"{name}: {status}{assumed_start(app, locale, command)}{maybe}"
 
 
 def clock_lines(glance: ClockGlance, locale: str, now: datetime, command: str) -> list[str]:
     """The clocks that apply, most urgent first, each with its time left; the ones that only may
     apply folded into one line naming the facts that would decide them."""
-    lines = [clock_line(c, locale, now) for c in glance.shown]
+    lines = [clock_line(c, locale, now, command) for c in glance.shown]
     if glance.may_apply:
         count = len(glance.may_apply)
         if glance.missing_facts:

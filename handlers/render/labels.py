@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from handlers.i18n import catalog, t
+from handlers.render.common import when
+from incident.regimes import Applicability
 
 # Slack's error codes (and our own `deactivated` / `unreachable`) → the reason a person reads.
 _REASONS = {
@@ -47,6 +49,13 @@ def fact_label(name: str, locale: str) -> str:
 
 def joined(items: Iterable[str], locale: str) -> str:
     return t("dayone.list_separator", locale).join(items)
+
+
+def assumed_start(app: Applicability, locale: str, command: str) -> str:
+    """ " · assumed start: …": a clock running from the earliest known moment, not its legal start."""
+    if not app.start_assumed or app.clock_start is None:
+        return ""
+    return t("clock.assumed_start", locale, start=when(app.clock_start), command=command)
 
 
 def fact_labels(names: Iterable[str], locale: str) -> str:

@@ -22,7 +22,7 @@ from handlers.render.common import (
     section,
     when,
 )
-from handlers.render.labels import fact_labels
+from handlers.render.labels import assumed_start, fact_labels
 from incident.clocks import ClockView
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS
 from incident.facts import FactsInput
@@ -232,7 +232,7 @@ def obligations(
         status = t(f"obligations.status.{app.status}", locale)
         lines = [f"*{escape(app.regime.name.get(locale))}* · {status}"]
         if view is not None:
-            lines.append(_clock_status(view, locale, now))
+            lines.append(_clock_status(view, locale, now) + assumed_start(app, locale, command))
         if app.reasons:
             lines.append(t("obligations.why", locale, why="; ".join(r.get(locale) for r in app.reasons)))
         if app.missing_facts:
