@@ -93,6 +93,7 @@ async def add_note(
             incident_id,
             actor=actor,
             kind="note",
+            announce=True,
             summary=_summary(clean.text),
             data=with_counts({"text": clean.text}, clean),
             at=now,
@@ -176,7 +177,7 @@ async def record_decision(
             }
             data = with_counts(data, text, rationale, alternatives)
         event = await timeline.append(
-            db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now
+            db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now, announce=True
         )
     findings = (*text.findings, *rationale.findings, *alternatives.findings)
     stored = {"text": text.text, "rationale": rationale.text, "alternatives": alternatives.text}
@@ -249,6 +250,7 @@ async def add_evidence(
             incident_id,
             actor=actor,
             kind="evidence_added",
+            announce=True,
             summary=_summary(description.text),
             data={
                 "evidence_id": row.id,
@@ -326,6 +328,7 @@ async def add_action(
             incident_id,
             actor=actor,
             kind="action_added",
+            announce=True,
             summary=_summary(text.text),
             data={
                 "action_id": row.id,
@@ -362,8 +365,9 @@ async def complete_action(database: Database, action_id: int, *, actor: str, now
             item.incident_id,
             actor=actor,
             kind="action_done",
+            announce=True,
             summary=_summary(item.text),
-            data={"action_id": item.id, "before": "open", "after": "done"},
+            data={"action_id": item.id, "text": item.text, "before": "open", "after": "done"},
             at=now,
         )
     return ActionDone(item, changed=True)
