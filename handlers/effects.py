@@ -38,8 +38,12 @@ WhenGone = Callable[[Incident, TimelineEvent], tuple[str, str] | None]
 # state): an outbox DM whose payload names ``say`` is sent by the function registered under it.
 Sender = Callable[[AsyncWebClient, Deps, Effect], Awaitable[None]]
 
+# The thread the line belongs in (a message's ts), or None for the channel's main flow.
+InThread = Callable[[TimelineEvent], str | None]
+
 ANNOUNCERS: dict[str, Announcer] = {}
 WHEN_GONE: dict[str, WhenGone] = {}
+IN_THREAD: dict[str, InThread] = {}
 SENDERS: dict[str, Sender] = {}
 
 # The channel is gone or closed to the bot: nothing more to show there, and retrying won't help.
@@ -48,14 +52,19 @@ GONE = frozenset({"is_archived", "channel_not_found", "not_in_channel", "channel
 PERMANENT = frozenset({"invalid_auth", "account_inactive", "token_revoked", "missing_scope", "not_authed"})
 
 
-def announcer(kind: str, *, when_gone: WhenGone | None = None) -> Callable[[Announcer], Announcer]:
+def announcer(
+    kind: str, *, when_gone: WhenGone | None = None, in_thread: InThread | None = None
+) -> Callable[[Announcer], Announcer]:
     """Register how the channel hears about a timeline event of `kind` (``append(announce=True)``);
-    ``when_gone`` names whom to tell instead when the channel is gone or takes no more messages."""
+    ``when_gone`` names whom to tell instead when the channel is gone or takes no more messages,
+    ``in_thread`` which thread the line is a reply in."""
 
     def register(func: Announcer) -> Announcer:
         ANNOUNCERS[kind] = func
         if when_gone is not None:
             WHEN_GONE[kind] = when_gone
+        if in_thread is not None:
+            IN_THREAD[kind] = in_thread
         return func
 
     return register
@@ -159,8 +168,12 @@ async def _announce(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
     if line is None:
         return
     text, blocks = line
+    thread = IN_THREAD[event.kind](event) if event.kind in IN_THREAD else None
+    where = {"thread_ts": thread} if thread else {}
     try:
-        response = await client.chat_postMessage(channel=incident.channel_id, text=text, blocks=blocks)
+        response = await client.chat_postMessage(
+            channel=incident.channel_id, text=text, blocks=blocks, **where
+        )
     except SlackApiError as exc:
         if slack_error(exc) in GONE:
             log.info("line about %s #%s not posted: channel %s", incident.key, event.seq, slack_error(exc))

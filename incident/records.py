@@ -413,6 +413,8 @@ class CapturedMessage:
     permalink: str | None
     via: str  # "shortcut" | "reaction"
     files: list[str] = field(default_factory=list)
+    # The thread the message is a reply in, if it is one: the channel's line answers there.
+    thread_ts: str | None = None
 
     @property
     def posted_at(self) -> datetime:
@@ -469,6 +471,7 @@ async def capture_message(
             incident_id,
             actor=actor,
             kind="message_added",
+            announce=True,
             summary=_summary(text.text) or "—",
             data={
                 "channel": msg.channel,
@@ -479,6 +482,7 @@ async def capture_message(
                 "permalink": msg.permalink,
                 "via": msg.via,
                 "files": msg.files,
+                "thread_ts": msg.thread_ts or msg.ts,
             }
             | _counted(text),
             at=now,
@@ -515,12 +519,14 @@ async def retract_message(
             incident_id,
             actor=actor,
             kind="message_retracted",
+            announce=True,
             summary=f"#{added.seq} retracted",
             data={
                 "channel": channel,
                 "ts": ts,
                 "retracts_seq": added.seq,
                 "author": added.data.get("author"),
+                "thread_ts": added.data.get("thread_ts") or ts,
             },
             at=now,
         )
