@@ -15,28 +15,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers import gate
 from handlers.context import channel_members, forget_members, id_in
 from handlers.deps import Deps
+from handlers.effects import dm_sender
 from handlers.errors import tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId
 from handlers.lifecycle import listener
 from handlers.render.lifecycle import access_request, access_request_text
-from handlers.views import owned_message, put_message, slack_error
-from incident import access, roster
+from handlers.views import load, owned_message, put_message, slack_error
+from incident import access
 from incident.errors import NotFound
-from incident.roles_config import COMMANDER
-from storage.models import AccessRequest, Incident
+from storage.models import AccessRequest, Effect, Incident
 
 KIND = "access_request"
-
-
-async def decider_for(deps: Deps, incident_id: int) -> str | None:
-    """Who is asked: the commander, or while nobody holds that role, the first managing holder."""
-    async with deps.db.session() as db:
-        holders = await roster.current(db, incident_id)
-    if COMMANDER in holders:
-        return holders[COMMANDER]
-    return next((holders[k] for k in deps.config.roles.managing_keys() if k in holders), None)
 
 
 async def show_request(
@@ -72,15 +63,16 @@ async def on_request_access(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
         )
         return
     assert incident.id is not None
-    result = await access.request_access(deps.db, incident.id, user, now=deps.clock.now())
+    result = await access.request_access(
+        deps.db, incident.id, user, now=deps.clock.now(), roles=deps.config.roles
+    )
     if not result.created:
         await tell(client, body, t("access.still_pending", locale, key=incident.key))
         return
-    decider = await decider_for(deps, incident.id)
-    if decider is None:
+    if result.decider is None:
         await tell(client, body, t("access.nobody_to_ask", locale, key=incident.key))
         return
-    await show_request(client, deps, incident, result.request, to=decider)
+    # The same transaction wrote the decider's DM (`send_request`).
     await tell(client, body, t("access.requested", locale, key=incident.key))
 
 
@@ -109,6 +101,33 @@ async def on_decide(
             t("access.already_decided", deps.locale, status=status, by=f"<@{request.decided_by}>"),
         )
         return
+    # The same transaction wrote the requester's answer (`send_answer`), which lets them in first.
+
+
+async def _request_of(deps: Deps, effect: Effect) -> tuple[Incident, AccessRequest]:
+    assert effect.incident_id is not None
+    incident = await load(deps, effect.incident_id)
+    request = await access.get(deps.db, int(effect.payload["request"]))
+    return incident, request
+
+
+@dm_sender(access.ASK)
+async def send_request(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
+    """The decision message, to the person asked to decide (redrawn in place on a retry)."""
+    incident, request = await _request_of(deps, effect)
+    await show_request(client, deps, incident, request, to=str(effect.payload["user"]))
+
+
+# Slack's answers to an invite that a retry may mend; any other refusal is told to the decider.
+INVITE_RETRY = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+@dm_sender(access.ANSWER)
+async def send_answer(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
+    """Denied: say so. Approved: bring the requester into the channel, then tell them where it is."""
+    incident, request = await _request_of(deps, effect)
     locale = incident.locale
     if request.status == access.DENIED:
         await client.chat_postMessage(
@@ -119,10 +138,13 @@ async def on_decide(
         await client.conversations_invite(channel=incident.channel_id, users=request.user_id)
         forget_members(client, incident.channel_id)
     except SlackApiError as exc:
-        if exc.response.get("error") != "already_in_channel":
-            await tell(
-                client, body, t("access.invite_failed", deps.locale, key=incident.key, error=slack_error(exc))
-            )
+        code = slack_error(exc)
+        if code in INVITE_RETRY:
+            raise
+        if code != "already_in_channel":
+            actor = str(effect.payload.get("actor") or "")
+            text = t("access.invite_failed", deps.locale, key=incident.key, error=code)
+            await tell(client, {"user_id": actor}, text)
             return
     await client.chat_postMessage(
         channel=request.user_id,

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers import gate
 from handlers.context import require_member
 from handlers.deps import Deps
+from handlers.effects import Line, announcer
 from handlers.errors import reply_error, tell
 from handlers.gate import Find
 from handlers.i18n import t
@@ -20,7 +21,7 @@ from handlers.ids import CallbackId
 from handlers.records import warn_redacted
 from handlers.render.common import user
 from incident import lookup, records
-from storage.models import Incident
+from storage.models import Incident, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +66,8 @@ def as_captured(channel: str, msg: dict[str, Any], link: str | None, via: str) -
         permalink=link,
         via=via,
         files=[str(f.get("name") or f.get("id")) for f in msg.get("files") or [] if isinstance(f, dict)],
+        thread_ts=str(msg["thread_ts"]) if msg.get("thread_ts") else None,
     )
-
-
-async def confirm(client: AsyncWebClient, incident: Incident, msg: dict[str, Any], text: str) -> None:
-    """Answer in the message's thread, so the channel's main flow is not interrupted."""
-    assert incident.channel_id
-    thread = msg.get("thread_ts") or msg["ts"]
-    try:
-        await client.chat_postMessage(channel=incident.channel_id, thread_ts=thread, text=text)
-    except SlackApiError as exc:
-        log.warning("could not confirm a capture in %s: %s", incident.key, exc.response.get("error"))
 
 
 async def capture(
@@ -102,14 +94,7 @@ async def capture(
     )
     if recorded is None:
         return None
-    text = t(
-        "records.capture.posted",
-        incident.locale,
-        user=user(actor),
-        author=user(captured.author),
-        seq=recorded.seq,
-    )
-    await confirm(client, incident, msg, text)
+    # The same transaction wrote the confirmation in the message's thread (`announce_captured`).
     await warn_redacted(client, incident, captured.author, recorded.findings, "message")
     return recorded
 
@@ -168,21 +153,33 @@ async def on_reaction_removed(
     incident = await incident_of_channel(deps, item.get("channel", ""))
     if incident is None or incident.id is None or not incident.channel_id:
         return
-    ts = str(item.get("ts"))
-    recorded = await records.retract_message(
+    # The same transaction writes the note in the message's thread (`announce_retracted`).
+    await records.retract_message(
         deps.db,
         incident.id,
         incident.channel_id,
-        ts,
+        str(item.get("ts")),
         actor=event["user"],
         now=deps.clock.now(),
         event_id=body.get("event_id"),
     )
-    if recorded is None:
-        return
-    text = t("records.capture.retracted", incident.locale, user=user(event["user"]), seq=recorded.seq)
-    msg = await fetch_message(client, incident.channel_id, ts) or {"ts": ts}
-    await confirm(client, incident, msg, text)
+
+
+def thread_of(event: TimelineEvent) -> str | None:
+    """Answer in the captured message's thread, so the channel's main flow is not interrupted."""
+    return event.data.get("thread_ts") or event.data.get("ts")
+
+
+@announcer("message_added", in_thread=thread_of)
+async def announce_captured(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    author = user(event.data.get("author"))
+    text = t("records.capture.posted", incident.locale, user=user(event.actor), author=author, seq=event.seq)
+    return text, None
+
+
+@announcer("message_retracted", in_thread=thread_of)
+async def announce_retracted(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    return t("records.capture.retracted", incident.locale, user=user(event.actor), seq=event.seq), None
 
 
 def register(app: Any, deps: Deps) -> None:

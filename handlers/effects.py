@@ -34,7 +34,19 @@ Performer = Callable[[AsyncWebClient, Deps, Effect], Awaitable[None]]
 Line = tuple[str, list[dict[str, Any]] | None]
 Announcer = Callable[[Deps, Incident, TimelineEvent], Awaitable[Line | None]]
 
+# Who to tell instead, and what, when the channel takes no more messages: (user, text) or None.
+WhenGone = Callable[[Incident, TimelineEvent], tuple[str, str] | None]
+# A direct message whose words are rendered at delivery (they depend on the incident's locale and
+# state): an outbox DM whose payload names ``say`` is sent by the function registered under it.
+Sender = Callable[[AsyncWebClient, Deps, Effect], Awaitable[None]]
+
+# The thread the line belongs in (a message's ts), or None for the channel's main flow.
+InThread = Callable[[TimelineEvent], str | None]
+
 ANNOUNCERS: dict[str, Announcer] = {}
+WHEN_GONE: dict[str, WhenGone] = {}
+IN_THREAD: dict[str, InThread] = {}
+SENDERS: dict[str, Sender] = {}
 
 # The channel is gone or closed to the bot: nothing more to show there, and retrying won't help.
 GONE = frozenset({"is_archived", "channel_not_found", "not_in_channel", "channel_is_archived"})
@@ -42,11 +54,29 @@ GONE = frozenset({"is_archived", "channel_not_found", "not_in_channel", "channel
 PERMANENT = frozenset({"invalid_auth", "account_inactive", "token_revoked", "missing_scope", "not_authed"})
 
 
-def announcer(kind: str) -> Callable[[Announcer], Announcer]:
-    """Register how the channel hears about a timeline event of `kind` (``append(announce=True)``)."""
+def announcer(
+    kind: str, *, when_gone: WhenGone | None = None, in_thread: InThread | None = None
+) -> Callable[[Announcer], Announcer]:
+    """Register how the channel hears about a timeline event of `kind` (``append(announce=True)``);
+    ``when_gone`` names whom to tell instead when the channel is gone or takes no more messages,
+    ``in_thread`` which thread the line is a reply in."""
 
     def register(func: Announcer) -> Announcer:
         ANNOUNCERS[kind] = func
+        if when_gone is not None:
+            WHEN_GONE[kind] = when_gone
+        if in_thread is not None:
+            IN_THREAD[kind] = in_thread
+        return func
+
+    return register
+
+
+def dm_sender(name: str) -> Callable[[Sender], Sender]:
+    """Register how a direct message named ``name`` (an outbox DM's ``say``) is rendered and sent."""
+
+    def register(func: Sender) -> Sender:
+        SENDERS[name] = func
         return func
 
     return register
@@ -129,7 +159,10 @@ async def _announce(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
     async with deps.db.session() as db:
         event = await db.get(TimelineEvent, int(effect.payload["event_id"]))
         incident = await db.get(Incident, effect.incident_id)
-    if event is None or incident is None or not incident.channel_id:
+    if event is None or incident is None:
+        return
+    if not incident.channel_id:
+        await _tell_instead(client, incident, event)
         return
     render = ANNOUNCERS.get(event.kind)
     if render is None:
@@ -138,27 +171,49 @@ async def _announce(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
     if line is None:
         return
     text, blocks = line
+    thread = IN_THREAD[event.kind](event) if event.kind in IN_THREAD else None
+    where = {"thread_ts": thread} if thread else {}
     try:
-        response = await client.chat_postMessage(channel=incident.channel_id, text=text, blocks=blocks)
+        response = await client.chat_postMessage(
+            channel=incident.channel_id, text=text, blocks=blocks, **where
+        )
     except SlackApiError as exc:
         if slack_error(exc) in GONE:
+            log.info("line about %s #%s not posted: channel %s", incident.key, event.seq, slack_error(exc))
+            await _tell_instead(client, incident, event)
             return
         raise
     await outbox.remember(deps.db, effect.id, effect.claimed_by or "", ts=response.get("ts"))
 
 
+async def _tell_instead(client: AsyncWebClient, incident: Incident, event: TimelineEvent) -> None:
+    """The channel can't show the line: tell the person its announcer names, if it names one."""
+    instead = WHEN_GONE.get(event.kind)
+    told = instead(incident, event) if instead is not None else None
+    if told is not None:
+        person, text = told
+        await tell(client, {"user_id": person}, text)
+
+
 async def _dm(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
-    """One message to one person (privately, or ephemeral in `channel` when given)."""
+    """One message to one person (privately, or ephemeral in `channel` when given); with ``say``,
+    rendered and sent by the sender registered under that name."""
     assert effect.id is not None
     if effect.result.get("sent"):
         return
     payload = effect.payload
-    await tell(
-        client,
-        {"user_id": payload["user"], "channel_id": payload.get("channel") or ""},
-        payload["text"],
-        payload.get("blocks"),
-    )
+    if payload.get("say"):
+        send = SENDERS.get(payload["say"])
+        if send is None:
+            raise SendFailed(f"no_sender:{payload['say']}", permanent=True)
+        await send(client, deps, effect)
+    else:
+        await tell(
+            client,
+            {"user_id": payload["user"], "channel_id": payload.get("channel") or ""},
+            payload["text"],
+            payload.get("blocks"),
+        )
     await outbox.remember(deps.db, effect.id, effect.claimed_by or "", sent=True)
 
 

@@ -11,10 +11,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import gate
-from handlers.checklist import field_value, metadata_of, refresh_after, refuse
+from handlers.checklist import field_value, metadata_of, refuse
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
+from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
@@ -27,7 +28,7 @@ from incident.overview import playbook_of
 from incident.phases import Move, PhaseMove
 from incident.playbook import Playbook
 from incident.roles_config import COMMANDER
-from storage.models import ChecklistItem, Incident
+from storage.models import ChecklistItem, Incident, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -95,22 +96,28 @@ async def answer_move(
             blocks.append(section(t("phase.blocked_ask", locale, commander=user(commander))))
         await reply(text, blocks)
         return
-    assert incident.id is not None and incident.channel_id
-    if move.overridden:
-        reason = escape(clip(move.reason or "", 1500))
+    # Advanced: the same transaction wrote the channel's line (`announce_advanced`) and the re-render.
+
+
+@announcer("phase_advanced")
+async def announce_advanced(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    locale = incident.locale
+    playbook = playbook_of(incident)
+    here = _title(playbook, event.data.get("from"), locale)
+    following = _title(playbook, event.data.get("to"), locale)
+    if event.data.get("override"):
         text = t(
             "phase.advanced_override",
             locale,
-            user=user(actor),
+            user=user(event.actor),
             **{"from": here},
             to=following,
-            count=len(move.blocking),
-            reason=reason,
+            count=int(event.data.get("skipped") or 0),
+            reason=escape(clip(event.data.get("reason") or "", 1500)),
         )
     else:
-        text = t("phase.advanced", locale, user=user(actor), **{"from": here}, to=following)
-    await client.chat_postMessage(channel=incident.channel_id, text=text)
-    await refresh_after(deps, incident.id)
+        text = t("phase.advanced", locale, user=user(event.actor), **{"from": here}, to=following)
+    return text, None
 
 
 async def next_phase(

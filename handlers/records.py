@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, key_in
 from handlers.deps import Deps
+from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin, may_see
 from handlers.i18n import t
@@ -24,31 +23,9 @@ from handlers.views import load
 from incident import lookup, records
 from incident.errors import NotFound
 from incident.redact import Finding
-from storage.models import Incident
-
-log = logging.getLogger(__name__)
+from storage.models import Incident, TimelineEvent
 
 DECISION_FIELDS = {"decision": "decision", "rationale": "rationale", "alternatives": "alternatives"}
-
-
-async def post_in_channel(
-    client: AsyncWebClient,
-    incident: Incident,
-    user: str,
-    blocks: list[dict[str, Any]],
-    text: str,
-) -> None:
-    """Confirm a record in the incident channel; if the channel takes no more messages, tell the author."""
-    if not incident.channel_id:
-        await tell(client, {"user_id": user}, text)
-        return
-    try:
-        await client.chat_postMessage(channel=incident.channel_id, blocks=blocks, text=text)
-    except SlackApiError as exc:
-        log.warning("could not confirm a record in %s: %s", incident.key, exc.response.get("error"))
-        await tell(
-            client, {"user_id": user}, t("records.saved_not_posted", incident.locale, key=incident.key)
-        )
 
 
 async def warn_redacted(
@@ -83,8 +60,7 @@ async def note_command(ctx: CommandCtx) -> None:
         now=ctx.deps.clock.now(),
         redact_on=ctx.deps.redact_sensitive,
     )
-    blocks, fallback = render.note_posted(ctx.user_id, recorded.stored["text"], recorded.seq, incident.locale)
-    await post_in_channel(ctx.client, incident, ctx.user_id, blocks, fallback)
+    # The same transaction wrote the channel's line about it (`announce_note`).
     await warn_redacted(ctx.client, incident, ctx.user_id, recorded.findings, "note")
 
 
@@ -122,8 +98,6 @@ async def on_decision_submitted(
         recorded = await records.record_decision(
             deps.db, incident.id, inp, actor=user, now=deps.clock.now(), redact_on=deps.redact_sensitive
         )
-        blocks, text = render.decision_posted(user, inp, recorded.stored, recorded.seq, incident.locale)
-        await post_in_channel(client, incident, user, blocks, text)
         await warn_redacted(client, incident, user, recorded.findings, "decision")
     except Exception as exc:
         await reply_error(client, {"user_id": user}, exc, deps.locale)
@@ -146,10 +120,6 @@ async def on_evidence_submitted(
         recorded = await records.add_evidence(
             deps.db, incident.id, inp, actor=user, now=now, redact_on=deps.redact_sensitive
         )
-        blocks, text = render.evidence_posted(
-            user, inp, recorded.stored, inp.collected_at or now, recorded.seq, incident.locale
-        )
-        await post_in_channel(client, incident, user, blocks, text)
         await warn_redacted(client, incident, user, recorded.findings, "evidence")
     except Exception as exc:
         await reply_error(client, {"user_id": user}, exc, deps.locale)
@@ -172,9 +142,6 @@ async def on_action_submitted(
         recorded = await records.add_action(
             deps.db, incident.id, inp, actor=user, now=now, redact_on=deps.redact_sensitive
         )
-        item = await records.action_item(deps.db, recorded.row_id or 0)
-        blocks, text = render.action_posted(user, item, recorded.seq, incident.locale)
-        await post_in_channel(client, incident, user, blocks, text)
         await warn_redacted(client, incident, user, recorded.findings, "action")
     except Exception as exc:
         await reply_error(client, {"user_id": user}, exc, deps.locale)
@@ -225,7 +192,7 @@ async def on_action_done(
         if not member and item.owner != user:
             raise NotFound("error.not_found")
         assert incident.id is not None
-        done = await records.complete_action(deps.db, item.id or 0, actor=user, now=deps.clock.now())
+        await records.complete_action(deps.db, item.id or 0, actor=user, now=deps.clock.now())
         if member:
             async with deps.db.session() as db:
                 items = await records.action_items(db, incident.id)
@@ -235,11 +202,49 @@ async def on_action_done(
                 rows = await records.open_actions(db, owner=user)
             blocks, text = render.actions_overview(rows, deps.locale, deps.clock.now(), admin=False)
         await respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
-        if done.changed:
-            posted, fallback = render.action_done_posted(user, done.item, incident.locale)
-            await post_in_channel(client, incident, user, posted, fallback)
     except Exception as exc:
         await reply_error(client, body, exc, deps.locale)
+
+
+# The channel's lines, rendered from the timeline events (the same transaction wrote them) --------
+
+
+def saved_not_posted(incident: Incident, event: TimelineEvent) -> tuple[str, str]:
+    """The channel takes no more messages (archived, gone): the author hears it was recorded."""
+    return event.actor, t("records.saved_not_posted", incident.locale, key=incident.key)
+
+
+@announcer("note", when_gone=saved_not_posted)
+async def announce_note(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    blocks, text = render.note_posted(event.actor, event.data.get("text") or "", event.seq, incident.locale)
+    return text, blocks
+
+
+@announcer("decision", when_gone=saved_not_posted)
+async def announce_decision(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    # A privileged decision's event holds no content, so its line cannot show any.
+    blocks, text = render.decision_posted(event.actor, event.data, event.seq, incident.locale)
+    return text, blocks
+
+
+@announcer("evidence_added", when_gone=saved_not_posted)
+async def announce_evidence(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    blocks, text = render.evidence_posted(event.actor, event.data, event.seq, incident.locale)
+    return text, blocks
+
+
+@announcer("action_added", when_gone=saved_not_posted)
+async def announce_action(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    blocks, text = render.action_posted(event.actor, event.data, event.seq, incident.locale)
+    return text, blocks
+
+
+@announcer("action_done", when_gone=saved_not_posted)
+async def announce_action_done(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    blocks, text = render.action_done_posted(
+        event.actor, event.data.get("text") or event.summary, incident.locale
+    )
+    return text, blocks
 
 
 def register(app: Any, deps: Deps) -> None:

@@ -16,6 +16,7 @@ from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
+from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
@@ -27,7 +28,7 @@ from incident.declare import DATA_CATEGORIES, SEVERITIES
 from incident.errors import NotAllowed
 from incident.limits import Field, limit, too_long
 from incident.log_entry import LogInput, decline_notification, log_event, validate
-from storage.models import Notification
+from storage.models import Incident, Notification, TimelineEvent
 
 # Fields here are required unless a call says otherwise.
 _input = partial(input_block, optional=False)
@@ -219,9 +220,9 @@ async def on_nonotify_submitted(
     await ack()
     user = body["user"]["id"]
     incident_id = int(json.loads(view.get("private_metadata") or "{}").get("incident_id") or 0)
-    incident = await incident_by_id(client, deps, incident_id, user)
+    await incident_by_id(client, deps, incident_id, user)
     await require_decider(client, deps, incident_id, user)
-    result = await decline_notification(
+    await decline_notification(
         deps.db,
         deps.config,
         incident_id,
@@ -231,17 +232,23 @@ async def on_nonotify_submitted(
         now=deps.clock.now(),
         redact_on=deps.redact_sensitive,
     )
-    name = deps.config.regimes.get(regime).name.get(incident.locale)
-    await client.chat_postMessage(
-        channel=incident.channel_id,
-        text=t(
-            "nonotify.recorded",
-            incident.locale,
-            user=user,
-            regime=escape(name),
-            rationale=escape(result.decision.rationale[:1500]),
-        ),
+    # The same transaction wrote the channel's line about it (`announce_declined`).
+
+
+@announcer("notification_declined")
+async def announce_declined(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+    regime_id = str(event.data.get("regime") or "")
+    # A regime dropped from the configuration since is still named, by its id.
+    regimes = deps.config.regimes
+    name = regimes.get(regime_id).name.get(incident.locale) if regime_id in regimes else regime_id
+    text = t(
+        "nonotify.recorded",
+        incident.locale,
+        user=event.actor,
+        regime=escape(name),
+        rationale=escape((event.data.get("rationale") or "")[:1500]),
     )
+    return text, None
 
 
 def register(app: Any, deps: Deps) -> None:

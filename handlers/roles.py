@@ -6,6 +6,7 @@ into the private channel if needed and told their duties, and the card shows the
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -17,19 +18,23 @@ from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import KEY, channel_members, forget_members, incident_for
 from handlers.deps import Deps
+from handlers.effects import dm_sender
 from handlers.errors import refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.lifecycle import about, button_opening, form_incident, listener
-from handlers.publish import dm_role_duties
+from handlers.publish import PERSONAL_DM_ERRORS, dm_role_duties
 from handlers.render.lifecycle import assign_role_modal, parse_assign_role, roster
+from handlers.views import load, slack_error
 from incident import lifecycle
 from incident import roster as roster_domain
 from incident.errors import Invalid
 from incident.roles_config import RoleDef, RolesConfig
 from incident.text import LOCALES
-from storage.models import Incident
+from storage.models import Effect, Incident
+
+log = logging.getLogger(__name__)
 
 # Slack escapes a mention in a command as <@U123|name> (or <@U123> without the name).
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -75,8 +80,23 @@ async def hand_over(
         except SlackApiError as exc:
             if exc.response.get("error") != "already_in_channel":
                 raise
-    await dm_role_duties(client, deps, incident, role, user)
+    # The same transaction wrote the new holder's duties DM (`send_role_duties`).
     return handoff
+
+
+@dm_sender(roster_domain.ROLE_DUTIES)
+async def send_role_duties(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
+    """Tell a new role holder their duties; a person Slack won't message (deactivated since, a bot)
+    is not asked again."""
+    assert effect.incident_id is not None
+    incident = await load(deps, effect.incident_id)
+    user = str(effect.payload["user"])
+    try:
+        await dm_role_duties(client, deps, incident, str(effect.payload["role"]), user)
+    except SlackApiError as exc:
+        if slack_error(exc) not in PERSONAL_DM_ERRORS:
+            raise
+        log.info("duties of %s not sent to %s: %s", incident.key, user, slack_error(exc))
 
 
 @subcommand("role", "assign")

@@ -12,15 +12,19 @@ from datetime import datetime
 from sqlalchemy import select
 
 from incident.errors import Invalid, NotFound
-from incident.roles_config import RolesConfig
-from incident.roster import locked_for_manager
-from storage import timeline
+from incident.roles_config import COMMANDER, RolesConfig
+from incident.roster import current, locked_for_manager
+from storage import outbox, timeline
 from storage.db import Database
 from storage.models import AccessRequest, Incident
 
 PENDING = "pending"
 APPROVED = "approved"
 DENIED = "denied"
+# The direct messages (an outbox DM's ``say``; handlers/access.py sends them): the request, to the
+# person who decides, and the answer, to the person who asked.
+ASK = "access_request"
+ANSWER = "access_answer"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,15 @@ class Requested:
     incident: Incident
     request: AccessRequest
     created: bool
+    # Who is asked to decide (None: nobody holds a managing role, so nobody was asked).
+    decider: str | None = None
+
+
+def decider_of(holders: dict[str, str], roles: RolesConfig) -> str | None:
+    """The commander, or while nobody holds that role, the first managing holder."""
+    if COMMANDER in holders:
+        return holders[COMMANDER]
+    return next((holders[k] for k in roles.managing_keys() if k in holders), None)
 
 
 @dataclass(frozen=True)
@@ -37,8 +50,11 @@ class Decided:
     changed: bool
 
 
-async def request_access(database: Database, incident_id: int, user: str, *, now: datetime) -> Requested:
-    """Record that `user` asks to join. A second ask while one is pending returns the pending one."""
+async def request_access(
+    database: Database, incident_id: int, user: str, *, now: datetime, roles: RolesConfig
+) -> Requested:
+    """Record that `user` asks to join, and ask the decider (after the commit). A second ask while
+    one is pending returns the pending one."""
     async with database.transaction() as db:
         incident = await timeline.lock_incident(db, incident_id)
         if incident.status == "closed":
@@ -66,7 +82,11 @@ async def request_access(database: Database, incident_id: int, user: str, *, now
             data={"user": user, "request": request.id},
             at=now,
         )
-    return Requested(incident, request, created=True)
+        decider = decider_of(await current(db, incident_id), roles)
+        if decider is not None:
+            payload = {"user": decider, "say": ASK, "request": request.id}
+            await outbox.enqueue(db, outbox.DM, incident_id=incident_id, now=now, payload=payload)
+    return Requested(incident, request, created=True, decider=decider)
 
 
 async def decide(
@@ -114,6 +134,9 @@ async def decide(
             },
             at=now,
         )
+        # Let them in (if approved) and tell them, after the commit; a failed invite is told to `actor`.
+        payload = {"user": request.user_id, "say": ANSWER, "request": request.id, "actor": actor}
+        await outbox.enqueue(db, outbox.DM, incident_id=incident_id, now=now, payload=payload)
     return Decided(incident, request, changed=True)
 
 

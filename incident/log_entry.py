@@ -174,6 +174,7 @@ async def decline_notification(
             incident_id,
             actor=actor,
             kind="notification_declined",
+            announce=True,
             at=now,
             summary=f"{regime}: {rationale[:300]}",
             data=with_counts({"regime": regime, "rationale": rationale}, clean),

@@ -151,8 +151,11 @@ async def advance(
             incident_id,
             actor=actor,
             kind="phase_advanced",
+            announce=True,
             summary=f"{here.key} → {following.key}",
-            data={"from": here.key, "to": following.key, "override": reason is not None, "opened": opened},
+            data={"from": here.key, "to": following.key, "override": reason is not None, "opened": opened}
+            # The channel's line about an override names how many required items it skipped, and why.
+            | ({"skipped": len(blocking), "reason": reason} if reason is not None else {}),
             at=now,
         )
         return PhaseMove(

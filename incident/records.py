@@ -93,6 +93,7 @@ async def add_note(
             incident_id,
             actor=actor,
             kind="note",
+            announce=True,
             summary=_summary(clean.text),
             data=with_counts({"text": clean.text}, clean),
             at=now,
@@ -176,7 +177,7 @@ async def record_decision(
             }
             data = with_counts(data, text, rationale, alternatives)
         event = await timeline.append(
-            db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now
+            db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now, announce=True
         )
     findings = (*text.findings, *rationale.findings, *alternatives.findings)
     stored = {"text": text.text, "rationale": rationale.text, "alternatives": alternatives.text}
@@ -249,6 +250,7 @@ async def add_evidence(
             incident_id,
             actor=actor,
             kind="evidence_added",
+            announce=True,
             summary=_summary(description.text),
             data={
                 "evidence_id": row.id,
@@ -326,6 +328,7 @@ async def add_action(
             incident_id,
             actor=actor,
             kind="action_added",
+            announce=True,
             summary=_summary(text.text),
             data={
                 "action_id": row.id,
@@ -362,8 +365,9 @@ async def complete_action(database: Database, action_id: int, *, actor: str, now
             item.incident_id,
             actor=actor,
             kind="action_done",
+            announce=True,
             summary=_summary(item.text),
-            data={"action_id": item.id, "before": "open", "after": "done"},
+            data={"action_id": item.id, "text": item.text, "before": "open", "after": "done"},
             at=now,
         )
     return ActionDone(item, changed=True)
@@ -409,6 +413,8 @@ class CapturedMessage:
     permalink: str | None
     via: str  # "shortcut" | "reaction"
     files: list[str] = field(default_factory=list)
+    # The thread the message is a reply in, if it is one: the channel's line answers there.
+    thread_ts: str | None = None
 
     @property
     def posted_at(self) -> datetime:
@@ -465,6 +471,7 @@ async def capture_message(
             incident_id,
             actor=actor,
             kind="message_added",
+            announce=True,
             summary=_summary(text.text) or "—",
             data={
                 "channel": msg.channel,
@@ -475,6 +482,7 @@ async def capture_message(
                 "permalink": msg.permalink,
                 "via": msg.via,
                 "files": msg.files,
+                "thread_ts": msg.thread_ts or msg.ts,
             }
             | _counted(text),
             at=now,
@@ -511,12 +519,14 @@ async def retract_message(
             incident_id,
             actor=actor,
             kind="message_retracted",
+            announce=True,
             summary=f"#{added.seq} retracted",
             data={
                 "channel": channel,
                 "ts": ts,
                 "retracts_seq": added.seq,
                 "author": added.data.get("author"),
+                "thread_ts": added.data.get("thread_ts") or ts,
             },
             at=now,
         )

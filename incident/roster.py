@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident.errors import Invalid, NotAllowed
 from incident.roles_config import COMMANDER, RolesConfig
-from storage import timeline
+from storage import outbox, timeline
 from storage.db import Database
 from storage.models import Incident, RoleAssignment
 
@@ -62,6 +62,10 @@ async def locked_for_manager(
     incident = await timeline.lock_incident(db, incident_id)
     require_manage(await current(db, incident_id), actor, roles, is_admin=is_admin)
     return incident
+
+
+# The direct message a new role holder gets (an outbox DM's ``say``; handlers/roles.py sends it).
+ROLE_DUTIES = "role_duties"
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,12 @@ async def hand_over(
     """A manager gives `role` to `user`: one transaction with the permission check and the handoff."""
     async with database.transaction() as db:
         incident = await locked_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
-        return await assign(db, incident, role, user, actor=actor, now=now, roles=roles)
+        handoff = await assign(db, incident, role, user, actor=actor, now=now, roles=roles)
+        if handoff.changed:
+            # The new holder is told their duties after the commit, in the incident's language.
+            payload = {"user": user, "say": ROLE_DUTIES, "role": role}
+            await outbox.enqueue(db, outbox.DM, incident_id=incident_id, now=now, payload=payload)
+        return handoff
 
 
 def unfilled(holders: dict[str, str], roles: RolesConfig, wanted: Collection[str] | None = None) -> list[str]:

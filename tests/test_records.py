@@ -74,6 +74,19 @@ async def test_a_note_with_a_card_number_is_stored_redacted_and_the_author_told_
     assert "bank card number" in told and "last four digits" in told
 
 
+async def test_a_note_the_channel_cannot_show_is_kept_and_its_author_told(slack: Slack) -> None:
+    incident = await declare(slack)
+    slack.sb.workspace.require_channel(incident.channel_id).archived = True
+    slack.expect_rejected("chat.postMessage", "is_archived")
+    await slack.bob.command(f"note {incident.key} Backups verified offline", channel="C0GENERAL1")
+    await slack.settle()
+    note = (await slack.timeline(incident))[-1]
+    assert note.kind == "note" and note.data["text"] == "Backups verified offline"
+    told = slack.bob.dms[-1].all_text
+    assert f"Recorded on {incident.key}'s timeline" in told and "couldn't confirm" in told
+    assert not any("Backups verified" in m.all_text for m in slack.channel(incident.channel_id).bot_messages)
+
+
 async def test_outsiders_cannot_write_to_an_incident_by_its_key(slack: Slack) -> None:
     incident = await declare(slack)
     before = await slack.kinds(incident)

@@ -221,59 +221,89 @@ def note_posted(actor: str, text: str, seq: int, locale: str) -> tuple[list[dict
     return [section(f"{head}\n{escape(clip(text, 2800))}"), _seq(seq, locale)], head
 
 
+def _at(value: object) -> datetime | None:
+    """A time from an event's data: stored as a datetime, read back as its ISO text."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        return datetime.fromisoformat(value)
+    return None
+
+
 def decision_posted(
-    actor: str, inp: DecisionInput, stored: dict[str, str], seq: int, locale: str
+    actor: str, data: dict[str, Any], seq: int, locale: str
 ) -> tuple[list[dict[str, Any]], str]:
-    if inp.privileged:
-        text = t("records.decision.posted_privileged", locale, user=user(actor), approver=user(inp.approver))
+    """The channel's line about a decision event. A privileged one's event carries no content, and
+    neither does its line: only who took it and who approved it."""
+    approver = data.get("approver")
+    if data.get("privileged"):
+        text = t("records.decision.posted_privileged", locale, user=user(actor), approver=user(approver))
         return [section(text), _seq(seq, locale)], text
     head = t("records.decision.posted", locale, user=user(actor))
-    lines = [head, f"*{escape(clip(stored['text'], 1000))}*"]
-    lines.append(t("records.decision.line.rationale", locale, text=escape(clip(stored["rationale"], 800))))
-    if stored["alternatives"]:
+    lines = [head, f"*{escape(clip(data.get('text') or '', 1000))}*"]
+    lines.append(
+        t("records.decision.line.rationale", locale, text=escape(clip(data.get("rationale") or "", 800)))
+    )
+    if data.get("alternatives"):
         lines.append(
-            t("records.decision.line.alternatives", locale, text=escape(clip(stored["alternatives"], 600)))
+            t("records.decision.line.alternatives", locale, text=escape(clip(data["alternatives"], 600)))
         )
-    if inp.approver:
-        lines.append(t("records.decision.line.approver", locale, user=user(inp.approver)))
+    if approver:
+        lines.append(t("records.decision.line.approver", locale, user=user(approver)))
     return [section("\n".join(lines)), _seq(seq, locale)], head
 
 
 def evidence_posted(
-    actor: str, inp: EvidenceInput, stored: dict[str, str], collected: datetime, seq: int, locale: str
+    actor: str, data: dict[str, Any], seq: int, locale: str
 ) -> tuple[list[dict[str, Any]], str]:
     head = t("records.evidence.posted", locale, user=user(actor))
     lines = [
         head,
-        f"*{escape(clip(stored['description'], 1000))}*",
-        t("records.evidence.line.location", locale, text=escape(clip(stored["location"], 500))),
-        t("records.evidence.line.sha256", locale, sha=inp.sha256.lower() if inp.sha256 else "—"),
-        t("records.evidence.line.custody", locale, user=user(inp.custodian), at=when(collected)),
+        f"*{escape(clip(data.get('description') or '', 1000))}*",
+        t("records.evidence.line.location", locale, text=escape(clip(data.get("location") or "", 500))),
+        t("records.evidence.line.sha256", locale, sha=data.get("sha256") or "—"),
+        t(
+            "records.evidence.line.custody",
+            locale,
+            user=user(data.get("custodian")),
+            at=when(_at(data.get("collected_at"))),
+        ),
     ]
     return [section("\n".join(lines)), _seq(seq, locale)], head
 
 
-def action_line(item: ActionItem, locale: str) -> str:
+def _action_line(text: str, category: str, owner: str | None, due_at: datetime | None, locale: str) -> str:
     parts = [
-        escape(clip(item.text, 500)),
-        t(f"records.category.{item.category}", locale)
-        if item.category in ACTION_CATEGORIES
-        else item.category,
-        t("records.action.owner", locale, user=user(item.owner)),
+        escape(clip(text, 500)),
+        t(f"records.category.{category}", locale) if category in ACTION_CATEGORIES else category,
+        t("records.action.owner", locale, user=user(owner)),
     ]
-    if item.due_at:
-        parts.append(t("records.action.due", locale, date=when(item.due_at, "{date_short}")))
+    if due_at:
+        parts.append(t("records.action.due", locale, date=when(due_at, "{date_short}")))
     return " · ".join(parts)
 
 
-def action_posted(actor: str, item: ActionItem, seq: int, locale: str) -> tuple[list[dict[str, Any]], str]:
+def action_line(item: ActionItem, locale: str) -> str:
+    return _action_line(item.text, item.category, item.owner, item.due_at, locale)
+
+
+def action_posted(
+    actor: str, data: dict[str, Any], seq: int, locale: str
+) -> tuple[list[dict[str, Any]], str]:
     head = t("records.action.posted", locale, user=user(actor))
-    return [section(f"{head}\n{action_line(item, locale)}"), _seq(seq, locale)], head
+    line = _action_line(
+        data.get("text") or "",
+        data.get("category") or "other",
+        data.get("owner"),
+        _at(data.get("due_at")),
+        locale,
+    )
+    return [section(f"{head}\n{line}"), _seq(seq, locale)], head
 
 
-def action_done_posted(actor: str, item: ActionItem, locale: str) -> tuple[list[dict[str, Any]], str]:
-    text = t("records.action.done_posted", locale, user=user(actor), text=escape(clip(item.text, 500)))
-    return [section(text)], text
+def action_done_posted(actor: str, text: str, locale: str) -> tuple[list[dict[str, Any]], str]:
+    line = t("records.action.done_posted", locale, user=user(actor), text=escape(clip(text, 500)))
+    return [section(line)], line
 
 
 def actions_list(
