@@ -47,6 +47,9 @@ def normalize_url(url: str) -> str:
     return url
 
 
+WRITES = "breachroom_writes"  # execution option: this connection's transaction may write
+
+
 def _prepare_sqlite(engine: AsyncEngine, path: str | None) -> None:
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +68,9 @@ def _prepare_sqlite(engine: AsyncEngine, path: str | None) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A unit of work that may write (Database.transaction) takes the write lock up front; a
+        # read (Database.session) does not, so reads never queue behind writers (WAL).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
 
 
 class Database:
@@ -99,6 +104,9 @@ class Database:
         if self.dialect == "sqlite":
             _prepare_sqlite(self.engine, parsed.database)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._writers = async_sessionmaker(
+            self.engine.execution_options(**{WRITES: True}), class_=AsyncSession, expire_on_commit=False
+        )
         # Called after a transaction that wrote effects commits (storage/outbox.py): the
         # process's delivery engine starts a pass at once instead of at its next poll.
         self.on_effects: Callable[[], None] | None = None
@@ -107,15 +115,17 @@ class Database:
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
-    def session(self) -> AsyncSession:
+    def session(self, *, writes: bool = False) -> AsyncSession:
+        """A session for reading; `transaction()` for a unit of work that writes."""
+        maker = self._writers if writes else self._sessions
         if self.timeline_keys is None:
-            return self._sessions()
-        return self._sessions(info={SESSION_KEYS: self.timeline_keys})
+            return maker()
+        return maker(info={SESSION_KEYS: self.timeline_keys})
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on any error."""
-        async with self.session() as session:
+        async with self.session(writes=True) as session:
             async with session.begin():
                 yield session
             if session.info.pop(EFFECTS_WRITTEN, False) and self.on_effects is not None:
