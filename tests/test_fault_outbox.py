@@ -52,6 +52,13 @@ ARCHIVE = "Archive the incident channel after closing"
 WORKER_NAME = re.compile(rb"delivering effects and reminders as (worker-[0-9a-f]+)")
 
 
+STARTED = time.monotonic()
+
+
+def say(what: str) -> None:
+    print(f"{time.monotonic() - STARTED:6.1f}s {what}")
+
+
 @dataclass
 class Worker:
     proc: asyncio.subprocess.Process
@@ -69,6 +76,7 @@ class Cluster:
     fronts: list[Serve] = field(default_factory=list)
     workers: list[Worker] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)  # what the proxy hands requests to
+    served: list[tuple[str, bytes]] = field(default_factory=list)  # (front, body) of each request
     killed: list[str] = field(default_factory=list)  # names of the workers killed
     starting: list[asyncio.Future[Any]] = field(default_factory=list)
     started: int = 0
@@ -123,7 +131,9 @@ class Cluster:
         self.starting.append(asyncio.ensure_future(start()))
 
     async def started_all(self) -> None:
+        """Wait for the replacements: two fronts and two workers again."""
         await asyncio.gather(*self.starting)
+        self.starting.clear()
 
     async def stop(self) -> None:
         for task in self.starting:
@@ -171,9 +181,10 @@ async def test_kill_9_across_a_whole_incident_with_two_fronts_and_two_workers(
     db_url: str, tmp_path: Path
 ) -> None:
     seed = int(os.environ.get("BREACHROOM_FAULT_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"BREACHROOM_FAULT_SEED={seed}")
+    global STARTED
+    STARTED = time.monotonic()
+    say(f"BREACHROOM_FAULT_SEED={seed}")
     rng = random.Random(seed)
-    started = time.monotonic()
     config = load_config(None, None, None)
     async with workspace(db_url) as (sb, database):
         sb.rate_limit_scale = RATE_LIMIT_SCALE
@@ -188,7 +199,7 @@ async def test_kill_9_across_a_whole_incident_with_two_fronts_and_two_workers(
                     cluster.start_worker,
                 ):
                     group.create_task(start())
-            async with round_robin(sb, cluster.targets):
+            async with round_robin(sb, cluster.targets, cluster.served):
                 alice, heidi, dave = sb.person("alice"), sb.person("heidi"), sb.person("dave")
                 state: dict[str, Any] = {}
 
@@ -282,9 +293,19 @@ async def test_kill_9_across_a_whole_incident_with_two_fronts_and_two_workers(
 
                 async def kill_one(after: str) -> bool:
                     """Kill one front or one worker; True if a front (the step may be lost)."""
-                    if rng.random() < 0.4:
-                        index = rng.randrange(len(cluster.fronts))
-                        print(f"after {after!r}: kill -9 front {index}")
+                    front = rng.random() < 0.4
+                    if len(cluster.fronts if front else cluster.workers) < 2:
+                        await cluster.started_all()  # never the last front or the last worker
+                    if front:
+                        # The front that took the step's last request, its work after the ack
+                        # perhaps still in flight.
+                        urls = [f.url for f in cluster.fronts]
+                        # A person's request, not an event Slack sent meanwhile (JSON).
+                        took = next(
+                            url for url, body in reversed(cluster.served) if not body.startswith(b"{")
+                        )
+                        index = urls.index(took)
+                        say(f"after {after!r}: kill -9 the front that took it")
                         await cluster.kill_front(index)
                         cluster.replace(cluster.start_front)
                         return True
@@ -299,27 +320,26 @@ async def test_kill_9_across_a_whole_incident_with_two_fronts_and_two_workers(
                             await until(holding, "a claim", timeout=3)
                         except AssertionError:
                             pass
-                    print(f"after {after!r}: kill -9 worker {victim.name}")
+                    say(f"after {after!r}: kill -9 {victim.name}")
                     await cluster.kill_worker(index)
                     doubt.update(await in_doubt(database, victim.name))
                     cluster.replace(cluster.start_worker)
                     return False
 
                 for n, step in enumerate(steps):
+                    if step.name == "close":
+                        await cluster.started_all()  # both workers up, to be killed mid-close
                     await step.act()
                     front_killed = await kill_one(step.name) if n in kill_after else False
                     if step.name == "close":
                         await _kill_workers_during_close(rng, cluster, database, state, doubt)
-                    try:
-                        await until(step.done, step.name, timeout=20)
-                    except AssertionError:
-                        if not front_killed:
-                            raise
-                        # The killed front acked and died before its commit: do it again, as a
-                        # person would who sees nothing happen.
-                        print(f"{step.name!r} was lost with the front: again")
+                    if front_killed and not await step.done():
+                        # The front acked and died before its commit (a dead process commits
+                        # nothing more): do it again, as a person would who sees nothing happen.
+                        say(f"{step.name!r} was lost with the front: again")
                         await step.act()
-                        await until(step.done, step.name, timeout=20)
+                    await until(step.done, step.name, timeout=20)
+                    say(step.name)
                     if step.name == "declare":
 
                         async def set_up() -> bool:
@@ -339,6 +359,7 @@ async def test_kill_9_across_a_whole_incident_with_two_fronts_and_two_workers(
                     return backlog.pending == 0 and sb.channel(incident.channel_id).is_archived
 
                 await until(drained, "the outbox to drain", timeout=90)
+                say("outbox drained")
                 await until(
                     lambda: _views_match(sb, database, config, incident.id),
                     "the views to match the database",
@@ -346,7 +367,7 @@ async def test_kill_9_across_a_whole_incident_with_two_fronts_and_two_workers(
                 )
         finally:
             await cluster.stop()
-            print(f"killed workers: {cluster.killed}; in doubt: {sorted(doubt)}")
+            say(f"killed workers: {cluster.killed}; effects in doubt: {doubt}")
 
         effects = await effects_of(database)
         assert not [e for e in effects if e.status == outbox.DEAD], [
@@ -388,13 +409,13 @@ async def test_kill_9_across_a_whole_incident_with_two_fronts_and_two_workers(
             copies = sum(m.all_text == line.all_text for m in messages)
             repeat_possible = effect.id in doubt and not doubt[effect.id].get("ts")
             if repeat_possible and copies == 2:
-                print(f"announce effect {effect.id}: posted twice, a worker died before recording it")
+                say(f"announce effect {effect.id}: posted twice, a worker died before recording it")
             assert 1 <= copies <= (2 if repeat_possible else 1), (effect.id, copies, line.all_text)
 
         code, out = await verify_cli(db_url, incident.key)
         assert code == 0 and "timeline intact" in out, out
         assert not sb.violations
-    print(f"wall time {time.monotonic() - started:.1f}s")
+    say("done")
 
 
 async def _kill_workers_during_close(
@@ -421,7 +442,8 @@ async def _kill_workers_during_close(
 
     await until(reached, f"the close to be {moment}", timeout=20)
     names = [w.name for w in cluster.workers]
-    print(f"close {moment}: kill -9 workers {names}")
+    assert len(names) == 2, names
+    say(f"close {moment}: kill -9 {names}")
     while cluster.workers:
         await cluster.kill_worker(0)
     for name in names:
