@@ -50,7 +50,9 @@ class Serve:
     log: Path
 
 
-async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0) -> Any:
+async def until(
+    check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0, every: float = 0.1
+) -> Any:
     """Poll until `check` returns something truthy (the bot is another process: there is no
     in-flight counter to wait on)."""
     deadline = time.monotonic() + timeout
@@ -63,7 +65,7 @@ async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float =
         else:
             if last:
                 return last
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(every)
     raise AssertionError(f"timed out waiting for {what}: {last!r}")
 
 
