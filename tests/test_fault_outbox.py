@@ -437,7 +437,11 @@ async def test_kill_9_across_a_whole_incident_with_two_fronts_and_two_workers(
         closed_seq = next(e.seq for e in events if e.kind == "closed")
         seq_of = {e.id: e.seq for e in events}
         messages = sb.channel(incident.channel_id).bot_messages
-        for effect in (e for e in effects if e.kind == outbox.ANNOUNCE):
+        announces = [e for e in effects if e.kind == outbox.ANNOUNCE]
+        posted = {e.payload["event_id"] for e in announces if e.result.get("ts")}
+        for kind in ("status_update", "notification_recorded"):  # the script's announced events
+            assert {e.id for e in events if e.kind == kind} <= posted, f"no line about {kind}"
+        for effect in announces:
             ts = effect.result.get("ts")
             if not ts:
                 # Only an event after the close may find the channel archived, with no line.
