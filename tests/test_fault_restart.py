@@ -50,7 +50,9 @@ class Serve:
     log: Path
 
 
-async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0) -> Any:
+async def until(
+    check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0, every: float = 0.1
+) -> Any:
     """Poll until `check` returns something truthy (the bot is another process: there is no
     in-flight counter to wait on)."""
     deadline = time.monotonic() + timeout
@@ -63,7 +65,7 @@ async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float =
         else:
             if last:
                 return last
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(every)
     raise AssertionError(f"timed out waiting for {what}: {last!r}")
 
 
@@ -71,9 +73,11 @@ def tail(log: Path) -> str:
     return log.read_text(errors="replace")[-2000:]
 
 
-async def start_serve(sb: Sandbox, db_url: str, log: Path, roles: Path | None = SANDBOX_ROLES) -> Serve:
-    """`breachroom serve` against the sandbox; `roles=None` runs it on the packaged roles file."""
-    port = free_port()
+def bot_env(
+    sb: Sandbox, db_url: str, roles: Path | None = SANDBOX_ROLES, port: int | None = None
+) -> dict[str, str]:
+    """The environment a `breachroom` subprocess runs with against the sandbox; `roles=None` runs
+    it on the packaged roles file."""
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
@@ -81,17 +85,39 @@ async def start_serve(sb: Sandbox, db_url: str, log: Path, roles: Path | None = 
         "SLACK_API_URL": sb.api_url,
         "DATABASE_URL": db_url,
         "BREACHROOM_HOST": "127.0.0.1",
-        "BREACHROOM_PORT": str(port),
         "BREACHROOM_LOCALE": "en",
     }
+    if port is not None:
+        env["BREACHROOM_PORT"] = str(port)
     env.pop("BREACHROOM_ROLES_FILE", None)
     if roles is not None:
         env["BREACHROOM_ROLES_FILE"] = str(roles)  # the sandbox's people as default holders
+    return env
+
+
+async def spawn(env: dict[str, str], log: Path, *args: str) -> asyncio.subprocess.Process:
+    """`python -m bot.cli <args>`, its output appended to `log`."""
     out = log.open("ab")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=env, stdout=out, stderr=out
-    )
-    out.close()
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *args, cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    finally:
+        out.close()
+
+
+async def start_serve(
+    sb: Sandbox,
+    db_url: str,
+    log: Path,
+    roles: Path | None = SANDBOX_ROLES,
+    *flags: str,
+    route: bool = True,
+) -> Serve:
+    """`breachroom serve <flags>` against the sandbox; with `route`, the workspace sends it Slack's
+    requests (without, the caller routes them, e.g. through a proxy)."""
+    port = free_port()
+    proc = await spawn(bot_env(sb, db_url, roles, port), log, "serve", *flags)
     base = f"http://127.0.0.1:{port}"
 
     async def healthy() -> bool:
@@ -102,9 +128,17 @@ async def start_serve(sb: Sandbox, db_url: str, log: Path, roles: Path | None = 
         except aiohttp.ClientError:
             return False
 
-    await until(healthy, "serve to answer /healthz", timeout=30)
-    sb.bot_url = f"{base}/slack/events"
-    return Serve(proc, sb.bot_url, log)
+    try:
+        await until(healthy, "serve to answer /healthz", timeout=60)
+    except BaseException:  # timed out or cancelled: leave no process behind
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        raise
+    url = f"{base}/slack/events"
+    if route:
+        sb.bot_url = url
+    return Serve(proc, url, log)
 
 
 async def stop(serve: Serve) -> None:

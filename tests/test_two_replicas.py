@@ -28,9 +28,13 @@ PEOPLE = ["alice", "bob", "carol", "grace"]
 
 
 @asynccontextmanager
-async def round_robin(sb: Sandbox, targets: list[str]) -> AsyncIterator[None]:
-    """Point the workspace at a proxy that hands each request to the next replica in turn."""
-    turn = itertools.cycle(targets)
+async def round_robin(
+    sb: Sandbox, targets: list[str], served: list[tuple[str, bytes]] | None = None
+) -> AsyncIterator[None]:
+    """Point the workspace at a proxy that hands each request to the next replica in turn.
+    `targets` is read at each request: a caller may swap a replica out and a new one in;
+    `served` gets each request's replica and body, in the order they came."""
+    turn = itertools.count()
     session = aiohttp.ClientSession()
 
     async def forward(request: web.Request) -> web.Response:
@@ -38,7 +42,10 @@ async def round_robin(sb: Sandbox, targets: list[str]) -> AsyncIterator[None]:
         headers = {
             k: v for k, v in request.headers.items() if k.lower().startswith(("x-slack", "content-type"))
         }
-        async with session.post(next(turn), data=body, headers=headers) as resp:
+        target = targets[next(turn) % len(targets)]
+        if served is not None:
+            served.append((target, body))
+        async with session.post(target, data=body, headers=headers) as resp:
             return web.Response(status=resp.status, body=await resp.read(), content_type=resp.content_type)
 
     app = web.Application()
