@@ -59,6 +59,7 @@ from bot.settings import load_settings
 from incident import lifecycle
 from incident.config import IncidentConfig, load_config
 from incident.declare import DeclareInput, declare
+from incident.overview import SETUP_STEPS
 from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET
 from sandbox.workspace import Channel
 from storage import outbox
@@ -103,7 +104,9 @@ async def seed(url: str, config: IncidentConfig, open_count: int, closed_count: 
             first = await template(db, config, now - timedelta(minutes=10), close=False)
             open_ids = [first, *await copies(db, first, open_count - 1, tag="O")]
         async with db.transaction() as s:
-            # What their transactions asked for (a channel, a render, a post-mortem) was done long ago.
+            # What their transactions asked for (a channel, a render, a post-mortem) was done long ago;
+            # an incident whose set-up looks unfinished would be set up again when the bot starts.
+            await s.execute(update(Incident).values(setup={step: True for step in SETUP_STEPS}))
             await s.execute(
                 update(Effect).where(Effect.status == outbox.PENDING).values(status=outbox.DONE, done_at=now)
             )
