@@ -14,7 +14,8 @@ the framework's own ceiling on this machine, and the bot's p99 next to bare Bolt
   already done (the double-click path: a re-render and a private note). p50/p95/p99 are given as
   the median of the runs and their spread (min–max).
 
-    python -m bench.ack_latency [--rate 100] [--seconds 8] [--runs 3] [--users 16] [--incidents 4]
+    python -m bench.ack_latency [--rate 100] [--seconds 5] [--runs 3] [--flat-seconds 3] [--users 16]
+                               [--incidents 3]
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ async def drive(url: str, info: dict[str, Any], urls: list[str], args: argparse.
             SECRET,
             scenario_bodies(scenario, info, urls),
             users=args.users,
-            seconds=args.seconds / 2,
+            seconds=args.flat_seconds,
             total=total,
         )
         out.drained[scenario] = await drain(url, SECRET, probe)
@@ -263,7 +264,7 @@ async def main(args: argparse.Namespace) -> None:
     bare = await run_bare(args)
     bots = {kind: await run_target(kind, args) for kind in kinds}
     print(
-        f"\nThroughput: {args.users} users flat out for up to {args.seconds / 2:.0f} s per request kind "
+        f"\nThroughput: {args.users} users flat out for up to {args.flat_seconds:g} s per request kind "
         f"(Done clicks: one per open item of {args.incidents} incidents)"
     )
     print(throughput_table(bare, bots))
@@ -282,10 +283,11 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rate", type=float, default=100.0)
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="each paced run")
+    parser.add_argument("--flat-seconds", type=float, default=3.0, help="each flat-out run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument(
-        "--incidents", type=int, default=4, help="declared up front; their items are the clicks"
+        "--incidents", type=int, default=3, help="declared up front; their items are the clicks"
     )
     asyncio.run(main(parser.parse_args()))
