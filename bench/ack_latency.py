@@ -14,7 +14,7 @@ the framework's own ceiling on this machine, and the bot's p99 next to bare Bolt
   already done (the double-click path: a re-render and a private note). p50/p95/p99 are given as
   the median of the runs and their spread (min–max).
 
-    python -m bench.ack_latency [--rate 100] [--seconds 5] [--runs 3] [--flat-seconds 3] [--users 16]
+    python -m bench.ack_latency [--rate 100] [--seconds 4] [--runs 3] [--flat-seconds 3] [--users 16]
                                [--incidents 3]
 """
 
@@ -283,7 +283,7 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rate", type=float, default=100.0)
-    parser.add_argument("--seconds", type=float, default=5.0, help="each paced run")
+    parser.add_argument("--seconds", type=float, default=4.0, help="each paced run")
     parser.add_argument("--flat-seconds", type=float, default=3.0, help="each flat-out run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--users", type=int, default=16)
