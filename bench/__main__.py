@@ -20,6 +20,8 @@ from bench.load import table
 
 BENCHMARKS = (
     "ack_latency",
+    "click_render",
+    "history_cost",
     "declare_ready",
     "postmortem_scaling",
     "reminder_precision",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
@@ -96,7 +98,8 @@ def click_body(
     return urlencode({"payload": json.dumps(payload)})
 
 
-async def _send(http: aiohttp.ClientSession, url: str, secret: str, body: str) -> tuple[float, bool]:
+async def send(http: aiohttp.ClientSession, url: str, secret: str, body: str) -> tuple[float, bool]:
+    """POST one signed request; (seconds until answered, answered 200)."""
     headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(secret, body)}
     started = time.perf_counter()
     try:
@@ -124,7 +127,7 @@ async def open_loop(
             delay = start + i / rate - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_send(http, url, secret, bodies(i))))
+            tasks.append(asyncio.create_task(send(http, url, secret, bodies(i))))
         for latency, ok in await asyncio.gather(*tasks):
             if ok:
                 latencies.append(latency)
@@ -135,9 +138,15 @@ async def open_loop(
 
 
 async def closed_loop(
-    url: str, secret: str, bodies: Callable[[int], str], users: int, seconds: float
+    url: str,
+    secret: str,
+    bodies: Callable[[int], str],
+    users: int,
+    seconds: float,
+    total: int | None = None,
 ) -> Result:
-    """`users` virtual users each sending their next request as soon as the last is answered."""
+    """`users` virtual users each sending their next request as soon as the last is answered, for
+    `seconds` or until `total` requests were sent (bodies numbered from 0, each sent once)."""
     latencies: list[float] = []
     errors = 0
     counter = 0
@@ -149,9 +158,9 @@ async def closed_loop(
 
         async def user() -> None:
             nonlocal counter, errors
-            while loop.time() < stop_at:
-                counter += 1
-                latency, ok = await _send(http, url, secret, bodies(counter))
+            while loop.time() < stop_at and (total is None or counter < total):
+                i, counter = counter, counter + 1
+                latency, ok = await send(http, url, secret, bodies(i))
                 if ok:
                     latencies.append(latency)
                 else:
@@ -162,8 +171,38 @@ async def closed_loop(
     return Result(latencies, errors, elapsed)
 
 
+async def drain(
+    url: str, secret: str, probe: Callable[[int], str], quick: float = 0.05, timeout: float = 120.0
+) -> float:
+    """Seconds until the target's event loop is free again: work it acked and still has to do (a
+    reply, a re-render) shares that loop, so a probe is answered quickly only once it is done.
+    Free means three probes in a row each answered within `quick`."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    in_a_row = 0
+    async with aiohttp.ClientSession() as http:
+        i = 0
+        while in_a_row < 3:
+            if loop.time() - start > timeout:
+                raise TimeoutError(f"{url} still busy after {timeout:.0f} s")
+            latency, ok = await send(http, url, secret, probe(i))
+            i += 1
+            in_a_row = in_a_row + 1 if ok and latency <= quick else 0
+            await asyncio.sleep(0.02)
+    return loop.time() - start
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
+
+
+def spread(values: list[float]) -> str:
+    """Several runs' figures as "median (min–max)", in ms."""
+    return f"{statistics.median(values) * 1000:.1f} ({min(values) * 1000:.1f}–{max(values) * 1000:.1f})"
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -172,3 +211,31 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows]
     return "\n".join([line, sep, *body])
+
+
+async def _background(args: argparse.Namespace) -> None:
+    urls = (await asyncio.to_thread(Path(args.response_url_file).read_text)).splitlines()
+    kinds = args.kinds.split(",")
+
+    def body(i: int) -> str:
+        return command_body(kinds[i % len(kinds)], args.user, args.channel, urls[i % len(urls)])
+
+    print("loading", flush=True)
+    result = await open_loop(args.url, args.secret, body, rate=args.rate, seconds=args.seconds)
+    sent = len(result.latencies) + result.errors
+    print(json.dumps({"sent": sent, "errors": result.errors, "p99": result.p99}), flush=True)
+
+
+if __name__ == "__main__":
+    # Background load from a process of its own (the benchmark's loop stays free to observe):
+    # slash commands at a fixed rate; prints "loading" when it starts.
+    parser = argparse.ArgumentParser(prog="python -m bench.load")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--secret", required=True)
+    parser.add_argument("--rate", type=float, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--channel", required=True)
+    parser.add_argument("--user", required=True)
+    parser.add_argument("--kinds", default="list,status", help="subcommands sent in turn")
+    parser.add_argument("--response-url-file", required=True)
+    asyncio.run(_background(parser.parse_args()))
