@@ -230,7 +230,7 @@ async def _close(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
         # A worker killed after the timeline recorded the publication, before this effect did:
         # the record says it happened, so it is not published (and recorded) a second time.
         if not await _since_close(deps, effect.incident_id, "postmortem_generated", actor=BOT_ACTOR):
-            await publish(client, deps, effect.incident_id, actor=BOT_ACTOR)
+            await publish(client, deps, effect.incident_id, actor=BOT_ACTOR, must_upload=True)
         await outbox.remember(deps.db, effect.id, worker, published=True)
     incident = await load(deps, effect.incident_id)
     if not done.get("rendered") and incident.channel_id:

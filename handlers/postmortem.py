@@ -95,8 +95,13 @@ class Published:
     seq: int
 
 
-async def publish(client: AsyncWebClient, deps: Deps, incident_id: int, *, actor: str) -> Published:
-    """Build from the database, upload the Markdown to the channel, and log that it was produced."""
+async def publish(
+    client: AsyncWebClient, deps: Deps, incident_id: int, *, actor: str, must_upload: bool = False
+) -> Published:
+    """Build from the database, upload the Markdown to the channel, and log that it was produced.
+
+    `must_upload` (the close effect): an upload Slack refuses raises, so the effect tries again,
+    instead of recording a post-mortem that never reached the channel."""
     pm = await build_postmortem(deps, incident_id)
     incident = pm.incident
     names = await names_for(client, people_in(pm))
@@ -117,6 +122,8 @@ async def publish(client: AsyncWebClient, deps: Deps, incident_id: int, *, actor
             file_id = (files[0] or {}).get("id")
             uploaded = True
         except SlackApiError as exc:
+            if must_upload:
+                raise
             log.warning("post-mortem upload for %s failed: %s", incident.key, exc.response.get("error"))
     seq = await record_generated(
         deps.db,

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
@@ -181,7 +182,14 @@ async def mark_failed(
             if newer.first() is not None:
                 values["status"], status = DONE, DONE
                 values["done_at"] = now
-        await db.execute(update(Effect).where(Effect.id == effect_id).values(**values))
+        try:
+            async with db.begin_nested():  # a savepoint: a racing insert must not undo the rest
+                await db.execute(update(Effect).where(Effect.id == effect_id).values(**values))
+        except IntegrityError:
+            # Another transaction wrote a pending effect with the same key meanwhile: it covers this one.
+            values.update(status=DONE, done_at=now, due_at=row.due_at)
+            status = DONE
+            await db.execute(update(Effect).where(Effect.id == effect_id).values(**values))
         if status == DEAD and row.kind != VIEWS and row.incident_id is not None:
             # The card says so (a dead re-render cannot, and re-queuing it would go round forever).
             await views_changed(db, row.incident_id, now)

@@ -176,9 +176,9 @@ def card(
     if ov.pending_setup:
         steps = ", ".join(t(f"setup.{s}", locale) for s in ov.pending_setup)
         blocks.append(context(t("card.pending_setup", locale, steps=steps)))
+        buttons.append(button(t("card.button.retry", locale), ActionId.CARD_RETRY_SETUP, value, "primary"))
     if ov.undelivered:
         blocks.append(context(t("card.undelivered", locale, count=ov.undelivered)))
-        buttons.append(button(t("card.button.retry", locale), ActionId.CARD_RETRY_SETUP, value, "primary"))
     if inc.status != "closed":
         buttons += [
             button(t("card.button.post_update", locale), ActionId.CARD_POST_UPDATE, value),
