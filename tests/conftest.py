@@ -133,6 +133,9 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "pg_only: needs PostgreSQL's real concurrency; skipped on SQLite")
+    config.addinivalue_line(
+        "markers", "processes: starts real bot processes; `make test` runs these after the parallel part"
+    )
 
 
 @pytest.fixture

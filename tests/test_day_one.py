@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 import yaml
 
 from incident.roles_config import DEFAULT_ROLES_PATH
@@ -231,6 +232,7 @@ async def test_a_deleted_admin_group_leaves_the_commander_in_charge(db_url: str,
         assert (await slack.incident()).severity == "SEV1"
 
 
+@pytest.mark.processes
 async def test_breachroom_serve_on_the_packaged_roles_declares(db_url: str, tmp_path: Path) -> None:
     """The real `breachroom serve` process, nothing configured: the declarer commands."""
     from tests.test_fault_restart import declare as declare_as_alice

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.embedded import SANDBOX_ROLES
@@ -47,6 +48,9 @@ from tests.test_fault_restart import (
 )
 from tests.test_fault_slack import assert_views_match_db, checklist_message
 from tests.test_two_replicas import round_robin
+
+# Real `breachroom` processes: run after the parallel part of the suite (Makefile), not beside it.
+pytestmark = pytest.mark.processes
 
 ARCHIVE = "Archive the incident channel after closing"
 IVAN = "UIVAN0001"

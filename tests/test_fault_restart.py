@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from bot.embedded import SANDBOX_ROLES
@@ -31,6 +32,9 @@ from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
 from storage.db import Database
 from storage.models import ChecklistItem, Incident, Reminder, TimelineEvent
 from tests.test_fault_slack import assert_views_match_db, checklist_message
+
+# Real `breachroom` processes: run after the parallel part of the suite (Makefile), not beside it.
+pytestmark = pytest.mark.processes
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 24 * 3600

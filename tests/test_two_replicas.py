@@ -23,6 +23,9 @@ from storage.models import Incident, Reminder, TimelineEvent
 from tests.test_fault_restart import DAY, reminder_posts, start_serve, stop, until, workspace
 from tests.test_fault_slack import assert_views_match_db, checklist_message
 
+# Real `breachroom` processes: run after the parallel part of the suite (Makefile), not beside it.
+pytestmark = pytest.mark.processes
+
 ISOLATE = "Isolate affected systems"
 PEOPLE = ["alice", "bob", "carol", "grace"]
 
