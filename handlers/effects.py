@@ -51,6 +51,10 @@ SENDERS: dict[str, Sender] = {}
 
 # The channel is gone or closed to the bot: nothing more to show there, and retrying won't help.
 GONE = frozenset({"is_archived", "channel_not_found", "not_in_channel", "channel_is_archived"})
+# Slack will not archive this channel, whoever asks again: the closer is told and it stops there.
+ARCHIVE_REFUSED = frozenset(
+    {"channel_not_found", "not_in_channel", "cant_archive_general", "restricted_action", "not_authorized"}
+)
 # Errors no retry will mend (a revoked token, a missing scope): the effect goes dead and says so.
 PERMANENT = frozenset({"invalid_auth", "account_inactive", "token_revoked", "missing_scope", "not_authed"})
 
@@ -240,9 +244,12 @@ async def _close(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
         try:
             await client.conversations_archive(channel=incident.channel_id)
         except SlackApiError as exc:
-            if slack_error(exc) != "already_archived":
-                await _archive_failed(client, deps, incident, effect, slack_error(exc))
-                raise SendFailed(slack_error(exc), retry_after(exc), permanent=True) from exc
+            code = slack_error(exc)
+            if code != "already_archived":
+                if code not in ARCHIVE_REFUSED | PERMANENT:
+                    raise  # rate-limited, Slack down: tried again with a backoff
+                await _archive_failed(client, deps, incident, effect, code)
+                raise SendFailed(code, retry_after(exc), permanent=True) from exc
         # Recorded on the timeline before the effect remembers it: a worker killed in between
         # leaves a retry that finds it recorded (and Slack says already_archived), so the event
         # is never lost and never written twice.
