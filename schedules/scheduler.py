@@ -173,6 +173,10 @@ class DeliveryEngine:
                     await reminders.sync_all(self.db, self.config, self.clock.now(), self.cadences)
                 except Exception:
                     log.exception("reminder sync failed; sending what is already due")
+                try:  # delivered effects are kept a while for doctor and forensics, then dropped
+                    await outbox.prune(self.db, self.clock.now() - outbox.KEEP_DONE)
+                except Exception:
+                    log.exception("could not prune delivered effects")
             while True:
                 if self.perform is not None:
                     effects = await outbox.claim_due(self.db, self.worker, self.clock.now())

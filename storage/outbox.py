@@ -48,6 +48,8 @@ EFFECTS_WRITTEN = "effects_written"
 # A claim is short and renewed while its worker delivers (``renew``): a killed worker's effects
 # are taken over within seconds, a slow delivery (Slack's rate limits) keeps its claim.
 LEASE = timedelta(seconds=15)
+# Delivered effects are deleted after this long (the record of what happened is the timeline).
+KEEP_DONE = timedelta(days=7)
 # After this many failed attempts an effect is dead: shown in doctor, /metrics and on the card.
 MAX_ATTEMPTS = 8
 
