@@ -4,9 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # ports; the gate never waits out a rate limit before an ack, so two workers keep every ack in time.
 # Tests that start real `breachroom` processes (marker `processes`) run afterwards, alone: beside
 # them, two workers on two cores starved another test's bot past Slack's 3-second trigger.
-# Under CI (a shared 2-core machine) one worker: in three full runs with two, each had one test whose
-# bot, starved of CPU, answered an ack or opened a modal just past Slack's 3 seconds.
-TEST_WORKERS ?= $(if $(CI),1,2)
+TEST_WORKERS ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
