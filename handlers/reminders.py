@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers import gate, security_report
 from handlers.context import incident_by_id
 from handlers.deps import Deps
+from handlers.effects import retry_after
 from handlers.errors import reply_error, tell
 from handlers.gate import Find
 from handlers.i18n import t
@@ -64,15 +65,6 @@ async def render(deps: Deps, row: Reminder, incident: Incident) -> tuple[list[di
     return reminder_message(row, incident, subject, incident.locale, deps.clock.now(), deps.command)
 
 
-def _retry_after(exc: SlackApiError) -> float | None:
-    headers = getattr(exc.response, "headers", None) or {}
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return float(value) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
 async def deliver(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivered:
     """Send one due reminder to its DM or channel. Failures that may pass raise ``SendFailed``."""
     if row.kind == REPORT:
@@ -85,7 +77,7 @@ async def deliver(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivere
     try:
         response = await client.chat_postMessage(channel=row.target, blocks=blocks, text=text)
     except SlackApiError as exc:
-        raise SendFailed(str(exc.response.get("error") or "slack_error"), _retry_after(exc)) from exc
+        raise SendFailed(str(exc.response.get("error") or "slack_error"), retry_after(exc)) from exc
     except Exception as exc:  # connection refused, timeouts: Slack unreachable
         raise SendFailed(type(exc).__name__) from exc
     # Recording the send (reminders.mark_sent) re-renders the incident: an item fallen overdue or a
