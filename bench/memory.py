@@ -29,7 +29,7 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-async def wait_for_modal(person, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for_modal(person, timeout: float = 15.0) -> None:
     """The bot runs in another process: wait until the modal it opens has arrived."""
     for _ in range(int(timeout / 0.05)):
         try:

@@ -31,7 +31,7 @@ async def wait_healthy(url: str, timeout: float = 60.0) -> None:
     raise TimeoutError(f"{url} never answered")
 
 
-async def until(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+async def until(check, timeout: float = 30.0) -> None:
     for _ in range(int(timeout / 0.05)):
         if check():
             return
@@ -39,7 +39,7 @@ async def until(check, timeout: float = 30.0) -> None:  # type: ignore[no-untype
     raise TimeoutError("the bot did not get there")
 
 
-def done_buttons(view) -> list[dict]:  # type: ignore[no-untyped-def]
+def done_buttons(view) -> list[dict]:
     """Every open item's Done button in a channel's checklist messages: (message ts, value)."""
     found = []
     for msg in view.bot_messages:

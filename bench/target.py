@@ -14,7 +14,7 @@ from bot.embedded import embedded
 from storage.migrate import upgrade
 
 
-async def declare_one(env, title: str) -> dict:  # type: ignore[no-untyped-def]
+async def declare_one(env, title: str) -> dict:
     alice = env.sb.person("alice")
     await alice.command(f"declare {title}")
     await env.sb.settle()

@@ -70,7 +70,7 @@ class CountingWebClient(AsyncWebClient):
 
     metrics: Metrics | None = None
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         try:
             return await super().api_call(api_method, **kwargs)
         except SlackApiError as exc:

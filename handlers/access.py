@@ -25,6 +25,7 @@ from handlers.render.lifecycle import access_request, access_request_text
 from handlers.views import load, owned_message, put_message, slack_error
 from incident import access
 from incident.errors import NotFound
+from incident.reminders import SendFailed
 from storage.models import AccessRequest, Effect, Incident
 
 KIND = "access_request"
@@ -134,6 +135,8 @@ async def send_answer(client: AsyncWebClient, deps: Deps, effect: Effect) -> Non
             channel=request.user_id, text=t("access.denied", locale, key=incident.key)
         )
         return
+    if incident.channel_id is None:
+        raise SendFailed("no_channel_yet")  # set-up has not made the channel: retried with a backoff
     try:
         await client.conversations_invite(channel=incident.channel_id, users=request.user_id)
         forget_members(client, incident.channel_id)

@@ -15,8 +15,8 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
 from handlers.deps import Deps
 from handlers.render.chain import EVENT_TYPE, anchor_blocks, anchor_metadata

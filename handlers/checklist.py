@@ -127,7 +127,7 @@ Act = Callable[[ItemRef, str], Awaitable[ItemChanged]]
 
 
 async def _act(client: AsyncWebClient, deps: Deps, body: dict[str, Any], action: str, act: Act) -> None:
-    locale = deps.locale
+    locale: str = deps.locale
     try:
         ref = ItemRef.parse(body["actions"][0].get("value", ""))
         user_id = body["user"]["id"]
@@ -191,7 +191,7 @@ async def _open_modal(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps, kind: str
 ) -> None:
     await ack()
-    locale = deps.locale
+    locale: str = deps.locale
     try:
         value = body["actions"][0].get("value", "")
         ref = ItemRef.parse(value)
@@ -269,7 +269,7 @@ async def _submitted(
     value = field_value(view, block_id)
     user_id = body["user"]["id"]
     where = {"user_id": user_id, "channel_id": str(metadata.get("channel") or "")}
-    locale = deps.locale
+    locale: str = deps.locale
     try:
         ref = ItemRef.parse(str(metadata.get("ref", "")))
         item = await _item(deps, ref)

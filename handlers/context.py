@@ -40,7 +40,7 @@ async def incident_for(
     return incident
 
 
-async def incident_from_action(client: AsyncWebClient, deps: Deps, body: dict) -> Incident:  # type: ignore[type-arg]
+async def incident_from_action(client: AsyncWebClient, deps: Deps, body: dict) -> Incident:
     """The incident a clicked button or select refers to, for someone who may see it."""
     action = (body.get("actions") or [{}])[0]
     value = action.get("value") or (action.get("selected_option") or {}).get("value")

@@ -16,7 +16,8 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 
 from handlers.anchors import anchor_if_due
 from handlers.deps import Deps
@@ -177,10 +178,9 @@ async def _announce(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
         return
     text, blocks = line
     thread = IN_THREAD[event.kind](event) if event.kind in IN_THREAD else None
-    where = {"thread_ts": thread} if thread else {}
     try:
         response = await client.chat_postMessage(
-            channel=incident.channel_id, text=text, blocks=blocks, **where
+            channel=incident.channel_id, text=text, blocks=blocks, thread_ts=thread
         )
     except SlackApiError as exc:
         if slack_error(exc) in GONE:

@@ -17,7 +17,7 @@ from incident.text import Locale
 log = logging.getLogger(__name__)
 
 
-def message_for(exc: BaseException, locale: Locale) -> str:
+def message_for(exc: BaseException, locale: Locale | str) -> str:
     if isinstance(exc, DomainError):
         try:
             return t(exc.key, locale, **exc.params)
@@ -60,7 +60,7 @@ async def tell(
             raise
 
 
-async def refuse_fields(ack: Any, errors: Mapping[str, str], locale: Locale, **params: Any) -> None:
+async def refuse_fields(ack: Any, errors: Mapping[str, str], locale: Locale | str, **params: Any) -> None:
     """Keep a modal open with each field's message (block id → message key) shown under it."""
     await ack(
         response_action="errors", errors={block: t(key, locale, **params) for block, key in errors.items()}

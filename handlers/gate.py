@@ -353,7 +353,7 @@ def gate_of(deps: Deps) -> Gate:
     gate = deps.extras.get("gate")
     if gate is None:
         raise RuntimeError("handlers.gate.install(app, deps) must run before listeners are registered")
-    return gate  # type: ignore[no-any-return]
+    return gate
 
 
 def install(app: Any, deps: Deps, subcommands: Callable[[str], Find]) -> Gate:
@@ -396,4 +396,4 @@ def event(app: Any, deps: Deps, event_type: str, how: Find) -> Callable[[Listene
 def command(app: Any, deps: Deps, name: str) -> Callable[[Listener], Listener]:
     """The slash command: each subcommand says how its incident is found (handlers/commands.py)."""
     gate_of(deps).add("command", name, Find.HERE_OR_KEY)
-    return app.command(name)  # type: ignore[no-any-return]
+    return app.command(name)

@@ -275,7 +275,7 @@ def _channel_of(body: dict[str, Any]) -> str:
 
 async def on_card_next_phase(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
-    locale = deps.locale
+    locale: str = deps.locale
     try:
         user_id = body["user"]["id"]
         incident = await incident_by_id(
@@ -289,7 +289,7 @@ async def on_card_next_phase(ack: AsyncAck, body: dict[str, Any], client: AsyncW
 
 async def on_override_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
     await ack()
-    locale = deps.locale
+    locale: str = deps.locale
     try:
         user_id = body["user"]["id"]
         head, _, _phase = (body["actions"][0].get("value") or "").partition(":")
@@ -309,7 +309,7 @@ async def on_override_submitted(
     user_id = body["user"]["id"]
     where = {"user_id": user_id, "channel_id": str(metadata.get("channel") or "")}
     reason = field_value(view, "reason") or ""
-    locale = deps.locale
+    locale: str = deps.locale
     if not reason.strip():
         await refuse_fields(ack, {"reason": "phase.error.reason_required"}, locale)
         return

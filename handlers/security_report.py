@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -14,14 +16,15 @@ from incident.report.schedule import ensure_scheduled
 from storage.models import Reminder
 
 
-async def _post(client: AsyncWebClient, channel: str, **kwargs: object) -> dict:  # type: ignore[type-arg]
+async def _post(client: AsyncWebClient, channel: str, text: str) -> dict[str, Any]:
     try:
-        return (await client.chat_postMessage(channel=channel, **kwargs)).data  # type: ignore[return-value]
+        response = await client.chat_postMessage(channel=channel, text=text)
     except SlackApiError as exc:
         if exc.response.get("error") != "not_in_channel":
             raise
         await client.conversations_join(channel=channel)  # a public channel the bot was not in yet
-        return (await client.chat_postMessage(channel=channel, **kwargs)).data  # type: ignore[return-value]
+        response = await client.chat_postMessage(channel=channel, text=text)
+    return cast("dict[str, Any]", response.data)
 
 
 async def post(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivered:
@@ -47,7 +50,7 @@ async def post(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivered:
         drills=len(report.drills),
     )
     try:
-        posted = await _post(client, row.target, text=text)
+        posted = await _post(client, row.target, text)
         await client.files_upload_v2(
             channel=row.target,
             thread_ts=posted.get("ts"),

@@ -13,7 +13,8 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from handlers.deps import Deps
 from handlers.i18n import t
@@ -141,7 +142,7 @@ async def refresh_topic(client: AsyncWebClient, deps: Deps, incident: Incident) 
         return
     await client.conversations_setTopic(channel=incident.channel_id, topic=topic)
     async with deps.db.transaction() as db:
-        await db.execute(update(Incident).where(Incident.id == incident.id).values(topic_hash=digest))
+        await db.execute(update(Incident).where(col(Incident.id) == incident.id).values(topic_hash=digest))
 
 
 async def refresh_checklists(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlmodel import select
 
 from incident.errors import Invalid, NotFound
 from incident.roles_config import COMMANDER, RolesConfig

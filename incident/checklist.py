@@ -15,8 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident import roster
 from incident.errors import Invalid, NotAllowed, NotFound
@@ -116,7 +116,7 @@ async def items_of(db: AsyncSession, incident_id: int, phase: str | None = None)
     stmt = select(ChecklistItem).where(ChecklistItem.incident_id == incident_id)
     if phase is not None:
         stmt = stmt.where(ChecklistItem.phase == phase)
-    stmt = stmt.order_by(ChecklistItem.phase, ChecklistItem.position, ChecklistItem.id)
+    stmt = stmt.order_by(col(ChecklistItem.phase), col(ChecklistItem.position), col(ChecklistItem.id))
     return list((await db.execute(stmt)).scalars())
 
 

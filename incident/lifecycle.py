@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident.declare import SEVERITIES
 from incident.errors import Conflict, Invalid
@@ -185,7 +186,7 @@ async def open_required_items(db: AsyncSession, incident_id: int) -> int:
         .select_from(ChecklistItem)
         .where(
             ChecklistItem.incident_id == incident_id,
-            ChecklistItem.required.is_(True),
+            col(ChecklistItem.required).is_(True),
             ChecklistItem.state == "open",
         )
     )
@@ -281,12 +282,12 @@ async def incidents_open_first(database: Database, *, closed_limit: int = 20) ->
     """Every incident not closed (newest first), then the most recently closed ones."""
     async with database.session() as db:
         live = await db.execute(
-            select(Incident).where(Incident.status != CLOSED).order_by(Incident.declared_at.desc())
+            select(Incident).where(Incident.status != CLOSED).order_by(col(Incident.declared_at).desc())
         )
         done = await db.execute(
             select(Incident)
             .where(Incident.status == CLOSED)
-            .order_by(Incident.closed_at.desc())
+            .order_by(col(Incident.closed_at).desc())
             .limit(closed_limit)
         )
         return [*live.scalars(), *done.scalars()]
@@ -309,9 +310,9 @@ async def standings(database: Database, incidents: list[Incident], user: str) ->
     async with database.session() as db:
         held = await db.execute(
             select(RoleAssignment.incident_id, RoleAssignment.role).where(
-                RoleAssignment.incident_id.in_(ids),
+                col(RoleAssignment.incident_id).in_(ids),
                 RoleAssignment.user_id == user,
-                RoleAssignment.relieved_at.is_(None),
+                col(RoleAssignment.relieved_at).is_(None),
             )
         )
         roles: dict[int, list[str]] = {}
@@ -320,8 +321,8 @@ async def standings(database: Database, incidents: list[Incident], user: str) ->
         open_items = (
             await db.execute(
                 select(ChecklistItem)
-                .where(ChecklistItem.incident_id.in_(ids), ChecklistItem.state == "open")
-                .order_by(ChecklistItem.incident_id, ChecklistItem.id)
+                .where(col(ChecklistItem.incident_id).in_(ids), ChecklistItem.state == "open")
+                .order_by(col(ChecklistItem.incident_id), col(ChecklistItem.id))
             )
         ).scalars()
         items: dict[int, list[ChecklistItem]] = {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlmodel import select
 
 from incident import checklist, roster
 from incident.errors import Conflict, Invalid, NotFound

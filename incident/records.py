@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident.errors import Invalid, NotFound
 from incident.limits import Field, limit, too_long
@@ -21,6 +21,7 @@ from incident.redact import Finding, Redacted, guard, scrub, with_counts
 from storage import timeline
 from storage.db import Database
 from storage.models import ActionItem, Decision, Evidence, Incident, ProcessedEvent, TimelineEvent
+from storage.sql import dialect_of, rows_changed
 
 TEXT_MAX = limit(Field.NOTE)
 ACTION_CATEGORIES = ("policy", "training", "other")
@@ -375,7 +376,7 @@ async def complete_action(database: Database, action_id: int, *, actor: str, now
 
 async def action_items(db: AsyncSession, incident_id: int) -> list[ActionItem]:
     rows = await db.execute(
-        select(ActionItem).where(ActionItem.incident_id == incident_id).order_by(ActionItem.id)
+        select(ActionItem).where(ActionItem.incident_id == incident_id).order_by(col(ActionItem.id))
     )
     return list(rows.scalars())
 
@@ -384,9 +385,9 @@ async def open_actions(db: AsyncSession, *, owner: str | None) -> list[tuple[str
     """Open follow-ups of every incident (or only `owner`'s), with the incident key, due first."""
     stmt = (
         select(Incident.key, ActionItem)
-        .join(Incident, Incident.id == ActionItem.incident_id)
+        .join(Incident, col(Incident.id) == ActionItem.incident_id)
         .where(ActionItem.status == "open")
-        .order_by(ActionItem.due_at.is_(None), ActionItem.due_at, ActionItem.id)
+        .order_by(col(ActionItem.due_at).is_(None), col(ActionItem.due_at), col(ActionItem.id))
     )
     if owner is not None:
         stmt = stmt.where(ActionItem.owner == owner)
@@ -429,13 +430,14 @@ async def first_delivery(db: AsyncSession, event_id: str | None, now: datetime) 
     """
     if not event_id:
         return True
-    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
-    result = await db.execute(
+    insert = postgresql.insert if dialect_of(db) == "postgresql" else sqlite.insert
+    inserted = await rows_changed(
+        db,
         insert(ProcessedEvent)
         .values(event_id=event_id, received_at=now)
-        .on_conflict_do_nothing(index_elements=["event_id"])
+        .on_conflict_do_nothing(index_elements=["event_id"]),
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(inserted)
 
 
 async def _captured(db: AsyncSession, incident_id: int, channel: str, ts: str) -> bool:

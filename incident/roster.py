@@ -6,8 +6,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident.errors import Invalid, NotAllowed
 from incident.roles_config import COMMANDER, RolesConfig
@@ -20,7 +20,7 @@ async def current(db: AsyncSession, incident_id: int) -> dict[str, str]:
     """role → user id of the current holders."""
     rows = await db.execute(
         select(RoleAssignment.role, RoleAssignment.user_id).where(
-            RoleAssignment.incident_id == incident_id, RoleAssignment.relieved_at.is_(None)
+            RoleAssignment.incident_id == incident_id, col(RoleAssignment.relieved_at).is_(None)
         )
     )
     return {role: user for role, user in rows.all()}
@@ -30,7 +30,7 @@ async def history(db: AsyncSession, incident_id: int) -> list[RoleAssignment]:
     rows = await db.execute(
         select(RoleAssignment)
         .where(RoleAssignment.incident_id == incident_id)
-        .order_by(RoleAssignment.assumed_at, RoleAssignment.id)
+        .order_by(col(RoleAssignment.assumed_at), col(RoleAssignment.id))
     )
     return list(rows.scalars())
 
@@ -96,7 +96,7 @@ async def assign(
             .where(
                 RoleAssignment.incident_id == incident.id,
                 RoleAssignment.role == role,
-                RoleAssignment.relieved_at.is_(None),
+                col(RoleAssignment.relieved_at).is_(None),
             )
             .with_for_update()
         )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
+from sqlmodel import col, select
 
 from incident.overview import pending_setup
 from storage import outbox, timeline
 from storage.db import Database
 from storage.models import Incident
+from storage.sql import rows_changed
 
 # Short, and renewed while the set-up runs (`renew`): a killed worker's set-up resumes within seconds.
 LEASE = timedelta(seconds=15)
@@ -24,15 +26,14 @@ LEASE = timedelta(seconds=15)
 async def claim(database: Database, incident_id: int, worker: str, now: datetime) -> bool:
     """Take the set-up lease if nobody holds a live one."""
     async with database.transaction() as db:
-        result = await db.execute(
+        lease_until = col(Incident.setup_lease_until)
+        changed = await rows_changed(
+            db,
             update(Incident)
-            .where(
-                Incident.id == incident_id,
-                or_(Incident.setup_lease_until.is_(None), Incident.setup_lease_until < now),
-            )
-            .values(setup_lease_until=now + LEASE, setup_lease_by=worker)
+            .where(col(Incident.id) == incident_id, or_(lease_until.is_(None), lease_until < now))
+            .values(setup_lease_until=now + LEASE, setup_lease_by=worker),
         )
-        return result.rowcount == 1
+        return changed == 1
 
 
 async def renew(database: Database, incident_id: int, worker: str, now: datetime) -> None:
@@ -40,7 +41,7 @@ async def renew(database: Database, incident_id: int, worker: str, now: datetime
     async with database.transaction() as db:
         await db.execute(
             update(Incident)
-            .where(Incident.id == incident_id, Incident.setup_lease_by == worker)
+            .where(col(Incident.id) == incident_id, col(Incident.setup_lease_by) == worker)
             .values(setup_lease_until=now + LEASE)
         )
 
@@ -49,7 +50,7 @@ async def release(database: Database, incident_id: int, worker: str) -> None:
     async with database.transaction() as db:
         await db.execute(
             update(Incident)
-            .where(Incident.id == incident_id, Incident.setup_lease_by == worker)
+            .where(col(Incident.id) == incident_id, col(Incident.setup_lease_by) == worker)
             .values(setup_lease_until=None, setup_lease_by=None)
         )
 

@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlmodel import col, select
 
 from incident.config import IncidentConfig
 from incident.regimes import Duration
@@ -151,7 +152,7 @@ async def change(
             if row is not None and value is not None and before == value:
                 continue
             if value is None:
-                await db.execute(delete(WorkspaceSetting).where(WorkspaceSetting.key == key))
+                await db.execute(delete(WorkspaceSetting).where(col(WorkspaceSetting.key) == key))
             elif row is None:
                 db.add(WorkspaceSetting(key=key, value=value, updated_by=actor, updated_at=now))
             else:
@@ -353,7 +354,9 @@ async def schedule_report(database: Database, channel: str | None, schedule: str
     async with database.transaction() as db:
         stmt = (
             select(Reminder)
-            .where(Reminder.kind == REPORT, Reminder.status.in_((PENDING, CANCELLED)), Reminder.due_at > now)  # type: ignore[attr-defined]
+            .where(
+                Reminder.kind == REPORT, col(Reminder.status).in_((PENDING, CANCELLED)), Reminder.due_at > now
+            )
             .with_for_update()
         )
         for row in (await db.execute(stmt)).scalars().all():

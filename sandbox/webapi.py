@@ -122,8 +122,8 @@ async def read_params(request: web.Request) -> dict[str, Any]:
                     params.update(body)
         else:
             form = await request.post()
-            for key, value in form.items():
-                params[key] = value if isinstance(value, str) else getattr(value, "filename", "")
+            for key, field in form.items():
+                params[key] = field if isinstance(field, str) else getattr(field, "filename", "")
     for key in JSON_FIELDS:
         value = params.get(key)
         if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
@@ -537,8 +537,9 @@ class WebApi:
             elif user_id in channel.members:
                 errors.append({"user": user_id, "ok": False, "error": "already_in_channel"})
         if errors and not as_bool(p.get("force")):
-            extra = {"errors": errors} if len(ids) > 1 else {}
-            raise SlackError(errors[0]["error"], **extra)
+            if len(ids) > 1:
+                raise SlackError(errors[0]["error"], errors=errors)
+            raise SlackError(errors[0]["error"])
         bad = {e["user"] for e in errors}
         for user_id in ids:
             if user_id not in bad and user_id not in channel.members:
@@ -1109,8 +1110,8 @@ class WebApi:
                 self.ws.ephemerals = [
                     e for e in self.ws.ephemerals if not (e.user == entry.user and e.ts == entry.message_ts)
                 ]
-            elif entry.message_ts and channel.message(entry.message_ts) is not None:
-                channel.messages.remove(channel.message(entry.message_ts))
+            elif entry.message_ts and (posted := channel.message(entry.message_ts)) is not None:
+                channel.messages.remove(posted)
             return
         self._check_message_content(body, MAX_MESSAGE_TEXT)
         if as_bool(body.get("replace_original")) and entry.message_ts:

@@ -27,14 +27,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from storage import leases
 from storage.models import Effect
+from storage.sql import dialect_of, rows_changed
 
 if TYPE_CHECKING:  # storage.db imports the timeline, which writes effects
     from storage.db import Database
@@ -70,7 +72,7 @@ async def enqueue(
     unless ``urgent`` (a person asked), which makes one waiting out a backoff due now."""
     if kind not in KINDS:
         raise ValueError(f"unknown effect kind {kind!r}")
-    values = {
+    values: dict[str, Any] = {
         "incident_id": incident_id,
         "kind": kind,
         "coalesce_key": coalesce_key,
@@ -85,7 +87,7 @@ async def enqueue(
     if coalesce_key is None:
         db.add(Effect(**values))
         return
-    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if dialect_of(db) == "postgresql" else sqlite_insert
     stmt = insert(Effect).values(**values)
     pending_only = text("status = 'pending'")  # the partial unique index's own predicate, verbatim
     if urgent:
@@ -123,7 +125,11 @@ async def renew(database: Database, effect_ids: list[int], worker: str, until: d
     async with database.transaction() as db:
         await db.execute(
             update(Effect)
-            .where(Effect.id.in_(effect_ids), Effect.status == CLAIMED, Effect.claimed_by == worker)  # type: ignore[union-attr]
+            .where(
+                col(Effect.id).in_(effect_ids),
+                col(Effect.status) == CLAIMED,
+                col(Effect.claimed_by) == worker,
+            )
             .values(claimed_until=until)
         )
 
@@ -139,12 +145,15 @@ async def remember(database: Database, effect_id: int, worker: str, **result: An
 async def mark_done(database: Database, effect_id: int, worker: str, now: datetime) -> bool:
     """False when the claim was lost meanwhile (it expired and another worker took the row)."""
     async with database.transaction() as db:
-        done = await db.execute(
+        done = await rows_changed(
+            db,
             update(Effect)
-            .where(Effect.id == effect_id, Effect.status == CLAIMED, Effect.claimed_by == worker)
-            .values(status=DONE, done_at=now, claimed_until=None)
+            .where(
+                col(Effect.id) == effect_id, col(Effect.status) == CLAIMED, col(Effect.claimed_by) == worker
+            )
+            .values(status=DONE, done_at=now, claimed_until=None),
         )
-        return bool(done.rowcount)
+        return bool(done)
 
 
 async def mark_failed(
@@ -186,12 +195,12 @@ async def mark_failed(
                 values["done_at"] = now
         try:
             async with db.begin_nested():  # a savepoint: a racing insert must not undo the rest
-                await db.execute(update(Effect).where(Effect.id == effect_id).values(**values))
+                await db.execute(update(Effect).where(col(Effect.id) == effect_id).values(**values))
         except IntegrityError:
             # Another transaction wrote a pending effect with the same key meanwhile: it covers this one.
             values.update(status=DONE, done_at=now, due_at=row.due_at)
             status = DONE
-            await db.execute(update(Effect).where(Effect.id == effect_id).values(**values))
+            await db.execute(update(Effect).where(col(Effect.id) == effect_id).values(**values))
         if status == DEAD and row.kind != VIEWS and row.incident_id is not None:
             # The card says so (a dead re-render cannot, and re-queuing it would go round forever).
             await views_changed(db, row.incident_id, now)
@@ -213,7 +222,7 @@ async def backlog(database: Database, incident_id: int | None = None) -> Backlog
         rows = (
             await db.execute(
                 select(Effect.status, func.count(), func.min(Effect.created_at))
-                .where(Effect.status.in_([PENDING, CLAIMED, DEAD]), *scope)
+                .where(col(Effect.status).in_([PENDING, CLAIMED, DEAD]), *scope)
                 .group_by(Effect.status)
             )
         ).all()
@@ -243,7 +252,10 @@ async def due_now(database: Database, now: datetime) -> int:
                 await db.execute(
                     select(func.count())
                     .select_from(Effect)
-                    .where((Effect.status == CLAIMED) | ((Effect.status == PENDING) & (Effect.due_at <= now)))
+                    .where(
+                        (col(Effect.status) == CLAIMED)
+                        | ((col(Effect.status) == PENDING) & (col(Effect.due_at) <= now))
+                    )
                 )
             ).scalar_one()
         )
@@ -252,10 +264,9 @@ async def due_now(database: Database, now: datetime) -> int:
 async def prune(database: Database, before: datetime) -> int:
     """Delete delivered effects older than ``before`` (the record of what happened is the timeline)."""
     async with database.transaction() as db:
-        result = await db.execute(
-            Effect.__table__.delete().where(Effect.status == DONE, Effect.done_at < before)  # type: ignore[attr-defined]
+        return await rows_changed(
+            db, delete(Effect).where(col(Effect.status) == DONE, col(Effect.done_at) < before)
         )
-        return int(result.rowcount or 0)
 
 
 async def refresh(database: Database, incident_id: int, now: datetime, *, revive: bool = False) -> None:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from storage import outbox
 from storage.models import Incident, TimelineEvent
@@ -117,7 +117,7 @@ async def append(
         await db.execute(
             select(TimelineEvent.seq, TimelineEvent.hash)
             .where(TimelineEvent.incident_id == incident_id)
-            .order_by(TimelineEvent.seq.desc())
+            .order_by(col(TimelineEvent.seq).desc())
             .limit(1)
         )
     ).first()
@@ -160,7 +160,9 @@ async def verify(db: AsyncSession, incident_id: int) -> Verification:
     """Recompute the chain. A changed, removed or inserted event breaks it at the first bad seq."""
     rows = (
         await db.execute(
-            select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(TimelineEvent.seq)
+            select(TimelineEvent)
+            .where(TimelineEvent.incident_id == incident_id)
+            .order_by(col(TimelineEvent.seq))
         )
     ).scalars()
     incident = (await db.execute(select(Incident).where(Incident.id == incident_id))).scalar_one_or_none()
@@ -211,8 +213,9 @@ async def events(
 ) -> list[TimelineEvent]:
     stmt = select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
     if kinds:
-        stmt = stmt.where(TimelineEvent.kind.in_(sorted(kinds)))
-    stmt = stmt.order_by(TimelineEvent.seq.desc() if newest_first else TimelineEvent.seq)
+        stmt = stmt.where(col(TimelineEvent.kind).in_(sorted(kinds)))
+    seq = col(TimelineEvent.seq)
+    stmt = stmt.order_by(seq.desc() if newest_first else seq)
     if limit:
         stmt = stmt.limit(limit)
     return list((await db.execute(stmt)).scalars())
@@ -241,7 +244,7 @@ async def hashes_at(db: AsyncSession, incident_id: int, seqs: Iterable[int]) -> 
         return {}
     rows = await db.execute(
         select(TimelineEvent.seq, TimelineEvent.hash).where(
-            TimelineEvent.incident_id == incident_id, TimelineEvent.seq.in_(wanted)
+            TimelineEvent.incident_id == incident_id, col(TimelineEvent.seq).in_(wanted)
         )
     )
     return {seq: digest for seq, digest in rows.all()}

@@ -171,7 +171,9 @@ async def check_people(client: AsyncWebClient, config: IncidentConfig) -> list[C
                     "grant usergroups:read and reinstall the app",
                 )
             )
-        for group in sorted(groups) if listed is not None else ():
+        for group in sorted(g for g in groups if g):
+            if listed is None:
+                break
             found = listed.get(group)
             what = "the admin group" if group == roles.admin_usergroup else "a default holder"
             if found is None or found.get("date_delete"):
@@ -380,7 +382,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add(sub: argparse._SubParsersAction) -> None:
     doctor = sub.add_parser(
         "doctor", help="check the token, scopes, people, channels, URL, database and clock"
     )

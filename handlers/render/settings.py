@@ -204,7 +204,7 @@ def settings_modal(eff: Effective, groups: Sequence[Group], locale: str) -> dict
                     "type": "static_select",
                     "options": langs,
                     "initial_option": langs[LOCALES.index(eff.locale)],
-                },  # type: ignore[arg-type]
+                },
                 optional=False,
             )
         )

@@ -27,7 +27,10 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    db = Database(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("alembic: no sqlalchemy.url set (storage.migrate passes the database URL)")
+    db = Database(url)
     try:
         async with db.engine.connect() as connection:
             await connection.run_sync(_run)
