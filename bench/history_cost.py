@@ -48,6 +48,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlmodel import col
 
 from bench.click_render import shows_done
 from bench.databases import postgres_available, scratch
@@ -76,6 +77,7 @@ from storage.models import (
     RoleAssignment,
     TimelineEvent,
 )
+from storage.sql import table_of
 
 TARGET_GROWTH = 0.20
 COMMANDER = HOLDERS["incident_commander"]
@@ -108,7 +110,9 @@ async def seed(url: str, config: IncidentConfig, open_count: int, closed_count: 
             # an incident whose set-up looks unfinished would be set up again when the bot starts.
             await s.execute(update(Incident).values(setup={step: True for step in SETUP_STEPS}))
             await s.execute(
-                update(Effect).where(Effect.status == outbox.PENDING).values(status=outbox.DONE, done_at=now)
+                update(Effect)
+                .where(col(Effect.status) == outbox.PENDING)
+                .values(status=outbox.DONE, done_at=now)
             )
         return open_ids
     finally:
@@ -144,7 +148,7 @@ async def copies(db: Database, source: int, count: int, *, tag: str) -> list[int
     """`count` copies of incident `source` and its rows, in one statement per table; their ids."""
     if count <= 0:
         return []
-    incident = Incident.__table__
+    incident = table_of(Incident)
     async with db.engine.begin() as conn:
         first = (await conn.execute(select(func.max(incident.c.id)))).scalar_one() + 1
         await conn.execute(text("CREATE TEMP TABLE IF NOT EXISTS bench_copy (k INTEGER)"))
@@ -169,7 +173,7 @@ async def copies(db: Database, source: int, count: int, *, tag: str) -> list[int
             )
         )
         for model in COPIED:
-            table = model.__table__
+            table = table_of(model)
             cols = [c for c in table.c if c.name != "id"]
             await conn.execute(
                 insert(table).from_select(
@@ -198,7 +202,9 @@ async def give_channels(env: Any, open_ids: list[int]) -> None:
                 id=ws.new_id("C"), name=f"br-history-{incident_id}", is_private=True, members=list(members)
             )
             ws.channels[channel.id] = channel
-            await s.execute(update(Incident).where(Incident.id == incident_id).values(channel_id=channel.id))
+            await s.execute(
+                update(Incident).where(col(Incident.id) == incident_id).values(channel_id=channel.id)
+            )
 
 
 async def observed(sb: Any, check: Callable[[], bool], timeout: float = 60.0) -> None:

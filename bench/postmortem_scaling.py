@@ -22,9 +22,10 @@ import statistics
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
+from sqlmodel import col, select
 
 from bench.databases import postgres_available, scratch
 from bench.load import table
@@ -201,7 +202,7 @@ async def make_incident(database: Database, config: IncidentConfig, size: int, s
             await db.execute(
                 select(TimelineEvent.seq, TimelineEvent.hash)
                 .where(TimelineEvent.incident_id == iid)
-                .order_by(TimelineEvent.seq.desc())
+                .order_by(col(TimelineEvent.seq).desc())
                 .limit(1)
             )
         ).one()
@@ -211,7 +212,7 @@ async def make_incident(database: Database, config: IncidentConfig, size: int, s
                 await db.execute(
                     select(ChecklistItem)
                     .where(ChecklistItem.incident_id == iid)
-                    .order_by(ChecklistItem.position)
+                    .order_by(col(ChecklistItem.position))
                 )
             ).scalars()
         )
@@ -252,12 +253,12 @@ async def make_incident(database: Database, config: IncidentConfig, size: int, s
                     if value[0] == "respond":
                         contained_at = at
                 elif tag == "item":
-                    item: ChecklistItem = value
+                    item = cast(ChecklistItem, value)
                     state = "na" if item.position % 7 == 6 else "done"
                     owner = HOLDERS.get(item.owner_role, "UHEIDI001")
                     await db.execute(
                         update(ChecklistItem)
-                        .where(ChecklistItem.id == item.id)
+                        .where(col(ChecklistItem.id) == item.id)
                         .values(
                             state=state,
                             done_by=owner,
@@ -275,7 +276,7 @@ async def make_incident(database: Database, config: IncidentConfig, size: int, s
                             select(RoleAssignment).where(
                                 RoleAssignment.incident_id == iid,
                                 RoleAssignment.role == role,
-                                RoleAssignment.relieved_at.is_(None),
+                                col(RoleAssignment.relieved_at).is_(None),
                             )
                         )
                     ).scalar_one()
@@ -368,7 +369,7 @@ async def make_incident(database: Database, config: IncidentConfig, size: int, s
         end = start + span
         await db.execute(
             update(Incident)
-            .where(Incident.id == iid)
+            .where(col(Incident.id) == iid)
             .values(
                 status="closed",
                 timeline_seq=seq,  # the head the incident records, as `timeline.append` keeps it

@@ -17,7 +17,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlmodel import select
 
 from bot.embedded import embedded
 from storage.migrate import upgrade

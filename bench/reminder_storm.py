@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from bench.databases import postgres_available, scratch
 from bench.load import table
@@ -118,7 +118,7 @@ async def declare_incidents(env: Any, count: int) -> list[Incident]:
     await rt.deps.reminders_changed()
     await rt.idle(timeout=60)
     async with rt.db.session() as s:
-        rows = (await s.execute(select(Incident).where(Incident.id.in_([i.id for i in out])))).scalars()
+        rows = (await s.execute(select(Incident).where(col(Incident.id).in_([i.id for i in out])))).scalars()
         incidents = sorted(rows, key=lambda i: i.id or 0)
     unfinished = {i.key: pending_setup(i) for i in incidents if pending_setup(i)}
     assert not unfinished, f"set-up unfinished: {unfinished}"
@@ -150,6 +150,7 @@ async def measure(kind: str, args: argparse.Namespace) -> Storm:
                     # Every 1/dm_share-th reminder goes to a DM, interleaved with the channel ones;
                     # both kinds go round the incidents (and the people) evenly.
                     to_dm = int((i + 1) * args.dm_share) > int(i * args.dm_share)
+                    target: str | None
                     if to_dm:
                         incident, target = incidents[dms % len(incidents)], people[dms % len(people)]
                         dms += 1
@@ -193,7 +194,9 @@ async def measure(kind: str, args: argparse.Namespace) -> Storm:
                 await asyncio.sleep(1.0)
                 async with rt.db.session() as s:
                     statuses = list(
-                        (await s.execute(select(Reminder.status).where(Reminder.id.in_(list(due))))).scalars()
+                        (
+                            await s.execute(select(Reminder.status).where(col(Reminder.id).in_(list(due))))
+                        ).scalars()
                     )
                 unsent = sum(1 for status in statuses if status != reminders.SENT)
                 if unsent == 0:

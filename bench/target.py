@@ -21,11 +21,11 @@ async def declare_one(env, title: str) -> dict:
     await alice.submit({"Severity": "SEV2"})
     await env.sb.settle()
     async with env.rt.db.session() as s:
-        from sqlalchemy import select
+        from sqlmodel import col, select
 
         from storage.models import Incident
 
-        incident = (await s.execute(select(Incident).order_by(Incident.id.desc()).limit(1))).scalar_one()
+        incident = (await s.execute(select(Incident).order_by(col(Incident.id).desc()).limit(1))).scalar_one()
     channel = env.sb.channel(incident.channel_id)
     done = None
     for msg in channel.bot_messages:

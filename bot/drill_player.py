@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -92,14 +92,12 @@ class Outcome:
     violations: int = 0
 
 
-class Reporter:
+class Reporter(Protocol):
     """Where progress goes. The CLI prints it; a test may collect it."""
 
-    def line(self, text: str) -> None:
-        raise NotImplementedError
+    def line(self, text: str) -> None: ...
 
-    def status(self, text: str) -> None:
-        raise NotImplementedError
+    def status(self, text: str) -> None: ...
 
 
 def format_offset(delta: timedelta) -> str:

@@ -1,11 +1,13 @@
-"""Two typed helpers for SQL the ORM's typing does not cover: rows changed by DML, the dialect."""
+"""Typed helpers for SQL the ORM's typing does not cover: rows changed by DML, the dialect, a table."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable
+from sqlalchemy import CursorResult, Executable, Table
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 
 async def rows_changed(db: AsyncSession, statement: Executable) -> int:
@@ -21,3 +23,8 @@ async def rows_changed(db: AsyncSession, statement: Executable) -> int:
 def dialect_of(db: AsyncSession) -> str:
     """``postgresql`` or ``sqlite``: the backend a session talks to (for dialect-specific inserts)."""
     return db.get_bind().dialect.name
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core ``Table`` (for bulk statements), typed: ``Model.__table__`` is not."""
+    return cast(Table, sa_inspect(model).local_table)

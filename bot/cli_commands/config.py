@@ -151,7 +151,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return asyncio.run(_import(load_settings(), args.file, text))
 
 
-def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add(sub: argparse._SubParsersAction) -> None:
     config = sub.add_parser("config", help="export or import the settings made in Slack, as YAML")
     actions = config.add_subparsers(dest="config_command", required=True)
 

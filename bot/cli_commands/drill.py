@@ -191,7 +191,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         root.setLevel(level)
 
 
-def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "drill", help="play a breach drill scenario against the built-in sandbox workspace"
     )

@@ -48,7 +48,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add(sub: argparse._SubParsersAction) -> None:
     playbook = sub.add_parser("playbook", help="check or show playbooks")
     actions = playbook.add_subparsers(dest="playbook_command", required=True)
 

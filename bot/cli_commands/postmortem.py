@@ -75,7 +75,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add(sub: argparse._SubParsersAction) -> None:
     pm = sub.add_parser("postmortem", help="write an incident's post-mortem (Markdown, HTML or JSON)")
     pm.add_argument("key", help="incident key, e.g. BR-2026-0007")
     pm.add_argument("--format", choices=("md", "html", "json"), default="md")

@@ -51,7 +51,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     return 0
 
 
-async def build_report(period_text: str, now: datetime | None = None):  # type: ignore[no-untyped-def]
+async def build_report(period_text: str, now: datetime | None = None):
     from incident.clock import SystemClock
     from incident.config import load_config
     from incident.report.model import Period, build
@@ -67,7 +67,7 @@ async def build_report(period_text: str, now: datetime | None = None):  # type: 
         await db.dispose()
 
 
-def write_report(report, out: Path, audiences: list[str], formats: list[str]) -> list[Path]:  # type: ignore[no-untyped-def]
+def write_report(report, out: Path, audiences: list[str], formats: list[str]) -> list[Path]:
     from incident.report import html, markdown
 
     out.mkdir(parents=True, exist_ok=True)
@@ -95,7 +95,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add(sub: argparse._SubParsersAction) -> None:
     reg = sub.add_parser("register", help="export the breach register (every incident, notified or not)")
     reg.add_argument("--from", dest="from_", metavar="DATE", help="declared on or after (YYYY-MM-DD)")
     reg.add_argument("--to", metavar="DATE", help="declared before (YYYY-MM-DD)")

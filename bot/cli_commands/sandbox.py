@@ -47,7 +47,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 2
 
 
-def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("sandbox", help="run the bot with a local Slack workspace (no Slack app needed)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=3000, help="the bot's port (default 3000)")
