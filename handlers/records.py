@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -82,69 +83,54 @@ subcommand("evidence")(_opener(render.evidence_modal))
 subcommand("action")(_opener(render.action_modal))
 
 
-async def on_decision_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
-) -> None:
-    inp = render.parse_decision(view)
-    problems = records.validate_decision(inp)
-    if problems:
-        await refuse_fields(ack, problems, deps.locale)
-        return
-    await ack()
-    user = body["user"]["id"]
-    try:
-        incident = await incident_by_id(client, deps, render.incident_of(view), user)
-        assert incident.id is not None
-        recorded = await records.record_decision(
-            deps.db, incident.id, inp, actor=user, now=deps.clock.now(), redact_on=deps.redact_sensitive
-        )
-        await warn_redacted(client, incident, user, recorded.findings, "decision")
-    except Exception as exc:
-        await reply_error(client, {"user_id": user}, exc, deps.locale)
+SubmitListener = Callable[[AsyncAck, dict[str, Any], dict[str, Any], AsyncWebClient, Deps], Awaitable[None]]
 
 
-async def on_evidence_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
-) -> None:
-    inp = render.parse_evidence(view)
-    now = deps.clock.now()
-    problems = records.validate_evidence(inp, now)
-    if problems:
-        await refuse_fields(ack, problems, deps.locale)
-        return
-    await ack()
-    user = body["user"]["id"]
-    try:
-        incident = await incident_by_id(client, deps, render.incident_of(view), user)
-        assert incident.id is not None
-        recorded = await records.add_evidence(
-            deps.db, incident.id, inp, actor=user, now=now, redact_on=deps.redact_sensitive
-        )
-        await warn_redacted(client, incident, user, recorded.findings, "evidence")
-    except Exception as exc:
-        await reply_error(client, {"user_id": user}, exc, deps.locale)
+def _on_submitted(
+    parse: Callable[[dict[str, Any]], Any],
+    validate: Callable[[Any, datetime], Mapping[str, str]],
+    record: Callable[..., Awaitable[Any]],
+    what: str,
+) -> SubmitListener:
+    """A record modal's submission: field errors keep it open; else the record is made (its own
+    transaction writes the channel's line) and the submitter hears what redaction took out."""
+
+    async def on_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
+    ) -> None:
+        inp = parse(view)
+        now = deps.clock.now()
+        problems = validate(inp, now)
+        if problems:
+            await refuse_fields(ack, problems, deps.locale)
+            return
+        await ack()
+        user = body["user"]["id"]
+        try:
+            incident = await incident_by_id(client, deps, render.incident_of(view), user)
+            assert incident.id is not None
+            recorded = await record(
+                deps.db, incident.id, inp, actor=user, now=now, redact_on=deps.redact_sensitive
+            )
+            await warn_redacted(client, incident, user, recorded.findings, what)
+        except Exception as exc:
+            await reply_error(client, {"user_id": user}, exc, deps.locale)
+
+    return on_submitted
 
 
-async def on_action_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
-) -> None:
-    inp = render.parse_action(view)
-    now = deps.clock.now()
-    problems = records.validate_action(inp, now)
-    if problems:
-        await refuse_fields(ack, problems, deps.locale)
-        return
-    await ack()
-    user = body["user"]["id"]
-    try:
-        incident = await incident_by_id(client, deps, render.incident_of(view), user)
-        assert incident.id is not None
-        recorded = await records.add_action(
-            deps.db, incident.id, inp, actor=user, now=now, redact_on=deps.redact_sensitive
-        )
-        await warn_redacted(client, incident, user, recorded.findings, "action")
-    except Exception as exc:
-        await reply_error(client, {"user_id": user}, exc, deps.locale)
+on_decision_submitted = _on_submitted(
+    render.parse_decision,
+    lambda inp, _now: records.validate_decision(inp),
+    records.record_decision,
+    "decision",
+)
+on_evidence_submitted = _on_submitted(
+    render.parse_evidence, records.validate_evidence, records.add_evidence, "evidence"
+)
+on_action_submitted = _on_submitted(
+    render.parse_action, records.validate_action, records.add_action, "action"
+)
 
 
 # /breach actions and the Done button ------------------------------------------------------------
