@@ -215,14 +215,14 @@ class Checker:
         """``value`` if it is a mapping, else a problem and None."""
         if isinstance(value, dict):
             return value
-        self.add(path, f"{what} must be a mapping of fields, not {_kind(value)}")
+        self.add(path, f"{what} must be a mapping of fields, not {kind_of(value)}")
         return None
 
     def sequence(self, value: Any, path: YamlPath, what: str) -> list[Any] | None:
         """``value`` if it is a list, else a problem and None."""
         if isinstance(value, list):
             return value
-        self.add(path, f"{what} must be a list, not {_kind(value)}")
+        self.add(path, f"{what} must be a list, not {kind_of(value)}")
         return None
 
     def fields(
@@ -253,7 +253,7 @@ class Checker:
         value = data[field]
         where = (*path, field)
         if not isinstance(value, str) or not value.strip():
-            self.add(where, f"{field} must be a non-empty text, not {_kind(value)}")
+            self.add(where, f"{field} must be a non-empty text, not {kind_of(value)}")
             return None
         if pattern is not None and not pattern.fullmatch(value):
             self.add(where, f"{field} {value!r} is not valid{': ' + hint if hint else ''}")
@@ -292,14 +292,15 @@ class Checker:
                 self.add(where, f"{field} is missing the {locale} translation")
                 ok = False
             elif not isinstance(text, str):
-                self.add((*where, locale), f"{field} ({locale}) must be text, not {_kind(text)}")
+                self.add((*where, locale), f"{field} ({locale}) must be text, not {kind_of(text)}")
                 ok = False
             else:
                 translations[locale] = text.strip()
         return Text.from_dict(translations) if ok else None
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """How a value read from YAML is named in a message: ``the text 'x'``, ``a list``, ``nothing``."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):
