@@ -107,6 +107,18 @@ def Name(pattern: str | None = None, hint: str = "") -> PlainValidator:
     return PlainValidator(check)
 
 
+def OneOf(choices: Iterable[str]) -> PlainValidator:
+    """One of ``choices``: ``Annotated[str, OneOf(("yes", "no"))]``."""
+    allowed = tuple(choices)
+
+    def check(value: Any, info: ValidationInfo) -> str:
+        if value not in allowed:
+            raise ValueError(f"{info.field_name} must be one of {', '.join(allowed)}, not {value!r}")
+        return value
+
+    return PlainValidator(check)
+
+
 def known(info: ValidationInfo, key: str) -> Any:
     """What the validation context says about ``key`` (another file's ids...); None without one."""
     return (info.context or {}).get(key)

@@ -367,8 +367,9 @@ def test_every_problem_is_reported_at_once_in_line_order(roles: RolesConfig) -> 
 
 
 def test_rules_between_fields_are_reported_together_once_the_fields_are_valid(roles: RolesConfig) -> None:
+    first_items = "    items:\n      - key: form_team"
     source = GOOD.replace("key: tell_regulator", "key: form_team").replace(
-        "    items:\n      - key: form_team", "    opens: after_previous\n    items:\n      - key: form_team", 1
+        first_items, "    opens: after_previous\n" + first_items, 1
     )
 
     assert problems_of(source, roles) == [
