@@ -42,7 +42,6 @@ from pydantic import (
     PlainValidator,
     StrictInt,
     ValidationInfo,
-    field_validator,
     model_validator,
 )
 from pydantic.dataclasses import dataclass
@@ -51,11 +50,11 @@ from incident.roles_config import COMMANDER, RolesConfig
 from incident.text import Locale, Text
 from incident.yamlmodel import (
     STRICT,
+    Among,
     Bilingual,
     Flag,
     Name,
     adapter,
-    known,
     load_folder,
     load_model,
     report,
@@ -71,6 +70,7 @@ REGIME_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 PLAYBOOK_SUFFIXES = (".yaml", ".yml")
 
 Key = Annotated[str, Name(KEY.pattern, "use lowercase letters, digits and _")]
+RegimeId = Annotated[str, Name(REGIME_ID.pattern, "e.g. eu-gdpr-33"), Among("regime_ids", "regime", sorted)]
 
 
 class Opens(StrEnum):
@@ -135,33 +135,16 @@ class Item:
 
     key: Key
     title: Bilingual
-    owner: Annotated[str, Name()]
+    owner: Annotated[str, Name(), Among("roles", "role", RolesConfig.keys)]
     help: Bilingual | None = None
     required: Flag = True
     due: Duration | None = None
     restricted: Flag = False
-    regime: Annotated[str, Name(REGIME_ID.pattern, "e.g. eu-gdpr-33")] | None = None
+    regime: RegimeId | None = None
 
     def may_complete(self, held_roles: Collection[str]) -> bool:
         """Whether someone holding ``held_roles`` may complete it (anyone, unless restricted)."""
         return not self.restricted or self.owner in held_roles or COMMANDER in held_roles
-
-    @field_validator("owner")
-    @classmethod
-    def _known_role(cls, owner: str, info: ValidationInfo) -> str:
-        roles: RolesConfig | None = known(info, "roles")
-        if roles is not None and owner not in roles:
-            raise ValueError(f"unknown role {owner!r} (known: {', '.join(roles.keys())})")
-        return owner
-
-    @field_validator("regime")
-    @classmethod
-    def _known_regime(cls, regime: str | None, info: ValidationInfo) -> str | None:
-        regime_ids: Collection[str] | None = known(info, "regime_ids")
-        if regime is not None and regime_ids is not None and regime not in regime_ids:
-            listed = ", ".join(sorted(regime_ids)) or "none configured"
-            raise ValueError(f"unknown regime {regime!r} (known: {listed})")
-        return regime
 
 
 @dataclass(frozen=True, slots=True, config=STRICT)
@@ -292,7 +275,9 @@ def load_playbooks(
     Raises one ``ConfigError`` for the folder listing the problems of every file, and
     ids used by two files.
     """
-    return {key: playbook for key, (_, playbook) in _load_folder(directory or BUILTIN_DIR, roles, regime_ids)}
+    return {
+        key: playbook for key, (_, playbook) in _folder(directory or BUILTIN_DIR, roles, regime_ids).items()
+    }
 
 
 def builtin_playbooks(roles: RolesConfig, regime_ids: Collection[str] | None = None) -> dict[str, Playbook]:
@@ -300,12 +285,11 @@ def builtin_playbooks(roles: RolesConfig, regime_ids: Collection[str] | None = N
     return load_playbooks(None, roles, regime_ids)
 
 
-def _load_folder(
+def _folder(
     directory: str | Path, roles: RolesConfig, regime_ids: Collection[str] | None
-) -> list[tuple[str, tuple[Path, Playbook]]]:
+) -> dict[str, tuple[Path, Playbook]]:
     context = {"roles": roles, "regime_ids": regime_ids}
-    found = load_folder(Path(directory), PLAYBOOK_SUFFIXES, Playbook, what="playbook", context=context)
-    return list(found.items())
+    return load_folder(Path(directory), PLAYBOOK_SUFFIXES, Playbook, what="playbook", context=context)
 
 
 # ---------------------------------------------------------------------------- text for the CLI
@@ -317,7 +301,7 @@ def check_report(
     """Validate a playbook file or folder; return ``(ok, text)`` for ``breachroom check``."""
     try:
         if Path(path).is_dir():
-            loaded = [found for _, found in _load_folder(path, roles, regime_ids)]
+            loaded = list(_folder(path, roles, regime_ids).values())
         else:
             loaded = [(Path(path), load_playbook(Path(path), roles, regime_ids))]
     except ConfigError as error:

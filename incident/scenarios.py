@@ -45,7 +45,6 @@ from pydantic import (
     PlainValidator,
     StrictInt,
     ValidationInfo,
-    field_validator,
     model_validator,
 )
 from pydantic.dataclasses import dataclass
@@ -54,7 +53,18 @@ from incident.declare import DATA_CATEGORIES, JURISDICTIONS, SEVERITIES
 from incident.notifications import RECIPIENT_KINDS
 from incident.playbook import parse_duration
 from incident.text import Text
-from incident.yamlmodel import STRICT, Bilingual, Flag, Name, OneOf, known, load_folder, load_model, report
+from incident.yamlmodel import (
+    STRICT,
+    Among,
+    Bilingual,
+    Flag,
+    Name,
+    OneOf,
+    known,
+    load_folder,
+    load_model,
+    report,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -88,28 +98,24 @@ def _offset(value: Any) -> timedelta:
     return parse_duration(match.group(1))
 
 
-def _person(value: Any, info: ValidationInfo) -> str:
-    people: Collection[str] | None = known(info, "people")
-    if not isinstance(value, str) or (people is not None and value not in people):
-        raise ValueError(f"unknown person {value!r} (known: {', '.join(people or DRILL_PEOPLE)})")
-    return value
-
-
 def _yes_no(value: Any) -> Any:
-    return (
-        ("yes" if value else "no") if isinstance(value, bool) else value
-    )  # YAML reads a bare yes/no as a flag
+    """YAML reads a bare yes or no as a flag."""
+    return ("yes" if value else "no") if isinstance(value, bool) else value
 
 
 Offset = Annotated[timedelta, PlainValidator(_offset)]
 """Simulated time from the start of the drill: ``+0m``, ``+20m``, ``+2h``, ``+1d2h``."""
-Person = Annotated[str, PlainValidator(_person)]
+Words = Annotated[str, Name()]
+Person = Annotated[str, Name(), Among("people", "person")]
+RoleKey = Annotated[str, Name(), Among("config", "role", lambda config: config.roles.keys())]
+Regime = Annotated[str, Name(), Among("config", "regime", lambda config: config.regimes.ids())]
+PlaybookId = Annotated[str, Name(), Among("config", "playbook", lambda config: sorted(config.playbooks))]
+ItemKey = Annotated[str, Name(), Among("playbook", "checklist item", lambda playbook: playbook.item_keys())]
 Tristate = Annotated[str, OneOf(TRISTATE), BeforeValidator(_yes_no)]  # the Before wraps the Plain
 DataRole = Annotated[str, OneOf(ROLES_OF_DATA)]
 Categories = tuple[Annotated[str, OneOf(DATA_CATEGORIES)], ...]
 Jurisdictions = tuple[Annotated[str, OneOf(JURISDICTIONS)], ...]
 Count = Annotated[StrictInt, Field(ge=0)]
-Words = Annotated[str, Name()]
 
 
 # ---------------------------------------------------------------------------- the declare form
@@ -128,16 +134,8 @@ class DeclareFacts:
     encrypted: Tristate | None = None
     exfiltration: Tristate | None = None
     role: DataRole | None = None
-    playbook: Words | None = None
+    playbook: PlaybookId | None = None
     discovered_before: Annotated[timedelta, PlainValidator(lambda v: parse_duration(str(v)))] | None = None
-
-    @field_validator("playbook")
-    @classmethod
-    def _known_playbook(cls, playbook: str | None, info: ValidationInfo) -> str | None:
-        config: IncidentConfig | None = known(info, "config")
-        if playbook is not None and config is not None and playbook not in config.playbooks:
-            raise ValueError(f"unknown playbook {playbook!r} (known: {', '.join(sorted(config.playbooks))})")
-        return playbook
 
 
 # ---------------------------------------------------------------------------- steps
@@ -180,32 +178,16 @@ class Declare(Step):
 @dataclass(frozen=True, kw_only=True, config=STRICT)
 class TakeRole(Step):
     do: Literal["take_role"]
-    role: Words
+    role: RoleKey
     by: Person | None = None
-
-    @field_validator("role")
-    @classmethod
-    def _known_role(cls, role: str, info: ValidationInfo) -> str:
-        config: IncidentConfig | None = known(info, "config")
-        if config is not None and role not in config.roles:
-            raise ValueError(f"unknown role {role!r} (known: {', '.join(config.roles.keys())})")
-        return role
 
 
 @dataclass(frozen=True, kw_only=True, config=STRICT)
 class Click(Step):
     do: Literal["click"]
-    item: Words
+    item: ItemKey
     outcome: Annotated[str, OneOf(OUTCOMES)] | None = None
     reason: Bilingual | None = None
-
-    @field_validator("item")
-    @classmethod
-    def _in_the_playbook(cls, item: str, info: ValidationInfo) -> str:
-        playbook = known(info, "playbook")
-        if playbook is not None and item not in playbook.item_keys():
-            raise ValueError(f"no checklist item {item!r} in the playbook {playbook.id!r}")
-        return item
 
     @model_validator(mode="after")
     def _na_has_a_reason(self) -> Click:
@@ -249,16 +231,6 @@ class Facts(Step):
     role: DataRole | None = None
     aware: Flag | None = None
     high_risk: Tristate | None = None
-
-
-def _known_regime(regime: str, info: ValidationInfo) -> str:
-    config: IncidentConfig | None = known(info, "config")
-    if config is not None and regime not in config.regimes:
-        raise ValueError(f"unknown regime {regime!r} (known: {', '.join(config.regimes.ids())})")
-    return regime
-
-
-Regime = Annotated[Words, AfterValidator(_known_regime)]
 
 
 @dataclass(frozen=True, kw_only=True, config=STRICT)

@@ -31,6 +31,7 @@ from types import NoneType, UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     ConfigDict,
     PlainSerializer,
     PlainValidator,
@@ -119,6 +120,18 @@ def OneOf(choices: Iterable[str]) -> PlainValidator:
     return PlainValidator(check)
 
 
+def Among(key: str, what: str, names: Callable[[Any], Iterable[str]] = list) -> AfterValidator:
+    """A name another file defines: ``names(known(info, key))`` lists them; unchecked without."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        source = known(info, key)
+        if value is not None and source is not None and value not in (listed := list(names(source))):
+            raise ValueError(f"unknown {what} {value!r} (known: {', '.join(listed) or 'none configured'})")
+        return value
+
+    return AfterValidator(check)
+
+
 def known(info: ValidationInfo, key: str) -> Any:
     """What the validation context says about ``key`` (another file's ids...); None without one."""
     return (info.context or {}).get(key)
@@ -189,22 +202,10 @@ def adapter(model: type[T]) -> TypeAdapter[T]:
 def load_model(
     source: str | Path, model: type[T], *, what: str, context: Mapping[str, Any] | None = None
 ) -> T:
-    """Read one YAML file (or text) and validate it as ``model``; ``what`` names the whole
-    document in a message (``a playbook``). Raises ``ConfigError`` listing every mistake."""
+    """Read one YAML file (a path, or YAML text) and validate it as ``model``; ``what`` names the
+    whole document in a message (``a playbook``). Raises ``ConfigError`` listing every mistake."""
     data, lines = load_with_lines(source)
-    return validate(data, lines, source_name(source), model, what=what, context=context)
-
-
-def validate(
-    data: Any,
-    lines: LineMap,
-    name: str,
-    model: type[T],
-    *,
-    what: str,
-    context: Mapping[str, Any] | None = None,
-) -> T:
-    """Validate already-loaded data (see ``load_model``)."""
+    name = source_name(source)
     try:
         return adapter(model).validate_python(data, context={**(context or {}), "name": name, "lines": lines})
     except ValidationError as error:
@@ -239,15 +240,15 @@ def load_folder(
     found: dict[str, tuple[Path, T]] = {}
     for file in files:
         try:
-            data, lines = load_with_lines(file)
-            loaded = validate(data, lines, str(file), model, what=f"a {what}", context=context)
+            loaded = load_model(file, model, what=f"a {what}", context=context)
         except ConfigError as error:
             problems.extend(Problem(p.line, p.message, p.path or error.path) for p in error.problems)
             continue
         key = loaded.id  # type: ignore[attr-defined]  # every folder's model has an id
         if key in found:
-            message = f"duplicate {what} id {key!r} (also in {found[key][0].name})"
-            problems.append(Problem(lines(("id",)), message, str(file)))
+            problems.append(
+                Problem(None, f"duplicate {what} id {key!r} (also in {found[key][0].name})", str(file))
+            )
             continue
         found[key] = (file, loaded)
     if problems:

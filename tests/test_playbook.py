@@ -447,7 +447,7 @@ def test_a_folder_reports_every_file_problem_and_duplicate_ids(roles: RolesConfi
         load_playbooks(tmp_path, roles)
 
     lines = str(caught.value).splitlines()
-    assert lines[0] == f"{tmp_path / 'b.yaml'}:1: duplicate playbook id 'tiny' (also in a.yaml)"
+    assert lines[0] == f"{tmp_path / 'b.yaml'}: duplicate playbook id 'tiny' (also in a.yaml)"
     assert lines[1].startswith(f"{tmp_path / 'c.yaml'}:11: due: bad duration 15:")
     assert len(lines) == 2
 
