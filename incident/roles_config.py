@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, PlainValidator, model_validator
+from pydantic import AfterValidator, BeforeValidator, PlainValidator, ValidationInfo, model_validator
 from pydantic.dataclasses import dataclass
 
 from incident.yamlmodel import STRICT, Bilingual, Flag, Name, load_model, report, unique
@@ -37,10 +37,15 @@ def _holder(value: object) -> str:
     return value
 
 
-def _listed_once(holders: tuple[str, ...]) -> tuple[str, ...]:
-    report(
-        *[((i,), f"default holder {h!r} is listed twice") for i, h in enumerate(holders) if h in holders[:i]]
-    )
+def _listed_once(holders: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    if info.context is not None:  # a file; App Home's overlay (dataclasses.replace) is checked there
+        report(
+            *[
+                ((i,), f"default holder {h!r} is listed twice")
+                for i, h in enumerate(holders)
+                if h in holders[:i]
+            ]
+        )
     return holders
 
 

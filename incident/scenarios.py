@@ -158,7 +158,7 @@ class Step:
     def fields(self) -> dict[str, Any]:
         return {
             info.alias or name: getattr(self, name)
-            for name, info in self.__pydantic_fields__.items()
+            for name, info in type(self).__pydantic_fields__.items()
             if name not in _COMMON and getattr(self, name) is not None
         }
 

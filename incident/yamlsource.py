@@ -14,6 +14,10 @@ line it is on, and all mistakes at once. The API is small:
 
 A YAML syntax error and a key written twice in the same mapping (which PyYAML would
 otherwise silently resolve to the last one) are reported by ``load_with_lines`` itself.
+
+Playbooks, roles, the severity matrix and drill scenarios are pydantic models validated
+through ``incident/yamlmodel.py`` on top of ``load_with_lines``; ``Checker`` serves the files
+not yet converted (regimes, workspace settings).
 """
 
 from __future__ import annotations

@@ -159,6 +159,12 @@ def test_a_role_key_used_twice_is_named_at_the_second_one() -> None:
     assert problems_of(source) == [(6, "duplicate role 'incident_commander' (first on line 2)")]
 
 
+def test_a_default_holder_listed_twice_is_named_at_the_second() -> None:
+    source = MINIMAL + "    defaults:\n      - UHEIDI001\n      - S0LEGAL001\n      - UHEIDI001\n"
+
+    assert problems_of(source) == [(9, "default holder 'UHEIDI001' is listed twice")]
+
+
 def test_the_commander_is_required_and_must_manage() -> None:
     without = """\
 roles:

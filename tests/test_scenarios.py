@@ -119,6 +119,16 @@ def test_the_shape_of_a_script_is_checked() -> None:
     assert any(p.startswith("<text>:6: unknown field 'severty'") for p in found)
 
 
+def test_each_action_takes_only_its_own_fields() -> None:
+    text = GOOD.replace("item: isolate_systems}", "item: isolate_systems, text: {zh-CN: 甲, en: A}}")
+    assert problems(text) == [
+        "<text>:14: unknown field 'text' (allowed: at, who, do, item, outcome, reason)",
+    ]
+    assert problems(GOOD.replace("    do: close\n", "    do: close\n    archive: maybe\n")) == [
+        "<text>:18: archive must be true or false, not 'maybe'",
+    ]
+
+
 def test_a_folder_reports_each_files_problems_and_duplicate_ids(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
     (tmp_path / "b.yaml").write_text(GOOD, encoding="utf-8")
