@@ -22,35 +22,39 @@ def test_the_dpo_role_is_configured_in_both_languages() -> None:
     assert find_role(roles, "个人信息保护负责人") is dpo and find_role(roles, "DPO") is dpo
 
 
-async def test_the_card_offers_the_dpo_role_and_the_holder_is_told_their_duties(slack: Slack) -> None:
+async def test_the_dpo_is_briefed_at_declaration_and_the_card_hands_the_role_over(slack: Slack) -> None:
     await declare(slack)
     incident = await slack.incident()
-    assert f"{DPO}: _unfilled_" in card_of(slack, incident).all_text
+    # In the sandbox firm the compliance officer is also the DPO: briefed for each role she holds.
+    assert f"{DPO}: <@UERIN0001>" in card_of(slack, incident).all_text
+    [briefed] = [m for m in slack.erin.dms if DPO in m.all_text]
+    assert incident.key in briefed.all_text
+    assert "Be the contact point for regulators and the people affected" in briefed.all_text
+    assert "GDPR Art. 33(3)(b), PIPL Art. 52" in briefed.all_text
+    assert any("Compliance officer" in m.all_text and DPO not in m.all_text for m in slack.erin.dms)
+
     await slack.heidi.click(card_of(slack, incident), "Assign role")
     await slack.settle()
     assert DPO in str(slack.heidi.modal().data)
-    delivery = await slack.heidi.submit({"Role": DPO, "Person": "erin"})
+    delivery = await slack.heidi.submit({"Role": DPO, "Person": "grace"})
     assert not delivery.errors, delivery.errors
     await slack.settle()
 
-    assert [a.user_id for a in await holders_of(slack, incident, "dpo")] == ["UERIN0001"]
-    assert f"{DPO}: <@UERIN0001>" in card_of(slack, incident).all_text
-    [told] = [m for m in slack.erin.dms if DPO in m.all_text]
-    assert incident.key in told.all_text
-    assert "Be the contact point for regulators and the people affected" in told.all_text
-    assert "GDPR Art. 33(3)(b), PIPL Art. 52" in told.all_text
-    # Nobody else is briefed as DPO.
-    assert not [m for m in slack.bob.dms + slack.dave.dms if DPO in m.all_text]
+    erin, grace = await holders_of(slack, incident, "dpo")
+    assert (erin.user_id, erin.relieved_by, grace.user_id) == ("UERIN0001", "UHEIDI001", "UGRACE001")
+    assert f"{DPO}: <@UGRACE001>" in card_of(slack, incident).all_text
+    assert [m for m in slack.grace.dms if DPO in m.all_text and "PIPL Art. 52" in m.all_text]
+    assert not [m for m in slack.bob.dms + slack.dave.dms if DPO in m.all_text]  # nobody else
     assert not slack.violations()
 
 
 async def test_the_dpo_can_be_named_in_chinese_with_the_role_command(slack: Slack) -> None:
     await declare(slack)
     incident = await slack.incident()
-    await slack.heidi.command("role 个人信息保护负责人 <@UGRACE001|grace>", channel=incident.channel_id)
+    await slack.heidi.command("role 个人信息保护负责人 <@UFRANK001|frank>", channel=incident.channel_id)
     await slack.settle()
-    assert [a.user_id for a in await holders_of(slack, incident, "dpo")] == ["UGRACE001"]
-    assert any(DPO in m.all_text for m in slack.grace.dms)
+    assert [a.user_id for a in await holders_of(slack, incident, "dpo")] == ["UERIN0001", "UFRANK001"]
+    assert any(DPO in m.all_text for m in slack.frank.dms)
     event = (await slack.timeline(incident))[-1]
     assert event.kind == "role_assigned"
-    assert event.data == {"role": "dpo", "before": None, "after": "UGRACE001"}
+    assert event.data == {"role": "dpo", "before": "UERIN0001", "after": "UFRANK001"}
