@@ -15,16 +15,15 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from handlers.deps import Deps
 from handlers.render.chain import EVENT_TYPE, anchor_blocks, anchor_metadata
 from handlers.views import load, rendered_hash
+from incident import bot_messages
 from incident.overview import pending_setup
 from storage import timeline
 from storage.db import Database
-from storage.models import BotMessage, Incident
+from storage.models import Incident
 from storage.timeline import HeadMismatch, PostedHead
 
 log = logging.getLogger(__name__)
@@ -42,13 +41,7 @@ async def bot_user_id(client: AsyncWebClient) -> str:
 
 
 async def _anchored_seqs(deps: Deps, incident_id: int) -> list[int]:
-    async with deps.db.session() as db:
-        refs = (
-            await db.execute(
-                select(BotMessage.ref).where(BotMessage.incident_id == incident_id, BotMessage.kind == ANCHOR)
-            )
-        ).scalars()
-        return [int(r) for r in refs if r.isdigit()]
+    return [int(r) for r in await bot_messages.refs(deps.db, incident_id, ANCHOR) if r.isdigit()]
 
 
 async def _due(deps: Deps, incident: Incident) -> bool:
@@ -72,21 +65,17 @@ async def post_head(client: AsyncWebClient, deps: Deps, incident: Incident) -> N
     posted = await client.chat_postMessage(
         channel=incident.channel_id, blocks=blocks, text=text, metadata=anchor_metadata(incident, seq, head)
     )
-    try:
-        async with deps.db.transaction() as db:
-            db.add(
-                BotMessage(
-                    incident_id=incident.id,
-                    kind=ANCHOR,
-                    ref=str(seq),
-                    channel_id=incident.channel_id,
-                    ts=posted["ts"],
-                    # As for every owned message: what Slack shows, so a check of views finds it current.
-                    rendered_hash=rendered_hash(blocks, text),
-                )
-            )
-    except IntegrityError:
-        pass  # another replica anchored the same head first: both posts carry the same head
+    # Recorded with what Slack shows, as every owned message is, so a check of views finds it current.
+    # Another replica may have anchored the same head first: both posts then carry the same head.
+    await bot_messages.remember_once(
+        deps.db,
+        incident.id,
+        ANCHOR,
+        str(seq),
+        channel=incident.channel_id,
+        ts=posted["ts"],
+        rendered_hash=rendered_hash(blocks, text),
+    )
 
 
 async def anchor_if_due(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:

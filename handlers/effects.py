@@ -16,8 +16,6 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import func
-from sqlmodel import select
 
 from handlers.anchors import anchor_if_due
 from handlers.deps import Deps
@@ -233,7 +231,9 @@ async def _close(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
     if not done.get("published"):
         # A worker killed after the timeline recorded the publication, before this effect did:
         # the record says it happened, so it is not published (and recorded) a second time.
-        if not await _since_close(deps, effect.incident_id, "postmortem_generated", actor=BOT_ACTOR):
+        if not await lifecycle.happened_since_close(
+            deps.db, effect.incident_id, "postmortem_generated", actor=BOT_ACTOR
+        ):
             await publish(client, deps, effect.incident_id, actor=BOT_ACTOR, must_upload=True)
         await outbox.remember(deps.db, effect.id, worker, published=True)
     incident = await load(deps, effect.incident_id)
@@ -253,28 +253,10 @@ async def _close(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
         # Recorded on the timeline before the effect remembers it: a worker killed in between
         # leaves a retry that finds it recorded (and Slack says already_archived), so the event
         # is never lost and never written twice.
-        if not await _since_close(deps, effect.incident_id, "channel_archived"):
+        if not await lifecycle.happened_since_close(deps.db, effect.incident_id, "channel_archived"):
             actor = effect.payload.get("actor") or BOT_ACTOR
             await lifecycle.record_archived(deps.db, effect.incident_id, actor=actor, now=deps.clock.now())
         await outbox.remember(deps.db, effect.id, worker, archived=True)
-
-
-async def _since_close(deps: Deps, incident_id: int, kind: str, *, actor: str | None = None) -> bool:
-    """Whether the timeline has an event of ``kind`` (by ``actor``) after the incident's close."""
-    async with deps.db.session() as db:
-        closed_at = (
-            select(func.max(TimelineEvent.seq))
-            .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == "closed")
-            .scalar_subquery()
-        )
-        stmt = select(TimelineEvent.id).where(
-            TimelineEvent.incident_id == incident_id,
-            TimelineEvent.kind == kind,
-            TimelineEvent.seq > closed_at,
-        )
-        if actor is not None:
-            stmt = stmt.where(TimelineEvent.actor == actor)
-        return (await db.execute(stmt.limit(1))).first() is not None
 
 
 async def _archive_failed(

@@ -11,16 +11,22 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.i18n import t
-from incident.errors import DomainError
+from handlers.render.common import user
+from incident.errors import DomainError, Person
 from incident.text import Locale
 
 log = logging.getLogger(__name__)
 
 
+def shown(value: Any) -> Any:
+    """A DomainError parameter as the reader sees it: a person as a mention."""
+    return user(value.user_id) if isinstance(value, Person) else value
+
+
 def message_for(exc: BaseException, locale: Locale | str) -> str:
     if isinstance(exc, DomainError):
         try:
-            return t(exc.key, locale, **exc.params)
+            return t(exc.key, locale, **{name: shown(value) for name, value in exc.params.items()})
         except KeyError:
             log.error("missing message key %s", exc.key)
     return t("error.generic", locale)

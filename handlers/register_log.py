@@ -10,7 +10,6 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
 
 from handlers import gate
 from handlers.commands import CommandCtx, subcommand
@@ -23,12 +22,12 @@ from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.render.common import clip, escape, input_block, input_value, mrkdwn, option, plain
 from incident import roster
-from incident.clocks import clocks
 from incident.declare import DATA_CATEGORIES, SEVERITIES
 from incident.errors import NotAllowed
 from incident.limits import Field, limit, too_long
 from incident.log_entry import LogInput, decline_notification, log_event, validate
-from storage.models import Incident, Notification, TimelineEvent
+from incident.notifications import clock_views
+from storage.models import Incident, TimelineEvent
 
 # Fields here are required unless a call says otherwise.
 _input = partial(input_block, optional=False)
@@ -185,13 +184,9 @@ async def nonotify_command(ctx: CommandCtx) -> None:
     incident = await incident_for(ctx.client, deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args)
     assert incident.id is not None
     await require_decider(ctx.client, deps, incident.id, ctx.user_id)
-    async with deps.db.session() as db:
-        sent = list(
-            (await db.execute(select(Notification).where(Notification.incident_id == incident.id))).scalars()
-        )
     views = [
         v
-        for v in clocks(incident, sent, deps.config.regimes, deps.clock.now())
+        for v in await clock_views(deps.db, incident, deps.config, deps.clock.now())
         if v.notified_at is None and v.applicability.status in ("applies", "unknown")
     ]
     if not views:

@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
 from handlers.i18n import t
+from handlers.postmortem import names_for
 from incident.reminders import Delivered, SendFailed
 from incident.report import markdown
 from incident.report.model import Period, build
@@ -50,13 +51,15 @@ async def post(client: AsyncWebClient, deps: Deps, row: Reminder) -> Delivered:
         drills=len(report.drills),
     )
     try:
+        # Names, not mentions: Slack renders no mention inside an uploaded file.
+        names = await names_for(client, markdown.people_in(report)) if audience == "internal" else {}
         posted = await _post(client, row.target, text)
         await client.files_upload_v2(
             channel=row.target,
             thread_ts=posted.get("ts"),
             file_uploads=[
                 {
-                    "content": markdown.render(report, lang, audience),
+                    "content": markdown.render(report, lang, audience, names),
                     "filename": f"security-report-{period.label}.{audience}.{lang}.md",
                     "title": f"{period.label} ({lang})",
                 }

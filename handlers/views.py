@@ -13,14 +13,12 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import update
-from sqlmodel import col, select
 
 from handlers.deps import Deps
 from handlers.i18n import t
 from handlers.render.card import card, card_text
 from handlers.render.checklist import phase_messages
-from incident import checklist
+from incident import bot_messages, checklist
 from incident.overview import open_phase_keys, overview, playbook_of
 from incident.phases import current_index
 from storage.models import BotMessage, Incident
@@ -44,14 +42,7 @@ async def load(deps: Deps, incident_id: int) -> Incident:
 
 
 async def owned_message(deps: Deps, incident_id: int, kind: str, ref: str = "") -> BotMessage | None:
-    async with deps.db.session() as db:
-        return (
-            await db.execute(
-                select(BotMessage).where(
-                    BotMessage.incident_id == incident_id, BotMessage.kind == kind, BotMessage.ref == ref
-                )
-            )
-        ).scalar_one_or_none()
+    return await bot_messages.find(deps.db, incident_id, kind, ref)
 
 
 async def put_message(
@@ -79,19 +70,9 @@ async def put_message(
             ts = (await client.chat_postMessage(channel=channel, blocks=blocks, text=text))["ts"]
     else:
         ts = (await client.chat_postMessage(channel=channel, blocks=blocks, text=text))["ts"]
-    async with deps.db.transaction() as db:
-        row = (
-            await db.execute(
-                select(BotMessage).where(
-                    BotMessage.incident_id == incident_id, BotMessage.kind == kind, BotMessage.ref == ref
-                )
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            row = BotMessage(incident_id=incident_id, kind=kind, ref=ref, channel_id=channel)
-            db.add(row)
-        row.ts, row.channel_id, row.rendered_hash = ts, channel, digest
-    return row
+    return await bot_messages.remember(
+        deps.db, incident_id, kind, ref, channel=channel, ts=ts, rendered_hash=digest
+    )
 
 
 async def refresh_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
@@ -141,8 +122,7 @@ async def refresh_topic(client: AsyncWebClient, deps: Deps, incident: Incident) 
     if incident.topic_hash == digest:
         return
     await client.conversations_setTopic(channel=incident.channel_id, topic=topic)
-    async with deps.db.transaction() as db:
-        await db.execute(update(Incident).where(col(Incident.id) == incident.id).values(topic_hash=digest))
+    await bot_messages.remember_topic(deps.db, incident.id, digest)
 
 
 async def refresh_checklists(

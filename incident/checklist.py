@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from incident import roster
-from incident.errors import Invalid, NotAllowed, NotFound
+from incident.errors import Invalid, NotAllowed, NotFound, Person
 from incident.limits import Field, limit, too_long
 from incident.redact import Redacted, scrub, with_counts
 from incident.roles_config import COMMANDER
@@ -181,13 +181,11 @@ async def _log(
 async def _require_may_complete(db: AsyncSession, item: ChecklistItem, actor: str) -> None:
     holders = await roster.current(db, item.incident_id)
     if not may_complete(item, roster.roles_of(holders, actor)):
-        owner = holders.get(item.owner_role)
-        commander = holders.get(COMMANDER)
         raise NotAllowed(
             "checklist.error.restricted",
             role=item.owner_role,
-            owner=f"<@{owner}>" if owner else "—",
-            commander=f"<@{commander}>" if commander else "—",
+            owner=Person(holders.get(item.owner_role)),
+            commander=Person(holders.get(COMMANDER)),
         )
 
 
@@ -255,10 +253,7 @@ async def reopen(database: Database, ref: ItemRef, *, actor: str, now: datetime)
         item = await _lock(db, ref.item_id)
         holders = await roster.current(db, item.incident_id)
         if holders.get(COMMANDER) != actor:
-            commander = holders.get(COMMANDER)
-            raise NotAllowed(
-                "checklist.error.reopen_commander", commander=f"<@{commander}>" if commander else "—"
-            )
+            raise NotAllowed("checklist.error.reopen_commander", commander=Person(holders.get(COMMANDER)))
         clicked_stale = ref.version is not None and ref.version != item.version
         if item.state == OPEN:
             return _result(item, Outcome.ALREADY, ref)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person a message names, as a parameter of a DomainError: the domain knows the user id
+    (None: nobody holds the role) and handlers/ writes it for the reader."""
+
+    user_id: str | None
 
 
 class DomainError(Exception):

@@ -23,7 +23,7 @@ from incident.roles_config import RolesConfig
 from incident.roster import locked_for_manager
 from storage import outbox, timeline
 from storage.db import Database
-from storage.models import ChecklistItem, Incident, RoleAssignment
+from storage.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
 
 CLOSED = "closed"
 Stage = Literal["contained", "resolved"]
@@ -273,6 +273,27 @@ async def record_archived(database: Database, incident_id: int, *, actor: str, n
             data={"channel": incident.channel_id},
             at=now,
         )
+
+
+async def happened_since_close(
+    database: Database, incident_id: int, kind: str, *, actor: str | None = None
+) -> bool:
+    """Whether the timeline has an event of ``kind`` (by ``actor``) after the incident's close: what
+    the close's after-work (post-mortem, archive) checks so a retry never records it twice."""
+    async with database.session() as db:
+        closed_at = (
+            select(func.max(TimelineEvent.seq))
+            .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == CLOSED)
+            .scalar_subquery()
+        )
+        stmt = select(TimelineEvent.id).where(
+            TimelineEvent.incident_id == incident_id,
+            TimelineEvent.kind == kind,
+            TimelineEvent.seq > closed_at,
+        )
+        if actor is not None:
+            stmt = stmt.where(TimelineEvent.actor == actor)
+        return (await db.execute(stmt.limit(1))).first() is not None
 
 
 # Where a person stands --------------------------------------------------------------------------

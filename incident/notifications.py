@@ -68,14 +68,22 @@ def validate(inp: NotificationInput, config: IncidentConfig, now: datetime) -> d
     return errors
 
 
-async def recordable_clocks(
+async def clock_views(
     database: Database, incident: Incident, config: IncidentConfig, now: datetime
 ) -> list[ClockView]:
+    """Every regime's clock for the incident as it stands, with the notices recorded so far."""
     async with database.session() as db:
         sent = list(
             (await db.execute(select(Notification).where(Notification.incident_id == incident.id))).scalars()
         )
-    return [v for v in clocks(incident, sent, config.regimes, now) if v.applicability.status in RECORDABLE]
+    return clocks(incident, sent, config.regimes, now)
+
+
+async def recordable_clocks(
+    database: Database, incident: Incident, config: IncidentConfig, now: datetime
+) -> list[ClockView]:
+    views = await clock_views(database, incident, config, now)
+    return [v for v in views if v.applicability.status in RECORDABLE]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from incident.errors import Invalid, NotAllowed
+from incident.errors import Invalid, NotAllowed, Person
 from incident.roles_config import COMMANDER, RolesConfig
 from storage import outbox, timeline
 from storage.db import Database
@@ -48,8 +48,7 @@ def may_manage(holders: dict[str, str], user: str, roles: RolesConfig, *, is_adm
 
 def require_manage(holders: dict[str, str], user: str, roles: RolesConfig, *, is_admin: bool = False) -> None:
     if not may_manage(holders, user, roles, is_admin=is_admin):
-        commander = holders.get(COMMANDER)
-        raise NotAllowed("error.manage_only", commander=f"<@{commander}>" if commander else "—")
+        raise NotAllowed("error.manage_only", commander=Person(holders.get(COMMANDER)))
 
 
 async def locked_for_manager(

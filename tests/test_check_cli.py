@@ -73,6 +73,6 @@ def test_a_broken_playbook_in_a_given_folder_is_named_with_its_line(
 
 def test_playbook_show_takes_the_id_as_an_argument(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["playbook", "show", "ransomware", "--locale", "en"]) == 0
-    assert capsys.readouterr().out.startswith("Ransomware — ransomware v1")
+    assert capsys.readouterr().out.startswith("Ransomware — ransomware v2")
     assert main(["playbook", "show", "nope"]) == 1
     assert "no playbook 'nope' (known: data_breach" in capsys.readouterr().err

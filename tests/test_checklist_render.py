@@ -127,7 +127,7 @@ def test_rendering_is_deterministic_and_bilingual(config: IncidentConfig) -> Non
     again = phase_messages(incident(), phase, rows(phase), config.roles, "zh-CN", NOW)
     assert [p.blocks for p in first] == [p.blocks for p in again]
     assert first[0].blocks[0]["text"]["text"] == "沟通披露 — 已完成 0 / 18"
-    assert "宣布时即开启" in texts(first[0].blocks)
+    assert "启动事件响应时即开启" in texts(first[0].blocks)
     assert "完成" in [
         e["text"]["text"] for b in first[0].blocks if b["type"] == "actions" for e in b["elements"]
     ]

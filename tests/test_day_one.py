@@ -139,7 +139,7 @@ async def test_the_skipped_defaults_are_said_in_chinese_too(db_url: str, tmp_pat
         text = slack.channel(incident.channel_id).pins[0].all_text
         assert "事件指挥官：默认负责人 <@UHEIDI001> 无法邀请：账号已停用" in text
         assert "法律顾问：默认用户组 <!subteam^S0LEGAL001> 无法使用：该用户组已不存在" in text
-        assert "由宣布人 <@UALICE001> 担任事件指挥官" in text
+        assert "由启动事件响应的 <@UALICE001> 担任事件指挥官" in text
         assert "deactivated" not in text and "no_such_subteam" not in text
 
 

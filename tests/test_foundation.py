@@ -28,7 +28,7 @@ async def test_help_answers_in_chinese_when_configured(db_url: str) -> None:
         await slack.alice.command("")
         await slack.settle()
         text = slack.alice.ephemerals[-1].all_text
-    assert "宣布一起泄露事件" in text
+    assert "启动泄露事件响应" in text
     assert "declare a breach" not in text
 
 

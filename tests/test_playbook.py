@@ -92,7 +92,13 @@ def problems_of(
 def test_packaged_playbooks_load_with_known_roles_and_regimes(roles: RolesConfig) -> None:
     playbooks = builtin_playbooks(roles, KNOWN_REGIMES)
 
-    assert set(playbooks) == {"data_breach", "ransomware", "lost_device", "misdirected_email"}
+    assert set(playbooks) == {
+        "data_breach",
+        "ransomware",
+        "lost_device",
+        "misdirected_email",
+        "email_compromise",
+    }
     assert load_playbooks(None, roles) == playbooks
     for playbook in playbooks.values():
         assert playbook.version >= 1
@@ -256,7 +262,7 @@ def test_unknown_role_is_rejected_at_its_line(roles: RolesConfig) -> None:
 
     assert str(caught.value) == (
         "<text>:18: unknown role 'hacker' (known: incident_commander, deputy, tech_lead, forensics, "
-        "legal, compliance, comms, customer_care, scribe)"
+        "legal, compliance, dpo, comms, customer_care, scribe)"
     )
 
 
@@ -349,7 +355,7 @@ def test_every_problem_is_reported_at_once_in_line_order(roles: RolesConfig) -> 
         (
             12,
             "unknown role 'hacker' (known: incident_commander, deputy, tech_lead, forensics, legal, "
-            "compliance, comms, customer_care, scribe)",
+            "compliance, dpo, comms, customer_care, scribe)",
         ),
         (
             13,
@@ -463,8 +469,8 @@ def test_check_report_for_the_builtin_folder(roles: RolesConfig) -> None:
     ok, text = check_report(BUILTIN_DIR, roles, KNOWN_REGIMES)
 
     assert ok
-    assert f"{BUILTIN_DIR / 'data_breach.yaml'}: OK — data_breach v1: 5 phases," in text
-    assert len(text.splitlines()) == 4
+    assert f"{BUILTIN_DIR / 'data_breach.yaml'}: OK — data_breach v2: 5 phases," in text
+    assert len(text.splitlines()) == 5
 
 
 def test_check_report_lists_problems_and_counts_them(roles: RolesConfig, tmp_path: Path) -> None:

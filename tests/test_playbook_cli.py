@@ -47,7 +47,7 @@ def test_a_good_file_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_the_builtin_playbooks_pass(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["playbook", "check", str(BUILTIN_DIR)]) == 0
-    assert "data_breach v1" in capsys.readouterr().out
+    assert "data_breach v2" in capsys.readouterr().out
 
 
 def test_an_unknown_role_is_refused_at_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,7 +99,7 @@ def test_show_prints_the_default_playbook_in_english(capsys: pytest.CaptureFixtu
     assert main(["playbook", "show", "--locale", "en"]) == 0
 
     out = capsys.readouterr().out
-    assert out.startswith("Data breach response — data_breach v1")
+    assert out.startswith("Data breach response — data_breach v2")
     assert "1. Respond [respond] · opens at declaration" in out
     assert (
         "   • Isolate affected systems [isolate_systems] — Technical lead · due 1h after declaration" in out
@@ -110,7 +110,7 @@ def test_show_another_playbook_in_chinese(capsys: pytest.CaptureFixture[str]) ->
     assert main(["playbook", "show", "--id", "ransomware", "--locale", "zh-CN"]) == 0
 
     out = capsys.readouterr().out
-    assert "ransomware 第 1 版" in out.splitlines()[0]
+    assert "ransomware 第 2 版" in out.splitlines()[0]
     assert "应急响应" in out
 
 

@@ -200,7 +200,10 @@ async def test_report_figures_and_the_client_version(slack: Slack) -> None:
     assert any("second approver" in text for _, text in report.lessons)
 
     internal = markdown.render(report, "en", "internal")
-    assert PRIVILEGED in internal and CLIENT in internal and "<@UERIN0001>" in internal
+    assert PRIVILEGED in internal and CLIENT in internal and "UERIN0001" in internal
+    assert "<@" not in internal  # a file is read as text: no Slack mention would render there
+    named = markdown.render(report, "en", "internal", {"UERIN0001": "Erin Zhao"})
+    assert "Erin Zhao (UERIN0001)" in named
     for locale in ("en", "zh-CN"):
         for client in (markdown.render(report, locale, "client"), html.render(report, locale, "client")):
             assert CLIENT not in client and PRIVILEGED not in client and "second approver" not in client
@@ -242,6 +245,7 @@ async def test_the_quarterly_report_is_posted_on_time_with_a_controlled_clock(db
         english = next(f for f in files if f.name.endswith(".en.md")).content.decode()
         assert f"# Security report (internal) · {period.label}" in english
         assert "Real incidents: **1**" in english
+        assert "Alice Chen (UALICE001)" in english and "<@" not in english  # who decided, by name
         await fire_due(slack)  # nothing is posted twice
         assert len(reports()) == 1
         async with slack.db.session() as s:

@@ -18,6 +18,7 @@ EXPECTED_KEYS = (
     "forensics",
     "legal",
     "compliance",
+    "dpo",
     "comms",
     "customer_care",
     "scribe",

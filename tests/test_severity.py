@@ -136,7 +136,7 @@ def test_help_fits_a_modal_in_both_languages_and_lists_every_level() -> None:
         for severity in SEVERITIES:
             assert severity in text
     assert "30 min" in severity_help("en")
-    assert "特别严重" in severity_help("zh_CN")
+    assert "危急" in severity_help("zh_CN")
 
 
 @settings(max_examples=200)

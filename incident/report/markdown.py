@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from incident.postmortem.document import Names
 from incident.report.labels import label
 from incident.report.model import Figures, Report, Spread
 
@@ -46,10 +49,21 @@ def row(*cells: str) -> str:
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
 
-def render(report: Report, locale: str, audience: str = "internal") -> str:
+def people_in(report: Report) -> set[str]:
+    """The user ids the internal report names: who decided, who owns a follow-up."""
+    ids = {d.decided_by for d in report.decisions} | {a.owner for a in report.open_actions if a.owner}
+    return {i for i in ids if i}
+
+
+def render(
+    report: Report, locale: str, audience: str = "internal", names: Mapping[str, str] | None = None
+) -> str:
+    """The report in ``locale``. People show as "Name (U…)" where ``names`` knows them, ids otherwise:
+    the file is read as text, where no Slack mention would render."""
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {AUDIENCES}")
     client = audience == "client"
+    person = Names(names)
     L = lambda key: label(key, locale)  # noqa: E731
     cur, prev = report.current, report.previous
     out: list[str] = [
@@ -131,7 +145,7 @@ def render(report: Report, locale: str, audience: str = "internal") -> str:
                 "| "
                 + " | ".join(
                     _cell(c)
-                    for c in (d.key, d.regime or "—", d.text + mark, d.rationale, f"<@{d.decided_by}>")
+                    for c in (d.key, d.regime or "—", d.text + mark, d.rationale, person(d.decided_by))
                 )
                 + " |"
             )
@@ -150,10 +164,8 @@ def render(report: Report, locale: str, audience: str = "internal") -> str:
                 due = f"{a.due_at:%Y-%m-%d}" if a.due_at else "—"
                 if a.overdue:
                     due += f" ({L('overdue')})"
-                owner = f"<@{a.owner}>" if a.owner else "—"
-                out.append(
-                    "| " + " | ".join(_cell(c) for c in (a.key, a.text, owner, due, a.category)) + " |"
-                )
+                cells = (a.key, a.text, person(a.owner), due, a.category)
+                out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     else:
         out.append(f"- {L('none')}")
     out += ["", f"## {L('section.drills')}", ""]
