@@ -37,6 +37,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from incident.durations import duration
 from incident.roles_config import COMMANDER, RolesConfig
 from incident.text import Locale, Text
 from incident.yamlsource import (
@@ -497,7 +498,6 @@ _OPENS_LABEL = {
 }
 _VERSION = Text(zh_CN="第 {version} 版", en="v{version}")
 _DUE = Text(zh_CN="宣布后 {due}内", en="due {due} after declaration")
-_UNITS = {"zh-CN": ("天", "小时", "分钟"), "en": ("d", "h", "m")}
 _REQUIRED = Text(zh_CN="必做", en="required")
 _OPTIONAL = Text(zh_CN="可选", en="optional")
 _RESTRICTED = Text(zh_CN="仅限负责角色或指挥官完成", en="restricted to owner or commander")
@@ -521,7 +521,7 @@ def render_playbook(playbook: Playbook, locale: Locale, roles: RolesConfig | Non
             role = roles.get(item.owner) if roles else None
             details = [role.name.get(locale) if role else item.owner]
             if item.due is not None:
-                details.append(_DUE.get(locale).format(due=_spoken_duration(item.due, locale)))
+                details.append(_DUE.get(locale).format(due=duration(item.due, locale, units=3)))
             details.append((_REQUIRED if item.required else _OPTIONAL).get(locale))
             if item.restricted:
                 details.append(_RESTRICTED.get(locale))
@@ -529,14 +529,3 @@ def render_playbook(playbook: Playbook, locale: Locale, roles: RolesConfig | Non
                 details.append(_REGIME.get(locale).format(regime=item.regime))
             lines.append(f"   • {item.title.get(locale)} [{item.key}] — {' · '.join(details)}")
     return "\n".join(lines) + "\n"
-
-
-def _spoken_duration(duration: timedelta, locale: Locale) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    chinese = locale == "zh-CN"
-    units = _UNITS["zh-CN" if chinese else "en"]
-    amounts = zip((days, hours, minutes), units, strict=True)
-    parts = [f"{n} {unit}" if chinese else f"{n}{unit}" for n, unit in amounts if n]
-    return " ".join(parts) if chinese else "".join(parts)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from incident.durations import duration
 from incident.postmortem.labels import label
 from incident.postmortem.model import PostMortem
 from incident.regimes import CATEGORY_LABELS
@@ -59,20 +60,6 @@ def fmt_time(at: datetime | None, locale: str) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def fmt_duration(seconds: float | None, locale: str) -> str:
-    if seconds is None:
-        return "—"
-    negative = seconds < 0
-    total = abs(int(seconds)) // 60
-    days, rest = divmod(total, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    zh = locale == "zh-CN"
-    units = ("天", "小时", "分钟") if zh else ("d", "h", "m")
-    parts = [f"{v}{u}" for v, u in zip((days, hours, minutes), units, strict=True) if v]
-    text = ("" if zh else " ").join(parts) or f"0{units[2]}"
-    return f"-{text}" if negative else text
-
-
 class Names:
     """Slack user ids shown as names where the caller could resolve them, ids otherwise."""
 
@@ -101,7 +88,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
         return fmt_time(at, locale)
 
     def D(seconds: float | None) -> str:
-        return fmt_duration(seconds, locale)
+        return duration(seconds, locale, units=3)
 
     sections: list[Section] = []
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from incident.postmortem.document import Document, Pairs, Paragraph, Table, fmt_duration
+from incident.durations import duration
+from incident.postmortem.document import Document, Pairs, Paragraph, Table
 from incident.postmortem.labels import label
 from incident.postmortem.model import PhaseSpan
 
@@ -56,7 +57,7 @@ def phase_chart(phases: list[PhaseSpan], locale: str, end_default: datetime) -> 
         parts.append(f'<text x="4" y="{y + 15}">{name}</text>')
         parts.append(
             f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{ROW - 8}" fill="{color}" rx="3">'
-            f"<title>{name}: {escape(fmt_duration(p.seconds, locale))}</title></rect>"
+            f"<title>{name}: {escape(duration(p.seconds, locale, units=3))}</title></rect>"
         )
     axis_y = ROW * len(started) + 8
     parts.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from incident.report.labels import label
-from incident.report.markdown import hours, rate, spread, trend
+from incident.report.markdown import rate, spread, took, trend
 from incident.report.model import Report
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -104,7 +104,7 @@ def render(report: Report, locale: str, audience: str = "internal") -> str:
     drills = (
         "".join(
             f"<li>{escape(d.key if client else f'{d.key} {d.title}')}: {escape(L('drill.contained'))} "
-            f"{escape(hours(d.to_contain, locale))}, {escape(L('drill.clocks'))} {d.clocks_met}/{d.clocks_missed}</li>"
+            f"{escape(took(d.to_contain, locale))}, {escape(L('drill.clocks'))} {d.clocks_met}/{d.clocks_missed}</li>"
             for d in report.drills
         )
         or f"<li>{escape(L('none'))}</li>"
