@@ -33,12 +33,6 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class Tick:
-    text: str
-    x: float
-
-
-@dataclass(frozen=True)
 class BarChart:
     """Grouped bars: one group per category, one bar per series (current / previous period)."""
 
@@ -47,11 +41,8 @@ class BarChart:
     height: int
     pad: int
     bars: list[Bar]
-    ticks: list[Tick]
-    legend: list[Tick]
-
-    def color(self, series: str) -> str:
-        return next((b.color for b in self.bars if b.series == series), OTHER_COLOR)
+    ticks: list[tuple[str, float]]  # a category's name under its group, at x
+    legend: list[tuple[str, float, str]]  # a series' name, at x, in its colour
 
 
 def bar_chart(title: str, series: dict[str, dict[str, float]], categories: list[str]) -> BarChart:
@@ -59,18 +50,17 @@ def bar_chart(title: str, series: dict[str, dict[str, float]], categories: list[
     peak = max([v for s in series.values() for v in s.values()] + [1])
     group = (width - 2 * pad) / max(1, len(categories))
     bar = group / (len(series) + 1)
-    colors = list(COLORS.values())
+    colors = [*COLORS.values(), *[OTHER_COLOR] * len(series)]
     bars, ticks = [], []
     for gi, cat in enumerate(categories):
         x0 = pad + gi * group
         for si, (name, values) in enumerate(series.items()):
             value = values.get(cat, 0)
             h = (height - pad - top) * value / peak
-            color = colors[si] if si < len(colors) else OTHER_COLOR
-            bars.append(Bar(cat, name, value, x0 + bar * (si + 0.5), height - pad - h, bar, h, color))
-        ticks.append(Tick(cat, x0 + group / 2))
+            bars.append(Bar(cat, name, value, x0 + bar * (si + 0.5), height - pad - h, bar, h, colors[si]))
+        ticks.append((cat, x0 + group / 2))
     legend_x = width - pad - 170
-    legend = [Tick(name, legend_x + i * 90) for i, name in enumerate(series)]
+    legend = [(name, legend_x + i * 90, colors[i]) for i, name in enumerate(series)]
     return BarChart(title, width, height, pad, bars, ticks, legend)
 
 
