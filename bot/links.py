@@ -9,14 +9,18 @@ person may still see the incident, so someone removed from the channel loses the
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 from aiohttp import web
+from jinja2 import Environment
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
 from handlers.errors import message_for
 from handlers.gate import SlackBusy, may_see
+from handlers.i18n import t
 from handlers.postmortem import build_postmortem, names_for, people_in
+from incident.pages import templates
 from incident.postmortem import render
 from incident.postmortem.access import LinkExpired, LinkRefused, read_link
 from storage.models import Incident
@@ -36,8 +40,16 @@ HEADERS = {
 }
 
 
-def _refuse(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text, headers=HEADERS)
+@cache
+def _pages() -> Environment:
+    return templates("bot")
+
+
+def _refuse(status: int, reason: str, locale: str) -> web.Response:
+    """A page that says why the link did not open, in the workspace's language, naming no incident."""
+    page = _pages().get_template("link_refused.html")
+    text = page.render(locale=locale, title=t("link.refused.title", locale), reason=reason)
+    return web.Response(status=status, text=text, content_type="text/html", charset="utf-8", headers=HEADERS)
 
 
 async def report_page(request: web.Request) -> web.Response:
@@ -45,19 +57,19 @@ async def report_page(request: web.Request) -> web.Response:
     try:
         incident_id, user = read_link(request.match_info["token"], deps.link_secret, deps.clock.now())
     except LinkExpired:
-        return _refuse(410, "This link has expired. Ask for a new one in the incident channel.")
+        return _refuse(410, t("link.refused.expired", deps.locale), deps.locale)
     except LinkRefused:
-        return _refuse(403, "This link is not valid.")
+        return _refuse(403, t("link.refused.invalid", deps.locale), deps.locale)
     async with deps.db.session() as db:
         incident = await db.get(Incident, incident_id)
     if incident is None or user is None or CLIENT not in request.app:
-        return _refuse(403, "This link is not valid.")
+        return _refuse(403, t("link.refused.invalid", deps.locale), deps.locale)
     try:
         allowed = await may_see(request.app[CLIENT], deps, incident, user)
     except SlackBusy as exc:  # Slack is rate-limiting and never said: neither open nor refuse
-        return _refuse(503, message_for(exc, deps.locale))
+        return _refuse(503, message_for(exc, deps.locale), deps.locale)
     if not allowed:
-        return _refuse(403, "This link is not valid.")
+        return _refuse(403, t("link.refused.invalid", deps.locale), deps.locale)
     pm = await build_postmortem(deps, incident_id)
     names = await names_for(request.app[CLIENT], people_in(pm)) if CLIENT in request.app else {}
     page = render(pm, "html", names)

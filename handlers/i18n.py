@@ -1,51 +1,6 @@
-"""User-facing strings in zh-CN and en, kept in handlers/messages/*.yaml (one file per feature).
+"""`t("message.key", locale, **params)` for the handlers: the catalogue itself is `incident.i18n`,
+shared with the documents the domain writes, so there is one set of files and one check."""
 
-Each file maps a message key to its two translations; `{name}` placeholders are filled by `t()`.
-Loading refuses a key that lacks a locale, has different placeholders in the two locales,
-or is defined in two files, so a missing translation fails at start-up and in the tests.
-"""
+from incident.i18n import MESSAGES_DIR, CatalogError, catalog, t
 
-from __future__ import annotations
-
-import string
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
-
-import yaml
-
-from incident.text import LOCALES, Locale, normalize_locale
-
-MESSAGES_DIR = Path(__file__).with_name("messages")
-
-
-class CatalogError(Exception):
-    pass
-
-
-def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-
-@lru_cache(maxsize=1)
-def catalog() -> dict[str, dict[str, str]]:
-    merged: dict[str, dict[str, str]] = {}
-    origin: dict[str, str] = {}
-    for path in sorted(MESSAGES_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for key, entry in data.items():
-            if key in merged:
-                raise CatalogError(f"{path.name}: message {key!r} is also defined in {origin[key]}")
-            if not isinstance(entry, dict) or any(not isinstance(entry.get(loc), str) for loc in LOCALES):
-                raise CatalogError(f"{path.name}: message {key!r} needs a string for each of {LOCALES}")
-            if _fields(entry["zh-CN"]) != _fields(entry["en"]):
-                raise CatalogError(f"{path.name}: message {key!r} has different placeholders per locale")
-            merged[key] = {loc: entry[loc] for loc in LOCALES}
-            origin[key] = path.name
-    return merged
-
-
-def t(message: str, locale: Locale | str, /, **params: Any) -> str:
-    """The message in the given locale. An unknown key is a programming error and raises KeyError."""
-    template = catalog()[message][normalize_locale(locale)]
-    return template.format(**params) if params else template
+__all__ = ["MESSAGES_DIR", "CatalogError", "catalog", "t"]

@@ -46,6 +46,8 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass
 
+from incident.durations import duration
+from incident.i18n import t
 from incident.roles_config import COMMANDER, RolesConfig
 from incident.text import Locale, Text
 from incident.yamlmodel import (
@@ -314,52 +316,28 @@ def check_report(
     return True, "\n".join(lines)
 
 
-_OPENS_LABEL = {
-    Opens.AT_DECLARE: Text(zh_CN="宣布事件时开启", en="opens at declaration"),
-    Opens.AFTER_PREVIOUS: Text(zh_CN="前面各阶段完成后开启", en="opens when the earlier phases are done"),
-}
-_VERSION = Text(zh_CN="第 {version} 版", en="v{version}")
-_DUE = Text(zh_CN="宣布后 {due}内", en="due {due} after declaration")
-_UNITS = {"zh-CN": ("天", "小时", "分钟"), "en": ("d", "h", "m")}
-_REQUIRED = Text(zh_CN="必做", en="required")
-_OPTIONAL = Text(zh_CN="可选", en="optional")
-_RESTRICTED = Text(zh_CN="仅限负责角色或指挥官完成", en="restricted to owner or commander")
-_REGIME = Text(zh_CN="法规 {regime}", en="regime {regime}")
-
-
 def render_playbook(playbook: Playbook, locale: Locale, roles: RolesConfig | None = None) -> str:
     """A readable outline of a playbook: phases, then items with owner, due, flags and regime.
 
     With ``roles``, owners show by role name; without, by role key.
     """
-    version = _VERSION.get(locale).format(version=playbook.version)
+    version = t("playbook.outline.version", locale, version=playbook.version)
     lines = [f"{playbook.title.get(locale)} — {playbook.id} {version}"]
     if playbook.description:
         lines.append(playbook.description.get(locale))
     for number, phase in enumerate(playbook.phases, start=1):
         lines.append("")
-        opens = _OPENS_LABEL[phase.opens].get(locale)
+        opens = t(f"playbook.outline.opens.{phase.opens.value}", locale)
         lines.append(f"{number}. {phase.title.get(locale)} [{phase.key}] · {opens}")
         for item in phase.items:
             role = roles.get(item.owner) if roles else None
             details = [role.name.get(locale) if role else item.owner]
             if item.due is not None:
-                details.append(_DUE.get(locale).format(due=_spoken_duration(item.due, locale)))
-            details.append((_REQUIRED if item.required else _OPTIONAL).get(locale))
+                details.append(t("playbook.outline.due", locale, due=duration(item.due, locale, units=3)))
+            details.append(t(f"playbook.outline.{'required' if item.required else 'optional'}", locale))
             if item.restricted:
-                details.append(_RESTRICTED.get(locale))
+                details.append(t("playbook.outline.restricted", locale))
             if item.regime:
-                details.append(_REGIME.get(locale).format(regime=item.regime))
+                details.append(t("playbook.outline.regime", locale, regime=item.regime))
             lines.append(f"   • {item.title.get(locale)} [{item.key}] — {' · '.join(details)}")
     return "\n".join(lines) + "\n"
-
-
-def _spoken_duration(duration: timedelta, locale: Locale) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    chinese = locale == "zh-CN"
-    units = _UNITS["zh-CN" if chinese else "en"]
-    amounts = zip((days, hours, minutes), units, strict=True)
-    parts = [f"{n} {unit}" if chinese else f"{n}{unit}" for n, unit in amounts if n]
-    return " ".join(parts) if chinese else "".join(parts)

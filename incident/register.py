@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident.clocks import NO_NOTIFY, clocks
 from incident.config import IncidentConfig
+from incident.i18n import t
 from incident.text import Text
 from storage.models import Decision, Incident, Notification
 
@@ -247,35 +248,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-MD_HEADERS = {
-    "zh-CN": (
-        "编号",
-        "演练",
-        "级别",
-        "状态",
-        "宣布时间",
-        "数据类别",
-        "受影响人数",
-        "通知决定",
-        "时限达成/错过",
-    ),
-    "en": (
-        "Key",
-        "Drill",
-        "Severity",
-        "Status",
-        "Declared",
-        "Data categories",
-        "People",
-        "Notify decisions",
-        "Clocks met/missed",
-    ),
-}
+MD_COLUMNS = ("key", "drill", "severity", "status", "declared", "categories", "people", "decisions", "clocks")
 
 
 def to_markdown(register: list[RegisterRow], locale: str = "en") -> str:
-    headers = MD_HEADERS["zh-CN" if locale == "zh-CN" else "en"]
-    title = "# 数据泄露登记簿" if locale == "zh-CN" else "# Breach register"
+    headers = [t(f"register.md.{column}", locale) for column in MD_COLUMNS]
+    title = f"# {t('register.md.title', locale)}"
     lines = [title, "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in register:
         f = flat(row, locale)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, PlainValidator, ValidationInfo, model_validator
 from pydantic.dataclasses import dataclass
 
+from incident.i18n import both, t
 from incident.regimes import Condition, Duration, Facts, Outcome, parse_condition
 from incident.text import LOCALES, Locale, Text, normalize_locale
 from incident.yamlmodel import STRICT, Bilingual, checked, load_model, report
@@ -103,24 +104,19 @@ def suggest_severity(facts: Facts, matrix: SeverityMatrix | None = None) -> tupl
         outcome = rule.when.evaluate(facts)
         if outcome.value is True:
             chosen = rule.severity
-            reasons.append(_joined(f"{rule.severity}：", f"{rule.severity}: ", outcome.reasons))
+            reasons.append(_joined("severity.reason.holds", rule.severity, outcome.reasons))
             break
         if outcome.value is None:
             undecided.append((rule, outcome))
     if chosen is None:
         possible = [rule.severity for rule, _ in undecided]
         chosen = max(matrix.fallback, min(possible, key=_rank), key=_rank) if possible else matrix.fallback
-        reasons.append(
-            Text(
-                f"尚无足够事实确定级别，暂按 {chosen}，请补充事实后复核",
-                f"not enough facts to decide yet: {chosen} until more is known",
-            )
-        )
+        reasons.append(both("severity.reason.undecided", severity=chosen))
     for severity in SEVERITIES[: _rank(chosen)]:
         unknown = [o for rule, o in undecided if rule.severity == severity]
         if unknown:
             why = tuple(dict.fromkeys(r for o in unknown for r in o.reasons))
-            reasons.append(_joined(f"可能升为 {severity}：", f"could be {severity}: ", why))
+            reasons.append(_joined("severity.reason.could_be", severity, why))
     return chosen, reasons
 
 
@@ -150,25 +146,30 @@ def load_severity(path: str | Path | None = None) -> SeverityMatrix:
 
 
 def _help(matrix: SeverityMatrix, locale: Locale) -> str:
-    zh = locale == "zh-CN"
-    lines: list[str] = []
-    for level in matrix.levels:
-        every = level.cadence.text().get(locale)
-        # Plain text: a modal's hint field does not render mrkdwn.
-        if zh:
-            lines.append(f"{level.id} {level.name.zh_CN}：{level.summary.zh_CN}（每 {every}更新一次状态）")
-        else:
-            lines.append(f"{level.id} {level.name.en}: {level.summary.en} (status update every {every})")
-    lines.append(
-        "机器人根据已知事实建议级别，由事件指挥官决定。"
-        if zh
-        else "The bot suggests a level from the known facts; the incident commander decides."
-    )
+    # Plain text: a modal's hint field does not render mrkdwn.
+    lines = [
+        t(
+            "severity.help.level",
+            locale,
+            id=level.id,
+            name=level.name.get(locale),
+            summary=level.summary.get(locale),
+            every=level.cadence.text().get(locale),
+        )
+        for level in matrix.levels
+    ]
+    lines.append(t("severity.help.who_decides", locale))
     return "\n".join(lines)
 
 
-def _joined(zh_prefix: str, en_prefix: str, reasons: tuple[Text, ...]) -> Text:
-    return Text(zh_prefix + "；".join(r.zh_CN for r in reasons), en_prefix + "; ".join(r.en for r in reasons))
+def _joined(message: str, severity: Severity, reasons: tuple[Text, ...]) -> Text:
+    """`message` in both languages, its {reasons} the condition's reasons listed in each language."""
+
+    def say(locale: Locale) -> str:
+        listed = t("severity.reason.separator", locale).join(r.get(locale) for r in reasons)
+        return t(message, locale, severity=severity, reasons=listed)
+
+    return Text(say("zh-CN"), say("en"))
 
 
 def _rank(severity: Severity) -> int:

@@ -93,6 +93,7 @@ async def _play(args: argparse.Namespace, scenario: Scenario, database_url: str,
     from bot.drill_player import DrillFailed, DrillPlayer, format_offset
     from bot.embedded import embedded
     from handlers.i18n import t
+    from incident.durations import duration
 
     async with embedded(database_url, locale=locale) as env:
         reporter = TerminalReporter(sys.stdout)
@@ -101,14 +102,13 @@ async def _play(args: argparse.Namespace, scenario: Scenario, database_url: str,
             if args.speed
             else t("drill.cli.speed_max", locale)
         )
-        hours = int(scenario.length.total_seconds() // 3600)
         reporter.line(
             t(
                 "drill.cli.start",
                 locale,
                 id=scenario.id,
                 title=scenario.title.get(locale),
-                length=f"{hours}h",
+                length=duration(scenario.length, locale),
                 speed=speed,
             )
         )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+# The one duration formatter, re-exported where the renderers have always found it.
+from incident.durations import duration as duration
+
 SECTION_TEXT_MAX = 3000
 BUTTON_TEXT_MAX = 75
 PLAIN_MAX = 150
@@ -28,24 +31,6 @@ def when(at: datetime | None, fmt: str = "{date_short_pretty} {time}") -> str:
 
 def user(user_id: str | None) -> str:
     return f"<@{user_id}>" if user_id else "—"
-
-
-def duration(seconds: float, locale: str) -> str:
-    negative = seconds < 0
-    seconds = abs(int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    zh = locale == "zh-CN"
-    parts = []
-    if days:
-        parts.append(f"{days}{'天' if zh else 'd'}")
-    if hours:
-        parts.append(f"{hours}{'小时' if zh else 'h'}")
-    if not days and (minutes or not parts):
-        parts.append(f"{minutes}{'分钟' if zh else 'm'}")
-    text = ("" if zh else " ").join(parts)
-    return f"-{text}" if negative else text
 
 
 def plain(text: str, limit: int = PLAIN_MAX) -> dict[str, Any]:

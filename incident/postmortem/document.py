@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from incident.durations import duration
 from incident.postmortem.labels import label
 from incident.postmortem.model import PostMortem
 from incident.regimes import CATEGORY_LABELS
@@ -59,20 +60,6 @@ def fmt_time(at: datetime | None, locale: str) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def fmt_duration(seconds: float | None, locale: str) -> str:
-    if seconds is None:
-        return "—"
-    negative = seconds < 0
-    total = abs(int(seconds)) // 60
-    days, rest = divmod(total, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    zh = locale == "zh-CN"
-    units = ("天", "小时", "分钟") if zh else ("d", "h", "m")
-    parts = [f"{v}{u}" for v, u in zip((days, hours, minutes), units, strict=True) if v]
-    text = ("" if zh else " ").join(parts) or f"0{units[2]}"
-    return f"-{text}" if negative else text
-
-
 class Names:
     """Slack user ids shown as names where the caller could resolve them, ids otherwise."""
 
@@ -97,11 +84,20 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
     def L(message: str, /, **params: object) -> str:
         return label(message, locale, **params)
 
+    def H(*columns: str) -> list[str]:
+        return [L(f"col.{column}") for column in columns]
+
+    def listing(key: str, headers: list[str], rows: list[list[str]]) -> Section:
+        """A section of one table, or of the sentence that says there were none (`no_<key>`)."""
+        return Section(
+            key, L(f"section.{key}"), [Table(headers, rows) if rows else Paragraph(L(f"no_{key}"))]
+        )
+
     def T(at: datetime | None) -> str:
         return fmt_time(at, locale)
 
     def D(seconds: float | None) -> str:
-        return fmt_duration(seconds, locale)
+        return duration(seconds, locale, units=3)
 
     sections: list[Section] = []
 
@@ -174,7 +170,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
         Section(
             "key_times",
             L("section.key_times"),
-            [Table([L("col.event"), L("col.time"), L("col.detail")], times)],
+            [Table(H("event", "time", "detail"), times)],
         )
     )
 
@@ -189,7 +185,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
         Section(
             "durations",
             L("section.durations"),
-            [Table([L("col.measure"), L("col.duration"), L("col.basis")], durations)],
+            [Table(H("measure", "duration", "basis"), durations)],
         )
     )
 
@@ -200,15 +196,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
         )
         clock_section.blocks.append(
             Table(
-                [
-                    L("col.regime"),
-                    L("col.applies"),
-                    L("col.clock_start"),
-                    L("col.deadline"),
-                    L("col.notified"),
-                    L("col.outcome"),
-                    L("col.reference"),
-                ],
+                H("regime", "applies", "clock_start", "deadline", "notified", "outcome", "reference"),
                 [
                     [
                         c.applicability.regime.name.get(locale),
@@ -233,7 +221,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
             L("section.roles"),
             [
                 Table(
-                    [L("col.role"), L("col.person"), L("col.from"), L("col.to"), L("col.assigned_by")],
+                    H("role", "person", "from", "to", "assigned_by"),
                     [
                         [
                             r.name.get(locale),
@@ -272,7 +260,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
             L("section.phases"),
             [
                 Table(
-                    [L("col.phase"), L("col.started"), L("col.ended"), L("col.duration"), L("col.note")],
+                    H("phase", "started", "ended", "duration", "note"),
                     phase_rows,
                 )
             ],
@@ -301,107 +289,58 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
             else:
                 detail = ""
             item_rows.append([p.title.get(locale), item.title.get(locale), L(f"item.{item.state}"), detail])
-    checklist.blocks.append(Table([L("col.phase"), L("col.item"), L("col.outcome"), L("col.by")], item_rows))
+    checklist.blocks.append(Table(H("phase", "item", "outcome", "by"), item_rows))
     sections.append(checklist)
 
-    decisions = Section("decisions", L("section.decisions"))
-    if pm.decisions:
-        rows = []
-        for n, d in enumerate(pm.decisions, start=1):
-            if d.privileged:
-                text, rationale, alternatives = L("privileged"), "—", "—"
-            else:
-                text, rationale, alternatives = d.text, d.rationale or "—", d.alternatives or "—"
-            rows.append(
-                [
-                    str(n),
-                    T(d.decided_at),
-                    person(d.decided_by),
-                    text,
-                    rationale,
-                    alternatives,
-                    person(d.approver),
-                ]
-            )
-        decisions.blocks.append(
-            Table(
-                [
-                    L("col.no"),
-                    L("col.when"),
-                    L("col.decided_by"),
-                    L("col.decision"),
-                    L("col.rationale"),
-                    L("col.alternatives"),
-                    L("col.approver"),
-                ],
-                rows,
-            )
+    decision_rows = []
+    for n, d in enumerate(pm.decisions, start=1):
+        if d.privileged:
+            text, rationale, alternatives = L("privileged"), "—", "—"
+        else:
+            text, rationale, alternatives = d.text, d.rationale or "—", d.alternatives or "—"
+        decision_rows.append(
+            [str(n), T(d.decided_at), person(d.decided_by), text, rationale, alternatives, person(d.approver)]
         )
-    else:
-        decisions.blocks.append(Paragraph(L("no_decisions")))
-    sections.append(decisions)
+    sections.append(
+        listing(
+            "decisions",
+            H("no", "when", "decided_by", "decision", "rationale", "alternatives", "approver"),
+            decision_rows,
+        )
+    )
 
-    evidence = Section("evidence", L("section.evidence"))
-    if pm.evidence:
-        evidence.blocks.append(
-            Table(
-                [
-                    L("col.no"),
-                    L("col.description"),
-                    L("col.location"),
-                    L("col.sha256"),
-                    L("col.custodian"),
-                    L("col.collected"),
-                    L("col.recorded_by"),
-                ],
-                [
-                    [
-                        str(n),
-                        e.description,
-                        e.location or "—",
-                        e.sha256 or "—",
-                        person(e.custodian),
-                        T(e.collected_at),
-                        f"{person(e.recorded_by)} · {T(e.recorded_at)}",
-                    ]
-                    for n, e in enumerate(pm.evidence, start=1)
-                ],
-            )
+    evidence_rows = [
+        [
+            str(n),
+            e.description,
+            e.location or "—",
+            e.sha256 or "—",
+            person(e.custodian),
+            T(e.collected_at),
+            f"{person(e.recorded_by)} · {T(e.recorded_at)}",
+        ]
+        for n, e in enumerate(pm.evidence, start=1)
+    ]
+    sections.append(
+        listing(
+            "evidence",
+            H("no", "description", "location", "sha256", "custodian", "collected", "recorded_by"),
+            evidence_rows,
         )
-    else:
-        evidence.blocks.append(Paragraph(L("no_evidence")))
-    sections.append(evidence)
+    )
 
-    actions = Section("actions", L("section.actions"))
-    if pm.actions:
-        actions.blocks.append(
-            Table(
-                [
-                    L("col.no"),
-                    L("col.action"),
-                    L("col.category"),
-                    L("col.owner"),
-                    L("col.due"),
-                    L("col.status"),
-                ],
-                [
-                    [
-                        str(n),
-                        a.text,
-                        L(f"category.{a.category}")
-                        if a.category in ("policy", "training", "other")
-                        else a.category,
-                        person(a.owner),
-                        a.due_at.date().isoformat() if a.due_at else "—",
-                        L(f"action.{a.status}") if a.status in ("open", "done") else a.status,
-                    ]
-                    for n, a in enumerate(pm.actions, start=1)
-                ],
-            )
-        )
-    else:
-        actions.blocks.append(Paragraph(L("no_actions")))
-    sections.append(actions)
+    action_rows = [
+        [
+            str(n),
+            a.text,
+            L(f"category.{a.category}") if a.category in ("policy", "training", "other") else a.category,
+            person(a.owner),
+            a.due_at.date().isoformat() if a.due_at else "—",
+            L(f"action.{a.status}") if a.status in ("open", "done") else a.status,
+        ]
+        for n, a in enumerate(pm.actions, start=1)
+    ]
+    sections.append(listing("actions", H("no", "action", "category", "owner", "due", "status"), action_rows))
 
     sections.append(
         Section("lessons", L("section.lessons"), [Paragraph(inc.lessons.strip() or L("no_lessons"))])
@@ -413,7 +352,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
             L("section.timeline"),
             [
                 Table(
-                    [L("col.seq"), L("col.time"), L("col.actor"), L("col.kind"), L("col.summary")],
+                    H("seq", "time", "actor", "kind", "summary"),
                     [[str(e.seq), T(e.at), person(e.actor), e.kind, e.summary] for e in pm.events],
                 )
             ],

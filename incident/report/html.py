@@ -1,60 +1,82 @@
-"""The report as one self-contained HTML page with SVG charts (no external assets)."""
+"""The report as one self-contained HTML page with SVG charts, no external assets
+(templates/report.html). This module measures the charts and picks the rows; the template lays
+them out and escapes every word."""
 
 from __future__ import annotations
 
-from html import escape
+from dataclasses import dataclass
+from functools import cache
 
+from jinja2 import Environment
+
+from incident.pages import templates
 from incident.report.labels import label
-from incident.report.markdown import hours, rate, spread, trend
+from incident.report.markdown import AUDIENCES, rate, spread, took, trend
 from incident.report.model import Report
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+TIMES = ("to_declare", "to_contain", "to_notify", "to_resolve")
 COLORS = {"current": "#7a1f1f", "previous": "#c9a3a3"}
+OTHER_COLOR = "#888"
 
 
-def bar_chart(title: str, series: dict[str, dict[str, float]], categories: list[str]) -> str:
-    """Grouped bars: one group per category, one bar per series (current / previous)."""
+@dataclass(frozen=True)
+class Bar:
+    category: str
+    series: str
+    value: float
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """Grouped bars: one group per category, one bar per series (current / previous period)."""
+
+    title: str
+    width: int
+    height: int
+    pad: int
+    bars: list[Bar]
+    ticks: list[tuple[str, float]]  # a category's name under its group, at x
+    legend: list[tuple[str, float, str]]  # a series' name, at x, in its colour
+
+
+def bar_chart(title: str, series: dict[str, dict[str, float]], categories: list[str]) -> BarChart:
     width, height, pad, top = 560, 220, 40, 28
     peak = max([v for s in series.values() for v in s.values()] + [1])
     group = (width - 2 * pad) / max(1, len(categories))
     bar = group / (len(series) + 1)
-    parts = [
-        f'<svg role="img" aria-label="{escape(title)}" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-        f'<text x="{pad}" y="18" font-size="14" font-weight="bold">{escape(title)}</text>',
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#333"/>',
-    ]
+    colors = [*COLORS.values(), *[OTHER_COLOR] * len(series)]
+    bars, ticks = [], []
     for gi, cat in enumerate(categories):
         x0 = pad + gi * group
         for si, (name, values) in enumerate(series.items()):
             value = values.get(cat, 0)
             h = (height - pad - top) * value / peak
-            x = x0 + bar * (si + 0.5)
-            y = height - pad - h
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{COLORS.get(name, "#888")}">'
-                f"<title>{escape(cat)} {escape(name)}: {value:g}</title></rect>"
-            )
-            parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" font-size="11" text-anchor="middle">{value:g}</text>'
-            )
-        parts.append(
-            f'<text x="{x0 + group / 2:.1f}" y="{height - pad + 16}" font-size="11" text-anchor="middle">'
-            f"{escape(cat)}</text>"
-        )
+            bars.append(Bar(cat, name, value, x0 + bar * (si + 0.5), height - pad - h, bar, h, colors[si]))
+        ticks.append((cat, x0 + group / 2))
     legend_x = width - pad - 170
-    for i, name in enumerate(series):
-        parts.append(
-            f'<rect x="{legend_x + i * 90}" y="8" width="10" height="10" fill="{COLORS.get(name, "#888")}"/>'
-        )
-        parts.append(f'<text x="{legend_x + i * 90 + 14}" y="17" font-size="11">{escape(name)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    legend = [(name, legend_x + i * 90, colors[i]) for i, name in enumerate(series)]
+    return BarChart(title, width, height, pad, bars, ticks, legend)
+
+
+@cache
+def _pages() -> Environment:
+    return templates("incident.report")
 
 
 def render(report: Report, locale: str, audience: str = "internal") -> str:
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {AUDIENCES}")
     client = audience == "client"
-    L = lambda key: label(key, locale)  # noqa: E731
+
+    def L(key: str) -> str:
+        return label(key, locale)
+
     cur, prev = report.current, report.previous
     now_name, prev_name = report.period.label, report.period.previous().label
     severity = bar_chart(
@@ -65,91 +87,60 @@ def render(report: Report, locale: str, audience: str = "internal") -> str:
         },
         list(SEVERITIES),
     )
-    times_keys = ("to_declare", "to_contain", "to_notify", "to_resolve")
     times = bar_chart(
-        f"{L('section.times')} — {L('median')} (h)",
+        f"{L('section.times')} — {L('median')}{L('in_hours')}",
         {
-            now_name: {L(k): round((getattr(cur, k).median or 0) / 3600, 1) for k in times_keys},
-            prev_name: {L(k): round((getattr(prev, k).median or 0) / 3600, 1) for k in times_keys},
+            now_name: {L(k): round((getattr(cur, k).median or 0) / 3600, 1) for k in TIMES},
+            prev_name: {L(k): round((getattr(prev, k).median or 0) / 3600, 1) for k in TIMES},
         },
-        [L(k) for k in times_keys],
+        [L(k) for k in TIMES],
     )
-    rows_times = "".join(
-        f"<tr><th>{escape(L(k))}</th><td>{escape(spread(getattr(cur, k), locale))}</td>"
-        f"<td>{escape(spread(getattr(prev, k), locale))}</td><td>{escape(trend(getattr(cur, k), getattr(prev, k)))}</td></tr>"
-        for k in times_keys
-    )
-    incidents = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{escape(c)}</td>"
-            for c in (
-                [r.key, r.severity, L("kind.log") if r.kind == "log" else r.status]
-                + ([] if client else [r.title])
-                + [
-                    ", ".join(r.data_categories) or "—",
-                    "—" if r.people_affected is None else str(r.people_affected),
-                ]
-            )
+    times_rows = [
+        (
+            L(k),
+            spread(getattr(cur, k), locale),
+            spread(getattr(prev, k), locale),
+            trend(getattr(cur, k), getattr(prev, k)),
         )
-        + "</tr>"
-        for r in report.register
-        if not r.drill
-    )
-    head_cells = (
+        for k in TIMES
+    ]
+    headers = (
         [L("col.key"), L("col.severity"), L("col.status")]
         + ([] if client else [L("col.title")])
         + [L("col.categories"), L("col.people")]
     )
-    drills = (
-        "".join(
-            f"<li>{escape(d.key if client else f'{d.key} {d.title}')}: {escape(L('drill.contained'))} "
-            f"{escape(hours(d.to_contain, locale))}, {escape(L('drill.clocks'))} {d.clocks_met}/{d.clocks_missed}</li>"
-            for d in report.drills
+    incidents = [
+        [r.key, r.severity, L("kind.log") if r.kind == "log" else r.status]
+        + ([] if client else [r.title])
+        + [", ".join(r.data_categories) or "—", "—" if r.people_affected is None else str(r.people_affected)]
+        for r in report.register
+        if not r.drill
+    ]
+    drills = [
+        (
+            d.key if client else f"{d.key} {d.title}",
+            took(d.to_contain, locale),
+            f"{d.clocks_met}/{d.clocks_missed}",
         )
-        or f"<li>{escape(L('none'))}</li>"
-    )
-    lessons = (
-        f"<p>{escape(L('lessons_count'))}: {len(report.lessons)}</p>"
-        if client
-        else "<ul>"
-        + (
-            "".join(f"<li><b>{escape(k)}</b>: {escape(t)}</li>" for k, t in report.lessons)
-            or f"<li>{escape(L('none'))}</li>"
+        for d in report.drills
+    ]
+    return (
+        _pages()
+        .get_template("report.html")
+        .render(
+            L=L,
+            locale=locale,
+            client=client,
+            title=L("title.client" if client else "title.internal"),
+            report=report,
+            cur=cur,
+            prev=prev,
+            met_rate=rate(cur),
+            severity=severity,
+            times=times,
+            times_rows=times_rows,
+            headers=headers,
+            incidents=incidents,
+            drills=drills,
         )
-        + "</ul>"
     )
-    title = L("title.client" if client else "title.internal")
-    return f"""<!doctype html>
-<html lang="{escape(locale)}"><head><meta charset="utf-8">
-<title>{escape(title)} · {escape(report.period.label)}</title>
-<style>body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;max-width:920px;margin:2em auto;color:#222}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
-.note{{color:#555;font-style:italic}}.figure{{font-size:1.4em;font-weight:bold}}</style></head><body>
-<h1>{escape(title)} · {escape(report.period.label)}</h1>
-<p>{escape(L("period"))}: {report.period.start:%Y-%m-%d} – {report.period.end:%Y-%m-%d} (UTC) ·
-{escape(L("generated"))}: {report.generated_at:%Y-%m-%d %H:%M} UTC</p>
-{f'<p class="note">{escape(L("client_note"))}</p>' if client else ""}
-<h2>{escape(L("section.summary"))}</h2>
-<ul>
-<li>{escape(L("incidents"))}: <span class="figure" data-figure="incidents">{cur.incidents}</span>
- ({escape(L("previous"))}: {prev.incidents})</li>
-<li>{escape(L("clocks_met"))}: <span class="figure" data-figure="clocks">{cur.clocks_met} / {cur.clocks}</span>
- ({escape(L("met_rate"))} {rate(cur)})</li>
-<li>{escape(L("open_actions"))}: <span data-figure="open_actions">{len(report.open_actions)}</span>,
- {escape(L("overdue_actions"))}: <span data-figure="overdue_actions">{len(report.overdue_actions)}</span></li>
-<li>{escape(L("policy_changes"))}: <span data-figure="policy">{report.policy_changes}</span> ·
- {escape(L("training_changes"))}: <span data-figure="training">{report.training_changes}</span></li>
-<li>{escape(L("drills_held"))}: <span data-figure="drills">{len(report.drills)}</span></li>
-</ul>
-{severity}
-<h2>{escape(L("section.times"))}</h2>
-<table><tr><th></th><th>{escape(L("median"))} / {escape(L("worst"))}</th><th>{escape(L("previous"))}</th>
-<th>{escape(L("trend"))}</th></tr>{rows_times}</table>
-{times}
-<h2>{escape(L("section.register"))}</h2>
-<table><tr>{"".join(f"<th>{escape(h)}</th>" for h in head_cells)}</tr>{incidents}</table>
-<h2>{escape(L("section.drills"))}</h2><ul>{drills}</ul>
-<h2>{escape(L("section.lessons"))}</h2>{lessons}
-</body></html>
-"""

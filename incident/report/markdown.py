@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from incident.durations import duration
 from incident.postmortem.document import Names
 from incident.report.labels import label
 from incident.report.model import Figures, Report, Spread
@@ -11,20 +12,15 @@ from incident.report.model import Figures, Report, Spread
 AUDIENCES = ("internal", "client")
 
 
-def hours(seconds: float | None, locale: str) -> str:
-    if seconds is None:
-        return label("none", locale)
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} {'分钟' if locale == 'zh-CN' else 'min'}"
-    if seconds < 72 * 3600:
-        return f"{seconds / 3600:.1f} {'小时' if locale == 'zh-CN' else 'h'}"
-    return f"{seconds / 86400:.1f} {'天' if locale == 'zh-CN' else 'd'}"
+def took(seconds: float | None, locale: str) -> str:
+    """How long something took, or "none" when it never happened."""
+    return label("none", locale) if seconds is None else duration(seconds, locale)
 
 
 def spread(s: Spread, locale: str) -> str:
     if s.count == 0:
         return label("none", locale)
-    return f"{hours(s.median, locale)} / {hours(s.worst, locale)} (n={s.count})"
+    return f"{took(s.median, locale)} / {took(s.worst, locale)} (n={s.count})"
 
 
 def trend(now: Spread, before: Spread) -> str:
@@ -173,7 +169,7 @@ def render(
         state = L("drill.closed") if d.closed else L("drill.open")
         name = d.key if client else f"{d.key} {d.title}"
         out.append(
-            f"- {_cell(name)}: {L('drill.contained')} {hours(d.to_contain, locale)}, "
+            f"- {_cell(name)}: {L('drill.contained')} {took(d.to_contain, locale)}, "
             f"{L('drill.clocks')} {d.clocks_met}/{d.clocks_missed}, {state}"
         )
     if not report.drills:
