@@ -77,6 +77,14 @@ def _flag(value: bool | None, locale: str) -> str:
     return label("unknown" if value is None else "yes" if value else "no", locale)
 
 
+# The columns of the sections that are one table, or a sentence when there is nothing to list.
+LISTED = {
+    "decisions": ("no", "when", "decided_by", "decision", "rationale", "alternatives", "approver"),
+    "evidence": ("no", "description", "location", "sha256", "custodian", "collected", "recorded_by"),
+    "actions": ("no", "action", "category", "owner", "due", "status"),
+}
+
+
 def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None = None) -> Document:
     person = Names(names)
     inc = pm.incident
@@ -87,11 +95,10 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
     def H(*columns: str) -> list[str]:
         return [L(f"col.{column}") for column in columns]
 
-    def listing(key: str, headers: list[str], rows: list[list[str]]) -> Section:
-        """A section of one table, or of the sentence that says there were none (`no_<key>`)."""
-        return Section(
-            key, L(f"section.{key}"), [Table(headers, rows) if rows else Paragraph(L(f"no_{key}"))]
-        )
+    def listing(key: str, rows: list[list[str]]) -> Section:
+        """A section of one table (its columns in LISTED), or the sentence that there were none."""
+        table = Table(H(*LISTED[key]), rows) if rows else Paragraph(L(f"no_{key}"))
+        return Section(key, L(f"section.{key}"), [table])
 
     def T(at: datetime | None) -> str:
         return fmt_time(at, locale)
@@ -301,13 +308,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
         decision_rows.append(
             [str(n), T(d.decided_at), person(d.decided_by), text, rationale, alternatives, person(d.approver)]
         )
-    sections.append(
-        listing(
-            "decisions",
-            H("no", "when", "decided_by", "decision", "rationale", "alternatives", "approver"),
-            decision_rows,
-        )
-    )
+    sections.append(listing("decisions", decision_rows))
 
     evidence_rows = [
         [
@@ -321,13 +322,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
         ]
         for n, e in enumerate(pm.evidence, start=1)
     ]
-    sections.append(
-        listing(
-            "evidence",
-            H("no", "description", "location", "sha256", "custodian", "collected", "recorded_by"),
-            evidence_rows,
-        )
-    )
+    sections.append(listing("evidence", evidence_rows))
 
     action_rows = [
         [
@@ -340,7 +335,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
         ]
         for n, a in enumerate(pm.actions, start=1)
     ]
-    sections.append(listing("actions", H("no", "action", "category", "owner", "due", "status"), action_rows))
+    sections.append(listing("actions", action_rows))
 
     sections.append(
         Section("lessons", L("section.lessons"), [Paragraph(inc.lessons.strip() or L("no_lessons"))])
