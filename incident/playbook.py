@@ -49,7 +49,7 @@ from pydantic.dataclasses import dataclass
 from incident.durations import duration
 from incident.i18n import t
 from incident.roles_config import COMMANDER, RolesConfig
-from incident.text import Locale, Text
+from incident.text import Locale
 from incident.yamlmodel import (
     STRICT,
     Among,

@@ -508,7 +508,7 @@ def test_render_playbook_outline_line(default: Playbook, roles: RolesConfig) -> 
         "required · restricted to owner or commander\n"
     ) in en
     assert (
-        "   • 成立应急小组 [form_team] — 事件指挥官 · 宣布后 15分钟内 · 必做 · 仅限负责角色或指挥官完成\n"
+        "   • 成立应急小组 [form_team] — 事件指挥官 · 启动后 15分钟内 · 必做 · 仅限负责角色或指挥官完成\n"
     ) in zh
     assert "regime eu-gdpr-33" in en and "法规 eu-gdpr-33" in zh
     assert "4. Notify & communicate [notify] · opens at declaration" in en
