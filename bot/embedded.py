@@ -15,6 +15,7 @@ from bot.runtime import Runtime
 from bot.server import start_http
 from bot.settings import load_settings
 from incident.clock import FollowClock
+from incident.config import IncidentConfig
 from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
 
 SANDBOX_ROLES = Path(__file__).resolve().parent.parent / "sandbox" / "data" / "roles.yaml"
@@ -40,6 +41,7 @@ async def embedded(
     host: str = "127.0.0.1",
     bot_port: int = 0,
     sandbox_port: int = 0,
+    config: IncidentConfig | None = None,
     **settings: Any,
 ) -> AsyncIterator[Embedded]:
     """Start the sandbox workspace and the real bot (HTTP mode) pointed at it; stop both after.
@@ -47,12 +49,14 @@ async def embedded(
     The bot's clock follows the sandbox's, so moving the workspace's time (tests, drills at
     speed) moves the bot's with it. The roles configuration is the sandbox's own
     (``SANDBOX_ROLES``) unless ``roles_file`` or ``BREACHROOM_ROLES_FILE`` names another.
+    ``config``: the configuration already loaded from those files (the tests load it once per
+    process; it is immutable), instead of reading and validating them again.
     """
     if "roles_file" not in settings and not os.environ.get("BREACHROOM_ROLES_FILE"):
         settings["roles_file"] = SANDBOX_ROLES
     sb = await Sandbox.start(host=host, port=sandbox_port)
     try:
-        config = load_settings(
+        bot_settings = load_settings(
             slack_bot_token=DEFAULT_BOT_TOKEN,
             slack_signing_secret=DEFAULT_SIGNING_SECRET,
             slack_api_url=sb.api_url,
@@ -61,7 +65,7 @@ async def embedded(
             port=bot_port,
             **settings,
         )
-        rt = Runtime(config, clock=FollowClock(sb.clock.now))
+        rt = Runtime(bot_settings, clock=FollowClock(sb.clock.now), config=config)
         await rt.start()
         try:
             runner, port = await start_http(rt, host, bot_port)

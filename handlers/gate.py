@@ -16,6 +16,7 @@ which the declarer may press while the set-up is still unfinished (the channel m
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -29,7 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
-from handlers.errors import VERIFIED, message_for, tell
+from handlers.errors import VERIFIED, message_for, reply_error, tell
 from handlers.membership import answer_in_time, channel_members_now, rate_limited
 from incident import lookup
 from incident.errors import DomainError, NotFound
@@ -366,12 +367,35 @@ def install(app: Any, deps: Deps, subcommands: Callable[[str], Find]) -> Gate:
 Listener = Callable[..., Awaitable[Any]]
 
 
+def answered_after_ack(deps: Deps, listener: Listener) -> Listener:
+    """`listener`, whose failures after its ack are answered here rather than raised to Bolt.
+
+    Bolt waits for the ack by looking every 10 ms; a listener that raises afterwards has its
+    ack taken back by Bolt's runner (it sets the ack's response to None before calling the error
+    handler). A refusal raised within those 10 ms (a domain check that fails at once) therefore
+    left Bolt waiting out its full 3 seconds and answering late: the rare late ack of the suite.
+    Failing before the ack still goes to Bolt's error path (handlers/errors.py), which answers."""
+
+    @functools.wraps(listener)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await listener(*args, **kwargs)
+        except Exception as exc:
+            ack, client = kwargs.get("ack"), kwargs.get("client")
+            if getattr(ack, "response", None) is None or client is None:
+                raise
+            await reply_error(client, kwargs.get("body") or {}, exc, deps.locale)
+            return None
+
+    return guarded
+
+
 def _register(app: Any, deps: Deps, kind: str, ident: str, how: Find) -> Callable[[Listener], Listener]:
     gate_of(deps).add(kind, ident, how)
     bolt = {"action": app.action, "view": app.view, "shortcut": app.shortcut, "event": app.event}[kind]
 
     def register(listener: Listener) -> Listener:
-        bolt(ident)(listener)
+        bolt(ident)(answered_after_ack(deps, listener))
         return listener
 
     return register

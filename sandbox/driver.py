@@ -140,11 +140,13 @@ class Person:
 
     # -- finding things to click -------------------------------------------------------------
 
-    def _source(self, target: Any) -> tuple[list[dict[str, Any]], MessageView | None, OpenView | None]:
+    def _source(
+        self, target: Any, refresh: bool = True
+    ) -> tuple[list[dict[str, Any]], MessageView | None, OpenView | None]:
         if isinstance(target, OpenView):
             return list(target.data.get("blocks") or []), None, target
         if isinstance(target, MessageView):
-            latest = target if target.ephemeral else target.refreshed()
+            latest = target if target.ephemeral or not refresh else target.refreshed()
             return latest.blocks, latest, None
         raise TypeError("click a MessageView (from sandbox.channel(...)) or an OpenView (person.modal())")
 
@@ -206,17 +208,52 @@ class Person:
             payload["response_url"] = f"{self.sandbox.url}/response/{response.id}"
         return payload
 
+    # -- forged payloads ----------------------------------------------------------------------
+
+    def block_actions(self, target: MessageView | OpenView, action: dict[str, Any]) -> dict[str, Any]:
+        """The block_actions payload Slack would send for `action` taken on `target` as given
+        (a message copy is not refreshed), for a test to send with `sandbox.deliver` what no
+        element on screen offers: a forged action id, a value someone typed, a stale copy."""
+        if isinstance(target, OpenView):
+            return self._block_actions(None, target, action)
+        return self._block_actions(target, None, action)
+
+    def view_submission(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The view_submission payload Slack would send for this person submitting `view` (its
+        `state` as the view holds it): for forged or replayed submissions; `submit` fills and
+        submits a modal this person really has open."""
+        return {
+            "type": "view_submission",
+            "team": self._team(),
+            "user": self._user_obj(),
+            "api_app_id": self.ws.app_id,
+            "token": self.sandbox_token,
+            "trigger_id": self.ws.issue_trigger(self.id),
+            "view": {**view, "state": view.get("state") or {"values": {}}},
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+
     # -- interactions -----------------------------------------------------------------------
 
     async def click(
-        self, target: Any, button_text: str, near: str | None = None, action_id: str | None = None
+        self,
+        target: Any,
+        button_text: str,
+        near: str | None = None,
+        action_id: str | None = None,
+        *,
+        refresh: bool = True,
     ) -> Delivery:
         """Click the button labelled `button_text` (exact label preferred, else contains).
 
         `near` narrows to buttons in, or in the actions block right after, the section
-        whose text contains it; `action_id` narrows further.
+        whose text contains it; `action_id` narrows further. A message is clicked as it is in
+        the channel now; with `refresh=False`, as the copy given (a screen that went stale:
+        the payload carries that copy's message and button values).
         """
-        blocks, msg, view = self._source(target)
+        blocks, msg, view = self._source(target, refresh)
 
         def want(element: dict[str, Any]) -> str | bool:
             if element.get("type") != "button" or (action_id and element.get("action_id") != action_id):
@@ -407,18 +444,7 @@ class Person:
         view = view or self.modal()
         state = {"values": self._state_values(view, values or {})}
         view.data["state"] = state
-        payload = {
-            "type": "view_submission",
-            "team": self._team(),
-            "user": self._user_obj(),
-            "api_app_id": self.ws.app_id,
-            "token": self.sandbox_token,
-            "trigger_id": self.ws.issue_trigger(self.id),
-            "view": {**view.data, "state": state},
-            "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
-        }
+        payload = self.view_submission({**view.data, "state": state})
         result = await self.sandbox.deliver("interactive", payload)
         if result.status != 200:
             return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from sandbox.workspace import Channel, Workspace
@@ -165,6 +166,12 @@ class MessageView:
         if msg is None:
             raise LookupError(f"message {self.ts} was deleted from {self.channel}")
         return MessageView(self._ws, self.channel, msg)
+
+    def snapshot(self) -> MessageView:
+        """A copy of the message as it looks now, that later edits do not change: what a person's
+        screen still shows when it goes stale (click it with `click(..., refresh=False)`)."""
+        latest = self.refreshed()
+        return MessageView(self._ws, self.channel, copy.deepcopy(latest.data), latest.ephemeral)
 
 
 class ChannelView:

@@ -7,6 +7,7 @@ PostgreSQL comes from TEST_DATABASE_URL (default: the local server on 127.0.0.1:
 from __future__ import annotations
 
 import asyncio
+import graphlib
 import os
 import shutil
 import uuid
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -55,10 +57,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_migrated() -> Iterator[str]:
-    """A database of this test session's own on the PostgreSQL server, migrated, dropped at the end.
+def pg_migrated() -> Iterator[tuple[str, str]]:
+    """A database of this test session's own on the PostgreSQL server, migrated, dropped at the
+    end; with it, the script that empties it between tests.
 
-    Its own database (not the shared `test` one) lets several test runs share one server.
+    Its own database (not the shared `test` one) lets several test runs share one server. Its
+    commits do not wait for the disk (`synchronous_commit = off`): a committed row is seen by
+    every other connection at once and survives any client being killed, only not the server
+    crashing, which no test does.
     """
     problem = _pg_available()
     if problem:
@@ -78,28 +84,78 @@ def pg_migrated() -> Iterator[str]:
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
+        asyncio.run(admin(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         upgrade(url)
-        yield url
+        yield url, _emptying_sql(url)
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _truncate_pg(db: Database) -> None:
-    async with db.engine.begin() as conn:
-        tables = (
-            (
-                await conn.execute(
-                    text(
-                        "SELECT tablename FROM pg_tables "
-                        "WHERE schemaname='public' AND tablename <> 'alembic_version'"
-                    )
+def _emptying_sql(url: str) -> str:
+    """One script that empties every table of the migrated schema and restarts its sequences.
+
+    DELETE, children before parents, rather than TRUNCATE: a test leaves a handful of rows, and
+    TRUNCATE gives every table and index new files, fsynced at commit (0.7-1 s a test here,
+    against a few hundredths). The order follows the schema's foreign keys, read from the
+    catalog, so a new table needs nothing here.
+    """
+
+    async def read() -> str:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                tables = set(
+                    (
+                        await conn.execute(
+                            text(
+                                "SELECT tablename FROM pg_tables "
+                                "WHERE schemaname='public' AND tablename <> 'alembic_version'"
+                            )
+                        )
+                    ).scalars()
                 )
-            )
-            .scalars()
-            .all()
+                edges = (
+                    await conn.execute(
+                        text(
+                            "SELECT c.relname, p.relname FROM pg_constraint k "
+                            "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_class p ON p.oid = k.confrelid "
+                            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            "WHERE k.contype = 'f' AND n.nspname = 'public'"
+                        )
+                    )
+                ).all()
+                sequences = list(
+                    (
+                        await conn.execute(
+                            text("SELECT sequencename FROM pg_sequences WHERE schemaname='public'")
+                        )
+                    ).scalars()
+                )
+        finally:
+            await engine.dispose()
+        # graphlib orders each parent before the tables that point at it; delete in reverse.
+        graph: dict[str, set[str]] = {t: set() for t in tables}
+        for child, parent in edges:
+            if child != parent:
+                graph[child].add(parent)
+        order = list(reversed(list(graphlib.TopologicalSorter(graph).static_order())))
+        return "".join(
+            [f'DELETE FROM "{t}";' for t in order] + [f'ALTER SEQUENCE "{q}" RESTART;' for q in sequences]
         )
-        if tables:
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+    return asyncio.run(read())
+
+
+def _empty_pg(url: str, script: str) -> None:
+    async def run() -> None:
+        conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+        try:
+            async with conn.transaction():
+                await conn.execute(script)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
 
 
 @pytest.fixture(params=BACKENDS)
@@ -111,16 +167,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite+aiosqlite:///{path}"
     else:
-        url = request.getfixturevalue("pg_migrated")
-        db = Database(url)
-
-        async def clean() -> None:
-            try:
-                await _truncate_pg(db)
-            finally:
-                await db.dispose()
-
-        asyncio.run(clean())
+        url, script = request.getfixturevalue("pg_migrated")
+        _empty_pg(url, script)
         yield url
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,20 +14,41 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.embedded import embedded
+from bot.embedded import SANDBOX_ROLES, embedded
 from bot.runtime import Runtime
+from incident.clock import SystemClock
+from incident.config import IncidentConfig, load_config
 from sandbox.driver import Person
 from sandbox.observe import ChannelView
 from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
-from storage import timeline
+from storage import outbox, timeline
 from storage.db import Database
-from storage.models import Incident, TimelineEvent
+from storage.models import Incident, Reminder, TimelineEvent
 
 SIGNING_SECRET = DEFAULT_SIGNING_SECRET
 BOT_TOKEN = DEFAULT_BOT_TOKEN
 # Real seconds per Slack second in the sandbox's rate limits: bursts are refused where Slack would
 # refuse them, and the bot still has to wait and retry, but a wait is tens of milliseconds.
 RATE_LIMIT_SCALE = 0.02
+# What names the configuration files, as an argument or in the environment (bot/settings.py).
+CONFIG_SETTINGS = ("roles_file", "playbook_dir", "regimes_file")
+CONFIG_VARIABLES = ("BREACHROOM_ROLES_FILE", "BREACHROOM_PLAYBOOK_DIR", "BREACHROOM_REGIMES_FILE")
+
+
+@functools.cache
+def sandbox_config() -> IncidentConfig:
+    """The sandbox's roles with the packaged playbooks and regimes, read and validated once per
+    test process: parsing them with line numbers was three quarters of starting a bot. The
+    configuration is immutable (frozen dataclasses; stored settings overlay a copy), so every
+    bot of the process can hold the same one."""
+    return load_config(SANDBOX_ROLES)
+
+
+def shared_config(env: dict[str, Any]) -> IncidentConfig | None:
+    """The process's configuration for a bot started with `env`, unless it names files of its own."""
+    if any(key in env for key in CONFIG_SETTINGS) or any(os.environ.get(v) for v in CONFIG_VARIABLES):
+        return None
+    return sandbox_config()
 
 
 @dataclass
@@ -35,6 +59,7 @@ class Slack:
     rt: Runtime
     runner: web.AppRunner
     bot_url: str
+    config: IncidentConfig | None = None  # the files' configuration it was started with, if shared
 
     def person(self, name: str) -> Person:
         return self.sb.person(name)
@@ -94,10 +119,11 @@ async def running_bot(
     """The bot against a sandbox as strict as Slack: its rate limits on (in scaled seconds), the
     manifest's scopes, the 3-second ack deadline. When the test is done, the sandbox must have
     refused no call the test did not declare with `slack.expect_rejected`."""
-    async with embedded(db_url, **env) as e:
+    config = shared_config(env)
+    async with embedded(db_url, config=config, **env) as e:
         e.sb.rate_limits_enabled = rate_limits
         e.sb.rate_limit_scale = rate_limit_scale
-        slack = Slack(sb=e.sb, rt=e.rt, runner=e.runner, bot_url=e.bot_url)
+        slack = Slack(sb=e.sb, rt=e.rt, runner=e.runner, bot_url=e.bot_url, config=config)
         yield slack
         # Skipped when the body raised inside `async with`; as a fixture, checked at teardown.
         await slack.settle()
@@ -118,7 +144,7 @@ async def fire_due(slack: Slack) -> None:
 def _runtime_like(slack: Slack) -> Runtime:
     from incident.clock import FollowClock
 
-    return Runtime(slack.rt.settings, clock=FollowClock(slack.sb.clock.now))
+    return Runtime(slack.rt.settings, clock=FollowClock(slack.sb.clock.now), config=slack.config)
 
 
 @asynccontextmanager
@@ -157,3 +183,38 @@ async def restarted(slack: Slack) -> AsyncIterator[Slack]:
         await runner.cleanup()
         await rt.stop()
         slack.rt, slack.runner, slack.bot_url = old
+
+
+# Bots in other processes ---------------------------------------------------------------------------
+
+
+async def drained(database: Database) -> bool:
+    """Nothing owed in the database bots in other processes share: no effect and no reminder is
+    claimed (being delivered), or pending and due. Those bots run on the system clock."""
+    now = SystemClock().now()
+    if await outbox.due_now(database, now):
+        return False
+    async with database.session() as s:
+        owed = await s.execute(
+            select(Reminder.id)
+            .where(
+                (Reminder.status == "claimed") | ((Reminder.status == "pending") & (Reminder.due_at <= now))
+            )
+            .limit(1)
+        )
+        return owed.first() is None
+
+
+def watch_processes(sb: Sandbox, database: Database) -> None:
+    """Make `sb.settle()` wait for bots that run as other processes (`breachroom serve`), whose
+    in-flight work no counter here sees: until nothing is owed in their database, and then no
+    Web API call is in flight or was answered after that was seen. A doubled delivery shows up
+    as a claimed or due row, so once this settles, whatever was going to be sent has been."""
+
+    async def idle() -> None:
+        while True:
+            if await drained(database):
+                return
+            await asyncio.sleep(0.05)
+
+    sb.idle_probe = idle

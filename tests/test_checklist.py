@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 
 import pytest
 from sqlalchemy import select
@@ -33,25 +32,12 @@ def checklist(slack: Slack, incident: Incident, phase_title: str) -> MessageView
 
 def as_seen_now(msg: MessageView) -> MessageView:
     """A copy of the message as it looks now, to click later as someone whose view went stale."""
-    return MessageView(msg._ws, msg.channel, copy.deepcopy(msg.refreshed().data))
+    return msg.snapshot()
 
 
 async def stale_click(person: Person, seen: MessageView, button: str, near: str) -> Delivery:
     """Click a button on an old copy of a message: the payload carries that copy's value."""
-
-    def want(element: dict) -> str | bool:
-        return element.get("type") == "button" and element["text"]["text"] == button and "exact"
-
-    block, element = person._find(seen.blocks, want, near)
-    action = {
-        "action_id": element["action_id"],
-        "block_id": block.get("block_id", ""),
-        "text": element["text"],
-        "type": "button",
-        "value": element["value"],
-        "action_ts": f"{person.ws.clock.now():.6f}",
-    }
-    return await person.sandbox.deliver("interactive", person._block_actions(seen, None, action))
+    return await person.click(seen, button, near=near, refresh=False)
 
 
 async def item(slack: Slack, key: str) -> ChecklistItem:

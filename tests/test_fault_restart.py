@@ -31,6 +31,7 @@ from incident.config import load_config
 from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
 from storage.db import Database
 from storage.models import ChecklistItem, Incident, Reminder, TimelineEvent
+from tests.harness import watch_processes
 from tests.test_fault_slack import assert_views_match_db, checklist_message
 
 # Real `breachroom` processes: run after the parallel part of the suite (Makefile), not beside it.
@@ -307,7 +308,9 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing_and_sends_nothing_twi
                 "the views to match after one more click",
                 timeout=15,
             )
-            await asyncio.sleep(1.0)  # a sweep's worth of quiet: nothing more may be sent
+            # Whatever the new process was going to send has been sent before anything is counted.
+            watch_processes(sb, database)
+            await sb.settle(timeout=30)
         finally:
             second.proc.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(second.proc.wait(), 20) == 0

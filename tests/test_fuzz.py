@@ -166,27 +166,26 @@ async def test_forged_interactive_payloads_are_handled_kindly(
 async def test_forged_view_submissions_are_handled_kindly(
     slack: Slack, errors: ErrorLog, callback: CallbackId, meta: str, values: dict[str, Any]
 ) -> None:
-    if True:
-        payload = {
-            "type": "view_submission",
-            "team": {"id": "T0SANDBOX1", "domain": "sandbox"},
-            "user": {"id": "UMALLORY1", "username": "mallory", "name": "mallory", "team_id": "T0SANDBOX1"},
-            "api_app_id": "A0BREACHRM",
-            "token": "legacy",
-            "trigger_id": "1.2.3",
-            "view": {
-                "id": "VFUZZ",
-                "type": "modal",
-                "callback_id": callback.value,
-                "private_metadata": meta,
-                "state": {"values": values},
-                "hash": "h",
-                "blocks": [],
-            },
-        }
-        delivery = await slack.sb.deliver("interactive", payload)
-        await slack.settle()
-        assert_clean(slack, errors, delivery.status)
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0SANDBOX1", "domain": "sandbox"},
+        "user": {"id": "UMALLORY1", "username": "mallory", "name": "mallory", "team_id": "T0SANDBOX1"},
+        "api_app_id": "A0BREACHRM",
+        "token": "legacy",
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "VFUZZ",
+            "type": "modal",
+            "callback_id": callback.value,
+            "private_metadata": meta,
+            "state": {"values": values},
+            "hash": "h",
+            "blocks": [],
+        },
+    }
+    delivery = await slack.sb.deliver("interactive", payload)
+    await slack.settle()
+    assert_clean(slack, errors, delivery.status)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -209,27 +208,26 @@ async def test_forged_view_submissions_are_handled_kindly(
 async def test_odd_event_bodies_are_handled_kindly(
     slack: Slack, errors: ErrorLog, kind: str, reaction: str, ts: str, channel: str
 ) -> None:
-    if True:
-        event = {
-            "type": kind,
-            "user": "UMALLORY1",
-            "reaction": reaction,
-            "channel": channel,
-            "tab": "home",
-            "item": {"type": "message", "channel": channel, "ts": ts},
-            "event_ts": f"{time.time():.6f}",
-        }
-        body = {
-            "token": "legacy",
-            "team_id": "T0SANDBOX1",
-            "api_app_id": "A0BREACHRM",
-            "event": event,
-            "type": "event_callback",
-            "event_id": f"Ev{abs(hash(json.dumps(event))) % 10**12}",
-            "event_time": int(time.time()),
-            "authed_users": ["UBREACHBOT"],
-        }
-        delivery = await slack.sb.deliver("event", body)
-        await slack.settle()
-        assert_clean(slack, errors, delivery.status)
-        assert await counts(slack) == (0, 0)
+    event = {
+        "type": kind,
+        "user": "UMALLORY1",
+        "reaction": reaction,
+        "channel": channel,
+        "tab": "home",
+        "item": {"type": "message", "channel": channel, "ts": ts},
+        "event_ts": f"{time.time():.6f}",
+    }
+    body = {
+        "token": "legacy",
+        "team_id": "T0SANDBOX1",
+        "api_app_id": "A0BREACHRM",
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{abs(hash(json.dumps(event))) % 10**12}",
+        "event_time": int(time.time()),
+        "authed_users": ["UBREACHBOT"],
+    }
+    delivery = await slack.sb.deliver("event", body)
+    await slack.settle()
+    assert_clean(slack, errors, delivery.status)
+    assert await counts(slack) == (0, 0)

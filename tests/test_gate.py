@@ -106,30 +106,22 @@ async def test_a_listener_without_a_route_does_nothing(slack: Slack) -> None:
     calls = len(slack.sb.calls())
     card = slack.channel(incident.channel_id).pins[0]
     action = {"action_id": "not_registered", "block_id": "b", "type": "button", "value": str(incident.id)}
-    delivery = await slack.sb.deliver("interactive", slack.heidi._block_actions(card, None, action))
+    delivery = await slack.sb.deliver("interactive", slack.heidi.block_actions(card, action))
     await slack.settle()
     assert delivery.status == 200
     assert len(slack.sb.calls()) == calls
 
 
 def _view_payload(slack: Slack, callback: str, meta: dict[str, Any]) -> dict[str, Any]:
-    mallory = slack.mallory
-    return {
-        "type": "view_submission",
-        "team": mallory._team(),
-        "user": mallory._user_obj(),
-        "api_app_id": mallory.ws.app_id,
-        "token": mallory.sandbox_token,
-        "trigger_id": mallory.ws.issue_trigger(mallory.id),
-        "view": {
+    return slack.mallory.view_submission(
+        {
             "id": "VFORGED001",
             "type": "modal",
             "callback_id": callback,
             "private_metadata": json.dumps(meta),
             "state": {"values": {}},
-        },
-        "response_urls": [],
-    }
+        }
+    )
 
 
 async def test_the_outsider_is_refused_by_every_listener_and_shown_nothing(slack: Slack) -> None:
@@ -186,11 +178,11 @@ async def test_the_outsider_is_refused_by_every_listener_and_shown_nothing(slack
                 element = {**element, "type": "static_select", "selected_option": option}
                 element.pop("value")
             if how is Find.FORM:
-                payload = mallory._block_actions(card, None, element)
+                payload = mallory.block_actions(card, element)
                 payload["view"] = form
                 payload["container"] = {"type": "view", "view_id": form["id"]}
             else:
-                payload = mallory._block_actions(card, None, element)
+                payload = mallory.block_actions(card, element)
                 payload["channel"] = {"id": GENERAL, "name": "general"}
                 payload["container"]["channel_id"] = GENERAL
             await slack.sb.deliver("interactive", payload)

@@ -220,7 +220,7 @@ def forged_action(mallory: Person, msg: MessageView, block: dict, element: dict)
         action["selected_option"] = options[0]
     if element.get("type") == "users_select":
         action["selected_user"] = mallory.id
-    return mallory._block_actions(msg, None, action)
+    return mallory.block_actions(msg, action)
 
 
 async def test_an_outsider_can_neither_read_nor_change_an_incident_through_any_door(
@@ -279,16 +279,7 @@ async def test_an_outsider_can_neither_read_nor_change_an_incident_through_any_d
     for callback, view in forms.items():
         if callback == CallbackId.DECLARE:
             continue
-        payload = {
-            "type": "view_submission",
-            "team": mallory._team(),
-            "user": mallory._user_obj(),
-            "api_app_id": mallory.ws.app_id,
-            "token": mallory.sandbox_token,
-            "trigger_id": mallory.ws.issue_trigger(mallory.id),
-            "view": {**view, "state": view.get("state") or {"values": {}}},
-            "response_urls": [],
-        }
+        payload = mallory.view_submission(view)
         delivery = await slack.sb.deliver("interactive", payload)
         acks.append(delivery.body)
         await slack.settle()

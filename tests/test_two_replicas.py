@@ -20,6 +20,7 @@ from sqlalchemy import select
 from incident.config import load_config
 from sandbox.server import Sandbox
 from storage.models import Incident, Reminder, TimelineEvent
+from tests.harness import watch_processes
 from tests.test_fault_restart import DAY, reminder_posts, start_serve, stop, until, workspace
 from tests.test_fault_slack import assert_views_match_db, checklist_message
 
@@ -140,7 +141,9 @@ async def test_two_replicas_share_the_work_without_doubling_it(db_url: str, tmp_
                     "the first incident's views to match the database",
                     timeout=15,
                 )
-                await asyncio.sleep(1.0)  # room for a doubled send to show up
+                # Whatever a replica was going to send has been sent before anything is counted.
+                watch_processes(sb, database)
+                await sb.settle(timeout=30)
         finally:
             await stop(one)
             await stop(two)

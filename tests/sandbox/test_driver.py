@@ -1,3 +1,4 @@
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,8 +20,13 @@ class FakeBot:
         self.verifier = SignatureVerifier(secret)
         self.requests: list[dict[str, Any]] = []
         self.acks: list[web.Response] = []
+        self.arrived = asyncio.Event()  # set when a request has come in
+        self.hold: asyncio.Event | None = None  # when set, each answer waits for it
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.arrived.set()
+        if self.hold is not None:
+            await self.hold.wait()
         body = await request.text()
         self.requests.append(
             {
@@ -203,6 +209,14 @@ async def test_reaction_event_and_retry_headers(
     assert sandbox.channel("general").message_with_text("card").reactions == {"pushpin": ["UDAVE0001"]}
 
 
-async def test_settle_waits_for_quiet(sandbox: Sandbox, client: AsyncWebClient) -> None:
-    await client.auth_test()
-    await sandbox.settle(timeout=2)
+async def test_settle_waits_for_a_request_in_flight(sandbox: Sandbox, bot: FakeBot) -> None:
+    bot.hold = asyncio.Event()  # the bot answers only when the test lets it
+    command = asyncio.ensure_future(sandbox.person("alice").command("status"))
+    await bot.arrived.wait()
+    # Still in flight: settle gives up rather than return while the bot has not answered.
+    with pytest.raises(TimeoutError):
+        await sandbox.settle(timeout=0.2)
+    assert not command.done()
+    bot.hold.set()
+    await sandbox.settle(timeout=5)
+    assert command.done() and command.result().status == 200
