@@ -1,4 +1,5 @@
-"""`/breach obligations`: which regimes apply, why, by when, and which facts are still unknown."""
+"""`/breach obligations`: which obligations apply, why, each clock by when, and which facts are
+still unknown."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_for
 from handlers.i18n import t
 from handlers.render.notify import obligations
-from incident.clocks import facts_of
-from incident.notifications import clock_views
-from incident.regimes import evaluate
+from incident.clocks import clocks, judged
+from incident.notifications import sent_notices
 
 
 @subcommand("obligations", "clocks", read_only=True)
@@ -16,7 +16,8 @@ async def obligations_command(ctx: CommandCtx) -> None:
     deps = ctx.deps
     incident = await incident_for(ctx.client, deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args)
     now = deps.clock.now()
-    views = await clock_views(deps.db, incident, deps.config, now)
-    evaluated = evaluate(facts_of(incident), deps.config.regimes)
+    sent = await sent_notices(deps.db, incident)
+    views = clocks(incident, sent, deps.config.regimes, now)
+    evaluated = judged(incident, sent, deps.config.regimes)
     blocks = obligations(incident, views, evaluated, incident.locale, now, deps.command)
     await ctx.reply(t("obligations.title", incident.locale, key=incident.key), blocks=blocks)

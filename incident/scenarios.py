@@ -50,8 +50,8 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS, SEVERITIES
-from incident.notifications import RECIPIENT_KINDS
 from incident.playbook import parse_duration
+from incident.regimes import RECIPIENT_KINDS
 from incident.text import Text
 from incident.yamlmodel import (
     STRICT,

@@ -53,7 +53,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         return loaded
 
     roles = check(roles_path, load_roles, lambda roles: f"{len(roles.roles)} roles")
-    regimes = check(regimes_path, load_regimes, lambda regimes: f"{len(regimes.ids())} regimes")
+    # A notice item's `ask:` names a role: the roles file's, when it loaded.
+    regimes = check(
+        regimes_path,
+        lambda path: load_regimes(path, roles.keys() if roles is not None else None),
+        lambda regimes: f"{len(regimes.ids())} regimes, {sum(1 for _ in regimes.obligations())} obligations",
+    )
     check(severity_path, load_severity, lambda matrix: f"{len(matrix.levels)} levels")
     if roles is None:
         report(False, f"{playbooks_path}: not checked: the roles file they refer to is invalid")
