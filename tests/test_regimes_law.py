@@ -120,6 +120,14 @@ def test_new_york_dfs_is_told_only_by_a_dfs_covered_entity() -> None:
     assert covered.deadline_at == MONDAY + timedelta(hours=77)
 
 
+def test_a_dfs_covered_processor_still_tells_dfs_but_leaves_the_residents_to_the_owner() -> None:
+    facts = state_breach("US-NY", 6000, role="processor", dfs_covered_entity=True, determined_at=MONDAY)
+    found = statuses(facts, "us-state-ny")
+    assert found.pop("dfs") == "applies"
+    assert set(found.values()) == {"does_not_apply"}
+    assert judged(facts)["processor-notify-controller/controller"].status == "applies"
+
+
 # --------------------------------------------------------------------------- California
 
 
