@@ -231,7 +231,10 @@ EU_BREACH = Facts(
 
 def test_gdpr_without_an_eu_main_establishment_notifies_every_authority_where_people_live() -> None:
     apps = judged(replace(EU_BREACH, eu_main_establishment=False))
-    every, lead = apps["eu-gdpr-33/every_authority"], apps["eu-gdpr-33/lead_authority"]
+    every, lead = (
+        apps["eu-gdpr-33/every_supervisory_authority"],
+        apps["eu-gdpr-33/lead_supervisory_authority"],
+    )
     assert every.status == "applies"
     assert lead.status == "does_not_apply"
     assert every.deadline_at == MONDAY + timedelta(hours=78)
@@ -241,17 +244,20 @@ def test_gdpr_without_an_eu_main_establishment_notifies_every_authority_where_pe
 
 def test_gdpr_with_a_main_establishment_notifies_the_lead_authority_only() -> None:
     found = statuses(replace(EU_BREACH, eu_main_establishment=True), "eu-gdpr-33")
-    assert found == {"lead_authority": "applies", "every_authority": "does_not_apply"}
+    assert found == {"lead_supervisory_authority": "applies", "every_supervisory_authority": "does_not_apply"}
     # Unknown: both may apply, and both clocks run.
     unknown = judged(EU_BREACH)
-    for key in ("lead_authority", "every_authority"):
+    for key in ("lead_supervisory_authority", "every_supervisory_authority"):
         app = unknown[f"eu-gdpr-33/{key}"]
         assert app.status == "unknown" and "eu_main_establishment" in app.missing_facts
         assert app.deadline_at == MONDAY + timedelta(hours=78)
 
 
 def test_gdpr_notice_carries_each_article_33_3_item_filled_from_the_record_or_asked() -> None:
-    items = {item.key: item for item in REGIMES.obligation("eu-gdpr-33/every_authority").notice_contents}
+    items = {
+        item.key: item
+        for item in REGIMES.obligation("eu-gdpr-33/every_supervisory_authority").notice_contents
+    }
     assert items["categories"].fill == "categories"
     assert items["people"].fill == "people_affected"
     assert items["contact"].fill == "dpo_contact"
@@ -269,8 +275,8 @@ def test_uk_residents_mean_the_ico_in_72_hours_from_awareness_and_no_eu_authorit
     assert ico.deadline_at == MONDAY + timedelta(hours=78)
     assert ico.obligation.languages == ("en",)
     assert set(statuses(facts, "eu-gdpr-33").values()) == {"does_not_apply"}
-    assert apps["uk-gdpr-33-5/register"].status == "applies"
-    assert apps["uk-gdpr-33-5/register"].deadline_at is None
+    assert apps["uk-gdpr-33-5/breach_register"].status == "applies"
+    assert apps["uk-gdpr-33-5/breach_register"].deadline_at is None
 
 
 def test_uk_data_subjects_are_told_when_the_risk_is_high() -> None:
@@ -294,13 +300,13 @@ CN_BREACH = Facts(
 
 def test_pipl_authority_and_individuals_are_separate_obligations_in_chinese() -> None:
     apps = judged(CN_BREACH)
-    authority, individuals = apps["cn-pipl-57/authority"], apps["cn-pipl-57/individuals"]
+    authority, individuals = apps["cn-pipl-57/pi_authority"], apps["cn-pipl-57/individuals"]
     assert authority.status == individuals.status == "applies"
     assert authority.obligation.recipient_kind == "authority"
     assert individuals.obligation.recipient_kind == "individuals"
     assert authority.obligation.languages == individuals.obligation.languages == ("zh-CN",)
     # Telling the authority leaves the individuals' clock where it was.
-    after = judged(CN_BREACH, met={"cn-pipl-57/authority": MONDAY + timedelta(hours=2)})
+    after = judged(CN_BREACH, met={"cn-pipl-57/pi_authority": MONDAY + timedelta(hours=2)})
     assert after["cn-pipl-57/individuals"].deadline_at == individuals.deadline_at
 
 
@@ -369,7 +375,7 @@ def test_sec_8k_applies_only_to_a_public_company_client() -> None:
 def test_irs_stolen_tax_data_means_the_liaison_and_the_states_and_payroll_adds_the_w2_mailbox() -> None:
     found = statuses(US_TAX, "us-irs-tax-pro")
     assert found == {
-        "stakeholder_liaison": "applies",
+        "irs_stakeholder_liaison": "applies",
         "w2_dataloss": "does_not_apply",
         "state_tax_agencies": "applies",
     }
@@ -380,7 +386,7 @@ def test_irs_stolen_tax_data_means_the_liaison_and_the_states_and_payroll_adds_t
 
 def test_irs_is_told_of_stolen_e_file_credentials_even_without_tax_data() -> None:
     facts = replace(US_TAX, data_categories=frozenset({"credentials"}), efile_credentials_stolen=True)
-    assert statuses(facts, "us-irs-tax-pro")["stakeholder_liaison"] == "applies"
+    assert statuses(facts, "us-irs-tax-pro")["irs_stakeholder_liaison"] == "applies"
     nothing = replace(facts, efile_credentials_stolen=False)
     assert set(statuses(nothing, "us-irs-tax-pro").values()) == {"does_not_apply"}
 
