@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from incident.clocks import NO_NOTIFY, clocks
 from incident.config import IncidentConfig
+from incident.notice_draft.drafts import ApprovedNotice, approved_notices, drafts_of
 from incident.text import Text
 from storage.models import Decision, Incident, Notification
 
@@ -52,6 +53,8 @@ class RegisterRow:
     jurisdictions: list[str]
     decisions: list[RegimeDecision] = field(default_factory=list)
     not_notified_rationale: str = ""
+    # Notices drafted from the record and approved by legal: the text and its SHA-256.
+    approved_notices: list[ApprovedNotice] = field(default_factory=list)
 
     @property
     def clocks_met(self) -> int:
@@ -147,6 +150,7 @@ async def rows(
         stmt_d = select(Decision).where(Decision.incident_id.in_(ids), Decision.kind == NO_NOTIFY)
         for d in (await db.execute(stmt_d)).scalars():
             declined[d.incident_id].append(d)
+    drafted = await drafts_of(db, [i for i in ids if i is not None])
     out = []
     for inc in incidents:
         assert inc.id is not None
@@ -169,6 +173,7 @@ async def rows(
                 jurisdictions=list(inc.jurisdictions or []),
                 decisions=decisions_for(inc, notifications[inc.id], declined[inc.id], config, now),
                 not_notified_rationale=inc.not_notified_rationale,
+                approved_notices=approved_notices(drafted[inc.id]),
             )
         )
     return out
@@ -196,6 +201,7 @@ COLUMNS = (
     "clocks_met",
     "clocks_missed",
     "not_notified_rationale",
+    "approved_notices",
 )
 
 
@@ -231,6 +237,7 @@ def flat(row: RegisterRow, locale: str = "en") -> dict[str, str]:
         "clocks_met": str(row.clocks_met),
         "clocks_missed": str(row.clocks_missed),
         "not_notified_rationale": row.not_notified_rationale,
+        "approved_notices": "; ".join(n.line for n in row.approved_notices),
     }
 
 

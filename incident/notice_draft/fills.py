@@ -95,7 +95,9 @@ FLAG_PHRASES: Mapping[str, tuple[Text, Text]] = {
         Text("否：目前没有执法机关介入调查。", "No: law enforcement is not investigating at this time."),
     ),
     "encrypted": (
-        Text("是：数据已加密，且密钥未泄露。", "Yes: the data was encrypted and the key was not compromised."),
+        Text(
+            "是：数据已加密，且密钥未泄露。", "Yes: the data was encrypted and the key was not compromised."
+        ),
         Text("否：数据未加密，或密钥已泄露。", "No: the data was not encrypted, or its key was compromised."),
     ),
 }
@@ -131,9 +133,17 @@ def _people(record: DraftRecord, language: str) -> str | None:
 def _individuals(record: DraftRecord, language: str) -> str:
     sent = sorted(record.individuals_notified)
     if not sent:
-        return "尚未通知受影响的个人。" if _zh(language) else "Not yet: the affected individuals have not been notified."
+        return (
+            "尚未通知受影响的个人。"
+            if _zh(language)
+            else "Not yet: the affected individuals have not been notified."
+        )
     times = ("；" if _zh(language) else "; ").join(moment(at, language) for at in sent)
-    return f"是：已于 {times} 通知受影响的个人。" if _zh(language) else f"Yes: the affected individuals were notified on {times}."
+    return (
+        f"是：已于 {times} 通知受影响的个人。"
+        if _zh(language)
+        else f"Yes: the affected individuals were notified on {times}."
+    )
 
 
 def _text(value: Text | None, language: str) -> str | None:
