@@ -271,7 +271,7 @@ async def test_an_outsider_cannot_draft_and_is_shown_nothing(slack: Slack) -> No
     assert WHAT_HAPPENED not in "\n".join(m.all_text for m in slack.mallory.ephemerals)
 
 
-async def test_the_draft_command_lists_the_obligations_with_a_draft_button_each(slack: Slack) -> None:
+async def test_draft_notice_buttons_on_the_draft_list_and_on_obligations(slack: Slack) -> None:
     incident = await declare(slack)
     await slack.dave.command("notify draft", channel=incident.channel_id)
     await slack.settle()
@@ -281,6 +281,13 @@ async def test_the_draft_command_lists_the_obligations_with_a_draft_button_each(
     await slack.dave.click(listing, "Draft notice", near=obligation.id)
     await slack.settle()
     assert "Notice (English)" in draft_inputs(slack.dave.modal())
+    # /breach obligations carries the same button on each obligation.
+    await slack.dave.close_modal()
+    await slack.dave.command("obligations", channel=incident.channel_id)
+    await slack.settle()
+    await slack.dave.click(slack.dave.ephemerals[-1], "Draft notice", near=obligation.id)
+    await slack.settle()
+    assert obligation.recipient.en in shown_text(slack.dave.modal())
     await slack.dave.command("notify draft no-such/obligation", channel=incident.channel_id)
     await slack.settle()
     assert "no-such/obligation" in slack.dave.ephemerals[-1].all_text
