@@ -10,7 +10,6 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,32 +22,26 @@ from bot.cli import main
 from incident.errors import Invalid
 from incident.notice_draft.compose import compose
 from incident.notice_draft.fills import READERS, Contact, DraftRecord
-from incident.regimes import DEFAULT_REGIMES_PATH, FILL_FIELDS, Obligation
+from incident.regimes import DEFAULT_REGIMES_PATH, FILL_FIELDS, NoticeItem, Obligation
 from incident.text import Text
 from sandbox.driver import Person
 from storage.models import Decision, NoticeDraft
 from tests.harness import SIGNING_SECRET, Slack, running_bot
+from tests.test_clocks import declare as declare_in_eu
 
 GENERAL = "C0GENERAL1"
 WHAT_HAPPENED = "A client-portal export of payroll records was downloaded by an unknown IP."
 
 
 async def declare(slack: Slack, **values: Any) -> Any:
-    await slack.alice.command("declare Payroll export of Acme Trading leaked", channel=GENERAL)
-    await slack.settle()
-    fields = {
-        "Severity": "SEV2",
+    """An EU incident (as tests/test_clocks.py declares one) with what happened and how many people."""
+    record = {
         "What happened": WHAT_HAPPENED,
         "Data categories": ["Payroll", "National ID / SSN / TIN"],
         "Estimated people affected": "1200",
-        "Jurisdictions": ["EU / EEA"],
-        "Was the data encrypted (key safe)?": "No",
-        "Our role for this data": "Controller (we decide why the data is processed)",
         **values,
     }
-    delivery = await slack.alice.submit(fields)
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
+    await declare_in_eu(slack, "Payroll export of Acme Trading leaked", **record)
     return await slack.incident()
 
 
@@ -363,21 +356,8 @@ async def test_every_fill_is_read_from_the_record_in_both_languages(db_url: str,
 # The composer on its own -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Item:
-    key: str
-    text: Text
-    fill: str | None = None
-    ask: str | None = None
-
-
-@dataclass(frozen=True)
-class Duty:
-    id: str
-    recipient: Text
-    recipient_kind: str
-    languages: tuple[str, ...]
-    notice_contents: tuple[Item, ...]
+def duty(kind: str, *items: NoticeItem) -> Obligation:
+    return Obligation("x", "y", Text("机构", "Authority"), kind, ("en",), None, None, None, items)  # type: ignore[arg-type]
 
 
 ROLES = {
@@ -392,18 +372,13 @@ def test_every_fill_in_the_spec_has_a_reader() -> None:
 
 def test_a_known_fact_fills_its_item_and_an_unknown_one_is_a_marked_gap() -> None:
     at = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
-    duty = Duty(
-        "x/y",
-        Text("机构", "Authority"),
+    authority = duty(
         "authority",
-        ("en",),
-        (
-            Item("when", Text("发现时间", "When found"), "discovered_at"),
-            Item("aware", Text("知悉时间", "When aware"), "aware_at", "forensics"),
-            Item("crime", Text("犯罪", "Crime"), "crime_suspected"),
-            Item("done", Text("措施", "Measures"), "measures_taken"),
-            Item("who", Text("联系人", "Contact"), "firm_contact"),
-        ),
+        NoticeItem("when", Text("发现时间", "When found"), "discovered_at"),
+        NoticeItem("aware", Text("知悉时间", "When aware"), "aware_at", "forensics"),
+        NoticeItem("crime", Text("犯罪", "Crime"), "crime_suspected"),
+        NoticeItem("done", Text("措施", "Measures"), "measures_taken"),
+        NoticeItem("who", Text("联系人", "Contact"), "firm_contact"),
     )
     record = DraftRecord(
         key="BR-2026-0001",
@@ -413,39 +388,27 @@ def test_a_known_fact_fills_its_item_and_an_unknown_one_is_a_marked_gap() -> Non
         measures_taken=tuple(Text(f"步骤 {i}", f"Step {i}") for i in range(10)),
         firm_contact=Contact("Heidi Sun", Text("事件指挥官", "Commander")),
     )
-    en = compose(duty, Text("法", "Law"), record, "en", ROLES)
+    en = compose(authority, Text("法", "Law"), record, "en", ROLES)
     assert "1. When found\n   2026-12-02 09:30 UTC\n" in en.text
     assert "2. When aware\n   [unknown: When aware — ask Forensics lead]\n" in en.text
     assert "3. Crime\n   Yes: a crime is suspected.\n" in en.text
     assert "   - Step 7\n   - (and 2 more)\n" in en.text and "Step 8" not in en.text
     assert "5. Contact\n   Heidi Sun, Commander" in en.text
     assert en.gaps == ("aware",)
-    zh = compose(duty, Text("法", "Law"), record, "zh-CN", ROLES)
+    zh = compose(authority, Text("法", "Law"), record, "zh-CN", ROLES)
     assert "1. 发现时间\n   2026年12月2日 09:30（UTC）\n" in zh.text
     assert "[未知：知悉时间 —— 请询问取证负责人]" in zh.text and "Heidi Sun（事件指挥官）" in zh.text
 
 
 def test_a_drill_draft_says_so_and_an_overlong_one_is_refused() -> None:
-    duty = Duty(
-        "x/y",
-        Text("机构", "Authority"),
-        "individuals",
-        ("en",),
-        (Item("s", Text("经过", "What"), "summary"),),
-    )
+    individuals = duty("individuals", NoticeItem("s", Text("经过", "What"), "summary"))
     drill = compose(
-        duty, Text("法", "Law"), DraftRecord(key="K", title="t", summary="s", drill=True), "en", ROLES
+        individuals, Text("法", "Law"), DraftRecord(key="K", title="t", summary="s", drill=True), "en", ROLES
     )
     assert (
         drill.text.startswith("DRILL: PRACTICE ONLY")
         and "Subject: A data breach involving your" in drill.text
     )
-    many = Duty(
-        "x/y",
-        Text("机构", "Authority"),
-        "authority",
-        ("en",),
-        tuple(Item(f"i{n}", Text("x" * 150, "x" * 150), "summary") for n in range(30)),
-    )
+    many = duty("authority", *(NoticeItem(f"i{n}", Text("x" * 150, "x" * 150), "summary") for n in range(30)))
     with pytest.raises(Invalid):
         compose(many, Text("法", "Law"), DraftRecord(key="K", title="t", summary="y" * 5000), "en", ROLES)

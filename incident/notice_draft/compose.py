@@ -1,55 +1,29 @@
 """A notice drafted from the record: the obligation's required contents, each filled or a marked gap.
 
-Pure: an obligation (its recipient, languages and ``notice_contents``), the record and the role
-names in, the notice's text out. The wording of the notice lives in one template per language
+Pure: an obligation (its recipient and ``notice_contents``), the record and the role names in,
+the notice's text out. The wording of the notice lives in one template per language
 beside this module (``templates/notice.<language>.txt``), which a firm can read and adjust.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Protocol
 
 import jinja2
 
 from incident.errors import Invalid
 from incident.limits import Field, limit
 from incident.notice_draft.fills import DraftRecord, answer
+from incident.regimes import Obligation
 from incident.roles_config import COMMANDER
 from incident.text import Text
 
 TEMPLATES = Path(__file__).with_name("templates")
 # An item's answer is clipped to the first of these that lets the whole notice fit Slack's input.
 ANSWER_CLIPS = (600, 300, 120)
-
-
-class NoticeItem(Protocol):
-    @property
-    def key(self) -> str: ...
-    @property
-    def text(self) -> Text: ...
-    @property
-    def fill(self) -> str | None: ...
-    @property
-    def ask(self) -> str | None: ...
-
-
-class Notifiable(Protocol):
-    """What the draft needs of an obligation (``incident.regimes.Obligation`` is one)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def recipient(self) -> Text: ...
-    @property
-    def recipient_kind(self) -> str: ...
-    @property
-    def languages(self) -> tuple[str, ...]: ...
-    @property
-    def notice_contents(self) -> Sequence[NoticeItem]: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +54,7 @@ def _clip(text: str, length: int) -> str:
 
 
 def compose(
-    obligation: Notifiable,
+    obligation: Obligation,
     regime_name: Text,
     record: DraftRecord,
     language: str,
@@ -111,4 +85,4 @@ def compose(
     raise Invalid("drafts.error.too_long", limit=limit(Field.NOTICE))
 
 
-__all__ = ["Composed", "Notifiable", "compose"]
+__all__ = ["Composed", "compose"]
