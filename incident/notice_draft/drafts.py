@@ -25,7 +25,7 @@ from incident.notice_draft.compose import Composed, compose
 from incident.notice_draft.record import contact_ids, read
 from incident.records import write_decision
 from incident.redact import Finding, Redacted, scrub
-from incident.regimes import Obligation, Regimes, evaluate, split_obligation_id
+from incident.regimes import Obligation, Regimes, evaluate
 from incident.roles_config import COMMANDER, RolesConfig
 from incident.text import Text
 from storage import timeline
@@ -293,7 +293,7 @@ async def approve(
             now=now,
             kind=APPROVED,
             regime=obligation.regime_id,
-            obligation=split_obligation_id(obligation.id)[1],
+            obligation=obligation.key,
             extra={"notice_draft": {"obligation": obligation.id, "version": version, "sha256": hashes}},
         )
         findings = tuple(f for c in clean.values() for f in c.findings)
