@@ -30,6 +30,7 @@ from tests.harness import SIGNING_SECRET, Slack, running_bot
 from tests.test_clocks import declare as declare_in_eu
 
 GENERAL = "C0GENERAL1"
+CN_ID = "11010519491231002X"
 WHAT_HAPPENED = "A client-portal export of payroll records was downloaded by an unknown IP."
 
 
@@ -167,12 +168,14 @@ async def test_legal_edits_and_approves_a_decision_with_the_texts_sha256_and_not
     obligation = obligation_of(slack, "eu-gdpr-33", "authority")
     view = await open_draft(slack, slack.dave, channel, obligation.id)
     drafted = draft_inputs(view)["Notice (English)"]
-    edited = drafted.replace("[unknown:", "[legal to confirm:", 1) + "\nSigned: Dave Müller, Legal counsel\n"
+    # Legal edits it, pasting an ID number by mistake: the stored text keeps its last four digits.
+    edited = drafted.replace("[unknown:", "[legal to confirm:", 1) + f"\nSigned: Dave Müller ({CN_ID})\n"
     delivery = await slack.dave.submit({"Notice (English)": edited})
     assert not delivery.errors, delivery.errors
     await slack.settle()
 
-    stored = edited.strip()
+    stored = edited.strip().replace(CN_ID, "[redacted: CN resident ID ****002X]")
+    assert CN_ID not in stored and "[legal to confirm:" in stored
     digest = hashlib.sha256(stored.encode()).hexdigest()
     (row,) = await drafts_in_db(slack, incident.id)
     assert row.text == stored and row.sha256 == digest
@@ -196,7 +199,8 @@ async def test_legal_edits_and_approves_a_decision_with_the_texts_sha256_and_not
     assert digest in said and obligation.id in said
     for line in (x for x in stored.splitlines() if len(x) > 12):
         assert line not in said, line
-    assert digest in slack.dave.ephemerals[-1].all_text
+    told = "\n".join(m.all_text for m in slack.dave.ephemerals[-2:])
+    assert digest in told and "notice draft" in told and CN_ID not in told
 
     # A second approval of the same version is refused: draft again to change it.
     await slack.heidi.submit({"Notice (English)": "Something else"}, view=view)
