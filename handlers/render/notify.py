@@ -23,7 +23,7 @@ from handlers.render.common import (
     when,
 )
 from handlers.render.drafts import draft_button
-from handlers.render.labels import assumed_start, fact_labels
+from handlers.render.labels import assumed_start, fact_labels, obligation_option
 from incident.clocks import ClockView
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS
 from incident.facts import FactsInput
@@ -45,7 +45,12 @@ def notify_modal(
         blocks.append(section(t("notify.drill", locale)))
     options = [
         option(
-            clip(v.name.get(locale), 70)
+            obligation_option(
+                v.applicability.regime.name,
+                v.obligation.recipient,
+                locale,
+                75 - len(t("notify.may_apply", locale)),
+            )
             + ("" if v.applicability.status == "applies" else t("notify.may_apply", locale)),
             v.id,
         )
