@@ -42,6 +42,8 @@ class ActionId(StrEnum):
     CARD_ACCEPT_SEVERITY = "card_accept_severity"
     # App Home's Settings part (admins)
     SETTINGS_EDIT = "settings_edit"
+    # Draft the notice for one obligation (value: "<incident id>:<regime>/<key>")
+    NOTICE_DRAFT = "notice_draft"
 
 
 class CallbackId(StrEnum):
@@ -63,3 +65,4 @@ class CallbackId(StrEnum):
     FACTS = "facts"
     NO_NOTIFY = "no_notify"
     SETTINGS = "settings"
+    NOTICE_DRAFT = "notice_draft"

@@ -12,6 +12,7 @@ from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
+from handlers.drafts import draft_command, wants_draft
 from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, reply_error
 from handlers.gate import Find
@@ -30,6 +31,9 @@ BLOCKS = {"contents": "contents", "obligation": "obligation"}
 
 @subcommand("notify")
 async def notify_command(ctx: CommandCtx) -> None:
+    if wants_draft(ctx):  # `notify draft [obligation]`: the notice drafted from the record
+        await draft_command(ctx)
+        return
     deps = ctx.deps
     incident = await incident_for(ctx.client, deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args)
     now = deps.clock.now()

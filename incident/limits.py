@@ -31,6 +31,7 @@ class Field(StrEnum):
     CHANNEL = "channel"  # how a notification was sent
     CONTENT = "content"  # what a notification said
     MESSAGE = "message"  # a channel message captured onto the timeline
+    NOTICE = "notice"  # a drafted notice as legal edits and approves it (one language)
 
 
 LIMITS: dict[Field, int] = {
@@ -51,6 +52,8 @@ LIMITS: dict[Field, int] = {
     Field.CONTENT: 3000,
     # Slack caps a message at 40,000 characters; a captured one is kept whole up to that.
     Field.MESSAGE: 40000,
+    # Slack's multiline input holds at most 3,000 characters: the draft is edited in one.
+    Field.NOTICE: 3000,
 }
 
 

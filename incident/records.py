@@ -144,45 +144,82 @@ async def record_decision(
         scrub(Field.DECISION, inp.alternatives, enabled=redact_on),
     )
     async with database.transaction() as db:
-        row = Decision(
-            incident_id=incident_id,
-            text=text.text,
-            rationale=rationale.text,
-            alternatives=alternatives.text,
+        row, event = await write_decision(
+            db,
+            incident_id,
+            text,
+            rationale,
+            alternatives,
             approver=inp.approver,
             privileged=inp.privileged,
-            decided_by=actor,
-            decided_at=now,
-        )
-        db.add(row)
-        await db.flush()
-        # A privileged decision stays in its register row; the timeline (read by everyone with the
-        # incident, and exported) says only that one was taken, by whom and who approved it.
-        if inp.privileged:
-            summary = "privileged decision recorded"
-            data = with_counts(
-                {"decision_id": row.id, "privileged": True, "approver": inp.approver},
-                text,
-                rationale,
-                alternatives,
-            )
-        else:
-            summary = _summary(text.text)
-            data = {
-                "decision_id": row.id,
-                "privileged": False,
-                "text": text.text,
-                "rationale": rationale.text,
-                "alternatives": alternatives.text,
-                "approver": inp.approver,
-            }
-            data = with_counts(data, text, rationale, alternatives)
-        event = await timeline.append(
-            db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now, announce=True
+            actor=actor,
+            now=now,
         )
     findings = (*text.findings, *rationale.findings, *alternatives.findings)
     stored = {"text": text.text, "rationale": rationale.text, "alternatives": alternatives.text}
     return Recorded(incident_id, "decision", row.id, event.seq, event.summary, findings, stored)
+
+
+async def write_decision(
+    db: AsyncSession,
+    incident_id: int,
+    text: Redacted,
+    rationale: Redacted,
+    alternatives: Redacted,
+    *,
+    approver: str | None,
+    privileged: bool,
+    actor: str,
+    now: datetime,
+    kind: str = "decision",
+    regime: str | None = None,
+    obligation: str | None = None,
+    extra: dict[str, object] | None = None,
+) -> tuple[Decision, TimelineEvent]:
+    """The decision row and its ``decision`` event (announced in the channel), inside the caller's
+    transaction, so a change a decision stands for (an approved notice) commits with it.
+
+    ``kind`` tells decisions apart in the register (``decision`` a person's; others a feature's);
+    ``extra`` is added to the event's data (never for a privileged decision, whose event says only
+    that one was taken)."""
+    row = Decision(
+        incident_id=incident_id,
+        kind=kind,
+        text=text.text,
+        rationale=rationale.text,
+        alternatives=alternatives.text,
+        approver=approver,
+        privileged=privileged,
+        regime=regime,
+        obligation=obligation,
+        decided_by=actor,
+        decided_at=now,
+    )
+    db.add(row)
+    await db.flush()
+    # A privileged decision stays in its register row; the timeline (read by everyone with the
+    # incident, and exported) says only that one was taken, by whom and who approved it.
+    if privileged:
+        summary = "privileged decision recorded"
+        data = with_counts(
+            {"decision_id": row.id, "privileged": True, "approver": approver}, text, rationale, alternatives
+        )
+    else:
+        summary = _summary(text.text)
+        data = {
+            "decision_id": row.id,
+            "privileged": False,
+            "text": text.text,
+            "rationale": rationale.text,
+            "alternatives": alternatives.text,
+            "approver": approver,
+            **(extra or {}),
+        }
+        data = with_counts(data, text, rationale, alternatives)
+    event = await timeline.append(
+        db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now, announce=True
+    )
+    return row, event
 
 
 # Evidence ---------------------------------------------------------------------------------------

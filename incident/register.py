@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from incident.clocks import NO_NOTIFY, clocks, first_notifications, named_obligations
 from incident.config import IncidentConfig
 from incident.i18n import t
+from incident.notice_draft.drafts import ApprovedNotice, approved_notices, drafts_of
 from incident.regimes import obligation_title
 from incident.text import Text
 from storage.models import Decision, Incident, Notification
@@ -57,6 +58,8 @@ class RegisterRow:
     jurisdictions: list[str]
     decisions: list[RegimeDecision] = field(default_factory=list)
     not_notified_rationale: str = ""
+    # Notices drafted from the record and approved by legal: the text and its SHA-256.
+    approved_notices: list[ApprovedNotice] = field(default_factory=list)
 
     @property
     def clocks_met(self) -> int:
@@ -161,6 +164,7 @@ async def rows(
         stmt_d = select(Decision).where(Decision.incident_id.in_(ids), Decision.kind == NO_NOTIFY)
         for d in (await db.execute(stmt_d)).scalars():
             declined[d.incident_id].append(d)
+    drafted = await drafts_of(db, [i for i in ids if i is not None])
     out = []
     for inc in incidents:
         assert inc.id is not None
@@ -183,6 +187,7 @@ async def rows(
                 jurisdictions=list(inc.jurisdictions or []),
                 decisions=decisions_for(inc, notifications[inc.id], declined[inc.id], config, now),
                 not_notified_rationale=inc.not_notified_rationale,
+                approved_notices=approved_notices(drafted[inc.id]),
             )
         )
     return out
@@ -210,6 +215,7 @@ COLUMNS = (
     "clocks_met",
     "clocks_missed",
     "not_notified_rationale",
+    "approved_notices",
 )
 
 
@@ -245,6 +251,7 @@ def flat(row: RegisterRow, locale: str = "en") -> dict[str, str]:
         "clocks_met": str(row.clocks_met),
         "clocks_missed": str(row.clocks_missed),
         "not_notified_rationale": row.not_notified_rationale,
+        "approved_notices": "; ".join(n.line for n in row.approved_notices),
     }
 
 

@@ -342,3 +342,28 @@ class SettingChange(SQLModel, table=True):
     after: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     changed_by: str = Field(max_length=32, nullable=False)
     changed_at: datetime = _ts(nullable=False, index=True)
+
+
+class NoticeDraft(SQLModel, table=True):
+    """A notice drafted from the record for one obligation (``<regime>/<key>``), in one language.
+
+    Each draft is a new version; approval stores the text legal approved with its SHA-256, so the
+    register and the export can show exactly which words were cleared to send. The bot sends nothing.
+    """
+
+    __tablename__ = "notice_draft"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "obligation", "version", "language", name="uq_notice_draft_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", nullable=False, index=True)
+    obligation: str = Field(max_length=160, nullable=False)
+    language: str = Field(max_length=8, nullable=False)
+    version: int = Field(nullable=False)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64, nullable=False)
+    drafted_by: str = Field(max_length=32, nullable=False)
+    drafted_at: datetime = _ts(nullable=False)
+    approved_by: str | None = Field(default=None, max_length=32)
+    approved_at: datetime | None = _ts()

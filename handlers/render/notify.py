@@ -22,6 +22,7 @@ from handlers.render.common import (
     section,
     when,
 )
+from handlers.render.drafts import draft_button
 from handlers.render.labels import assumed_start, fact_labels, obligation_option
 from incident.clocks import ClockView
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS
@@ -240,7 +241,9 @@ def obligations(
         if app.obligation.target_note:
             lines.append(f"_{escape(app.obligation.target_note.get(locale))}_")
         lines.append(f"_{t('obligations.record_with', locale, command=command, id=app.id)}_")
-        blocks.append(section(clip("\n".join(lines), 2900)))
+        # Each obligation's notice can be drafted from the record right here (handlers/drafts.py).
+        button = draft_button(incident.id, app.id, locale) if incident.id is not None else None
+        blocks.append(section(clip("\n".join(lines), 2900), accessory=button))
     if not shown:
         blocks.append(section(t("obligations.none", locale)))
     register = [a for a in evaluated if a.register_only and a.status != "does_not_apply"]

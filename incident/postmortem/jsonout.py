@@ -216,6 +216,21 @@ def export_bundle(pm: PostMortem, *, include_privileged: bool = False) -> dict[s
         n["contents_checked"] = list(row.contents_checked)
         n["recorded_at"] = iso(row.recorded_at)
     out["incident"]["id"] = pm.incident.id
+    # The notices drafted from the record: the approved ones are the exact words legal cleared.
+    out["notice_drafts"] = [
+        {
+            "obligation": d.obligation,
+            "language": d.language,
+            "version": d.version,
+            "text": d.text,
+            "sha256": d.sha256,
+            "drafted_by": d.drafted_by,
+            "drafted_at": iso(d.drafted_at),
+            "approved_by": d.approved_by,
+            "approved_at": iso(d.approved_at),
+        }
+        for d in pm.notice_drafts
+    ]
     out["timeline"] = [
         {
             "seq": e.seq,

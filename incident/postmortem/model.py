@@ -12,6 +12,7 @@ from incident import roster
 from incident.clocks import ClockView, clocks
 from incident.config import IncidentConfig
 from incident.declare import first_phase
+from incident.notice_draft.drafts import drafts_of
 from incident.overview import playbook_of
 from incident.playbook import Opens, Playbook
 from incident.text import Text
@@ -22,6 +23,7 @@ from storage.models import (
     Decision,
     Evidence,
     Incident,
+    NoticeDraft,
     Notification,
     RoleAssignment,
     TimelineEvent,
@@ -107,6 +109,8 @@ class PostMortem:
     actions: tuple[ActionItem, ...]
     events: tuple[TimelineEvent, ...]
     verification: timeline.Verification
+    # Every notice drafted from the record, each version and language, approved or not.
+    notice_drafts: tuple[NoticeDraft, ...] = ()
 
     @property
     def intervals(self) -> tuple[Interval, ...]:
@@ -279,4 +283,5 @@ async def build(db: AsyncSession, incident: Incident, config: IncidentConfig, no
         actions=tuple(actions),
         events=tuple(events),
         verification=verification,
+        notice_drafts=tuple((await drafts_of(db, [iid]))[iid]),
     )
