@@ -26,7 +26,7 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from bot.embedded import Embedded
 from handlers.i18n import t
@@ -179,7 +179,7 @@ class DrillPlayer:
 
     async def _report_reminders(self, ids: list[int]) -> None:
         async with self.rt.db.session() as db:
-            rows = (await db.execute(select(Reminder).where(Reminder.id.in_(ids)))).scalars().all()  # type: ignore[union-attr]
+            rows = (await db.execute(select(Reminder).where(col(Reminder.id).in_(ids)))).scalars().all()
         kinds = Counter(r.kind for r in rows)
         text = ", ".join(f"{kind} ×{count}" for kind, count in sorted(kinds.items()))
         at = format_offset(timedelta(seconds=self.sb.clock.now() - self.start))
@@ -550,8 +550,8 @@ class DrillPlayer:
         return t(
             key,
             self.locale,
-            before=titles.get(before, before),
-            after=titles.get(incident.phase, incident.phase),
+            before=titles.get(before or "", before),
+            after=titles.get(incident.phase or "", incident.phase),
         )
 
     async def _do_resolve(self, number: int, step: Step) -> str:

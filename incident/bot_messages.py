@@ -7,9 +7,10 @@ Ids, timestamps and hashes only: handlers/views.py renders and posts.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import BotMessage, Incident
@@ -73,4 +74,6 @@ async def refs(database: Database, incident_id: int, kind: str) -> list[str]:
 async def remember_topic(database: Database, incident_id: int, rendered_hash: str) -> None:
     """The hash of the topic the channel now shows."""
     async with database.transaction() as db:
-        await db.execute(update(Incident).where(Incident.id == incident_id).values(topic_hash=rendered_hash))
+        await db.execute(
+            update(Incident).where(col(Incident.id) == incident_id).values(topic_hash=rendered_hash)
+        )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlmodel import select
 
 from incident import reminders
 from incident.clocks import ClockView, clocks
@@ -179,5 +179,11 @@ async def record(
             at=now,
         )
         await reminders.sync(db, incident, config, now, cadence_of)
-        stored = replace(inp, **{name: clean.text for name, clean in text.items()})
+        stored = replace(
+            inp,
+            recipient=text["recipient"].text,
+            reference=text["reference"].text,
+            channel=text["channel"].text,
+            content=text["content"].text,
+        )
         return Recorded(incident, row, clock, stored)

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident.clocks import NO_NOTIFY, clocks, first_notifications, named_obligations
 from incident.config import IncidentConfig
@@ -149,7 +149,7 @@ async def rows(
     now: datetime,
 ) -> list[RegisterRow]:
     """Register rows for incidents declared in [start, end), oldest first."""
-    stmt = select(Incident).order_by(Incident.declared_at, Incident.id)
+    stmt = select(Incident).order_by(col(Incident.declared_at), col(Incident.id))
     if start is not None:
         stmt = stmt.where(Incident.declared_at >= start)
     if end is not None:
@@ -159,9 +159,11 @@ async def rows(
     notifications: dict[int, list[Notification]] = {i: [] for i in ids if i is not None}
     declined: dict[int, list[Decision]] = {i: [] for i in ids if i is not None}
     if ids:
-        for n in (await db.execute(select(Notification).where(Notification.incident_id.in_(ids)))).scalars():
+        for n in (
+            await db.execute(select(Notification).where(col(Notification.incident_id).in_(ids)))
+        ).scalars():
             notifications[n.incident_id].append(n)
-        stmt_d = select(Decision).where(Decision.incident_id.in_(ids), Decision.kind == NO_NOTIFY)
+        stmt_d = select(Decision).where(col(Decision.incident_id).in_(ids), Decision.kind == NO_NOTIFY)
         for d in (await db.execute(stmt_d)).scalars():
             declined[d.incident_id].append(d)
     drafted = await drafts_of(db, [i for i in ids if i is not None])

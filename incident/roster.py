@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,11 +35,11 @@ async def history(db: AsyncSession, incident_id: int) -> list[RoleAssignment]:
     return list(rows.scalars())
 
 
-def roles_of(holders: dict[str, str], user: str) -> set[str]:
+def roles_of(holders: Mapping[str, str], user: str) -> set[str]:
     return {role for role, holder in holders.items() if holder == user}
 
 
-def may_manage(holders: dict[str, str], user: str, roles: RolesConfig, *, is_admin: bool = False) -> bool:
+def may_manage(holders: Mapping[str, str], user: str, roles: RolesConfig, *, is_admin: bool = False) -> bool:
     """Severity, roles, resolve and close: the commander, the deputy (roles with may_manage), admins."""
     if is_admin:
         return True

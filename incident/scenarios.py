@@ -158,7 +158,8 @@ class Step:
     def fields(self) -> dict[str, Any]:
         return {
             info.alias or name: getattr(self, name)
-            for name, info in type(self).__pydantic_fields__.items()
+            # Set on every pydantic dataclass; pydantic ships no stub for the dunder.
+            for name, info in type(self).__pydantic_fields__.items()  # type: ignore[attr-defined]
             if name not in _COMMON and getattr(self, name) is not None
         }
 

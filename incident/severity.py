@@ -110,7 +110,10 @@ def suggest_severity(facts: Facts, matrix: SeverityMatrix | None = None) -> tupl
             undecided.append((rule, outcome))
     if chosen is None:
         possible = [rule.severity for rule, _ in undecided]
-        chosen = max(matrix.fallback, min(possible, key=_rank), key=_rank) if possible else matrix.fallback
+        picked: Severity = (
+            max(matrix.fallback, min(possible, key=_rank), key=_rank) if possible else matrix.fallback
+        )
+        chosen = picked
         reasons.append(both("severity.reason.undecided", severity=chosen))
     for severity in SEVERITIES[: _rank(chosen)]:
         unknown = [o for rule, o in undecided if rule.severity == severity]

@@ -293,11 +293,12 @@ class Person:
             block, element = self._find(blocks, want, None)
         except LookupError:
             block = next((b for b in blocks if b.get("block_id") == placeholder_or_block), {})
-            element = block.get("accessory") or next(
+            found: dict[str, Any] | None = block.get("accessory") or next(
                 (e for e in block.get("elements") or [] if e.get("type") in SELECT_TYPES), None
             )
-            if not element:
+            if not found:
                 raise
+            element = found
         action = {
             "action_id": element.get("action_id", ""),
             "block_id": block.get("block_id", ""),

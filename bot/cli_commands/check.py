@@ -69,7 +69,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("check", help="validate the roles, playbooks, regimes and severity files")
     check.add_argument("--roles", help="roles file (default: BREACHROOM_ROLES_FILE, else the packaged one)")
     check.add_argument(

@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident import roster
 from incident.clocks import facts_of
@@ -256,7 +257,7 @@ async def approve(
                         NoticeDraft.obligation == obligation.id,
                         NoticeDraft.version == version,
                     )
-                    .order_by(NoticeDraft.id)
+                    .order_by(col(NoticeDraft.id))
                     .with_for_update()
                 )
             ).scalars()
@@ -311,8 +312,13 @@ async def drafts_of(db: AsyncSession, incident_ids: Iterable[int]) -> dict[int, 
         return out
     rows = await db.execute(
         select(NoticeDraft)
-        .where(NoticeDraft.incident_id.in_(ids))
-        .order_by(NoticeDraft.incident_id, NoticeDraft.obligation, NoticeDraft.version, NoticeDraft.language)
+        .where(col(NoticeDraft.incident_id).in_(ids))
+        .order_by(
+            col(NoticeDraft.incident_id),
+            col(NoticeDraft.obligation),
+            col(NoticeDraft.version),
+            col(NoticeDraft.language),
+        )
     )
     for row in rows.scalars():
         out[row.incident_id].append(row)

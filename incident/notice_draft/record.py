@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import suppress
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident import roster
 from incident.clocks import facts_of
@@ -72,12 +72,14 @@ async def read(
         await db.execute(
             select(ChecklistItem.item_key)
             .where(ChecklistItem.incident_id == iid, ChecklistItem.state == "done")
-            .order_by(ChecklistItem.done_at, ChecklistItem.position)
+            .order_by(col(ChecklistItem.done_at), col(ChecklistItem.position))
         )
     ).scalars()
     actions = list(
         (
-            await db.execute(select(ActionItem).where(ActionItem.incident_id == iid).order_by(ActionItem.id))
+            await db.execute(
+                select(ActionItem).where(ActionItem.incident_id == iid).order_by(col(ActionItem.id))
+            )
         ).scalars()
     )
     sent = (await db.execute(select(Notification).where(Notification.incident_id == iid))).scalars()

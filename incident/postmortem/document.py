@@ -165,13 +165,18 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
         [L("time.declared"), T(inc.declared_at), person(inc.declared_by)],
         [L("time.contained"), T(inc.contained_at), ""],
     ]
-    for n in pm.notifications:
+    for sent in pm.notifications:
         detail = " · ".join(
             x
-            for x in (regime_names.get(n.regime, n.regime), n.recipient, n.reference, person(n.sent_by))
+            for x in (
+                regime_names.get(sent.regime, sent.regime),
+                sent.recipient,
+                sent.reference,
+                person(sent.sent_by),
+            )
             if x
         )
-        times.append([L("time.notification"), T(n.sent_at), detail])
+        times.append([L("time.notification"), T(sent.sent_at), detail])
     times += [[L("time.resolved"), T(inc.resolved_at), ""], [L("time.closed"), T(inc.closed_at), ""]]
     sections.append(
         Section(

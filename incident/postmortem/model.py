@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident import roster
 from incident.clocks import ClockView, clocks
@@ -245,25 +245,33 @@ async def build(db: AsyncSession, incident: Incident, config: IncidentConfig, no
     items = list(
         (
             await db.execute(
-                select(ChecklistItem).where(ChecklistItem.incident_id == iid).order_by(ChecklistItem.position)
+                select(ChecklistItem)
+                .where(ChecklistItem.incident_id == iid)
+                .order_by(col(ChecklistItem.position))
             )
         ).scalars()
     )
     notifications = list(
         (
             await db.execute(
-                select(Notification).where(Notification.incident_id == iid).order_by(Notification.sent_at)
+                select(Notification)
+                .where(Notification.incident_id == iid)
+                .order_by(col(Notification.sent_at))
             )
         ).scalars()
     )
     decisions = (
-        await db.execute(select(Decision).where(Decision.incident_id == iid).order_by(Decision.decided_at))
+        await db.execute(
+            select(Decision).where(Decision.incident_id == iid).order_by(col(Decision.decided_at))
+        )
     ).scalars()
     evidence = (
-        await db.execute(select(Evidence).where(Evidence.incident_id == iid).order_by(Evidence.recorded_at))
+        await db.execute(
+            select(Evidence).where(Evidence.incident_id == iid).order_by(col(Evidence.recorded_at))
+        )
     ).scalars()
     actions = (
-        await db.execute(select(ActionItem).where(ActionItem.incident_id == iid).order_by(ActionItem.id))
+        await db.execute(select(ActionItem).where(ActionItem.incident_id == iid).order_by(col(ActionItem.id)))
     ).scalars()
     events = await timeline.events(db, incident.id)
     # The same rows, checked in memory: reading a long timeline twice was half the build's time.

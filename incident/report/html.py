@@ -60,7 +60,7 @@ def bar_chart(title: str, series: dict[str, dict[str, float]], categories: list[
             bars.append(Bar(cat, name, value, x0 + bar * (si + 0.5), height - pad - h, bar, h, colors[si]))
         ticks.append((cat, x0 + group / 2))
     legend_x = width - pad - 170
-    legend = [(name, legend_x + i * 90, colors[i]) for i, name in enumerate(series)]
+    legend = [(name, float(legend_x + i * 90), colors[i]) for i, name in enumerate(series)]
     return BarChart(title, width, height, pad, bars, ticks, legend)
 
 

@@ -160,17 +160,20 @@ def render(
                 due = f"{a.due_at:%Y-%m-%d}" if a.due_at else "—"
                 if a.overdue:
                     due += f" ({L('overdue')})"
-                cells = (a.key, a.text, person(a.owner), due, a.category)
-                out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+                out.append(
+                    "| "
+                    + " | ".join(_cell(c) for c in (a.key, a.text, person(a.owner), due, a.category))
+                    + " |"
+                )
     else:
         out.append(f"- {L('none')}")
     out += ["", f"## {L('section.drills')}", ""]
-    for d in report.drills:
-        state = L("drill.closed") if d.closed else L("drill.open")
-        name = d.key if client else f"{d.key} {d.title}"
+    for drill in report.drills:
+        state = L("drill.closed") if drill.closed else L("drill.open")
+        name = drill.key if client else f"{drill.key} {drill.title}"
         out.append(
-            f"- {_cell(name)}: {L('drill.contained')} {took(d.to_contain, locale)}, "
-            f"{L('drill.clocks')} {d.clocks_met}/{d.clocks_missed}, {state}"
+            f"- {_cell(name)}: {L('drill.contained')} {took(drill.to_contain, locale)}, "
+            f"{L('drill.clocks')} {drill.clocks_met}/{drill.clocks_missed}, {state}"
         )
     if not report.drills:
         out.append(f"- {L('none')}")

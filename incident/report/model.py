@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident.config import IncidentConfig
 from incident.register import RegisterRow, rows
@@ -103,7 +103,10 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 def figures(register: list[RegisterRow]) -> Figures:
     """Real incidents only: drills are reported apart and never count in the metrics."""
     real = [r for r in register if not r.drill]
-    to_declare, to_contain, to_notify, to_resolve = [], [], [], []
+    to_declare: list[float] = []
+    to_contain: list[float] = []
+    to_notify: list[float] = []
+    to_resolve: list[float] = []
     clocks = met = 0
     for r in real:
         for value, bucket in (
@@ -190,21 +193,21 @@ async def build(db: AsyncSession, config: IncidentConfig, period: Period, now: d
     previous = await rows(db, config, start=prev_period.start, end=prev_period.end, now=now)
     keys = {r.key: r for r in current}
     incidents = (
-        {i.id: i for i in (await db.execute(select(Incident).where(Incident.key.in_(list(keys))))).scalars()}
+        {
+            i.id: i
+            for i in (await db.execute(select(Incident).where(col(Incident.key).in_(list(keys))))).scalars()
+        }
         if keys
         else {}
     )
     actions = list(
         (
             await db.execute(
-                select(ActionItem).where(ActionItem.status == "open").order_by(ActionItem.due_at)
+                select(ActionItem).where(ActionItem.status == "open").order_by(col(ActionItem.due_at))
             )
         ).scalars()
     )
-    all_keys = {
-        i.id: i.key
-        for i in (await db.execute(select(Incident.id, Incident.key))).all()  # type: ignore[misc]
-    }
+    all_keys = {i.id: i.key for i in (await db.execute(select(Incident.id, Incident.key))).all()}
     in_period = list(
         (
             await db.execute(
@@ -219,8 +222,8 @@ async def build(db: AsyncSession, config: IncidentConfig, period: Period, now: d
             (
                 await db.execute(
                     select(Decision)
-                    .where(Decision.incident_id.in_(list(incidents)))
-                    .order_by(Decision.decided_at)
+                    .where(col(Decision.incident_id).in_(list(incidents)))
+                    .order_by(col(Decision.decided_at))
                 )
             ).scalars()
         )
