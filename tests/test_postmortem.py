@@ -233,7 +233,6 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
         "notify cn-pipl-57",
         ch,
         {
-            "Recipient kind": "Regulator",
             "Recipient": "Shanghai CAC office",
             "Reference number": "PIPL-2026-0042",
             "Time sent": at(base, 10),
@@ -246,7 +245,6 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
         "notify eu-gdpr-33",
         ch,
         {
-            "Recipient kind": "Regulator",
             "Recipient": "Irish Data Protection Commission",
             "Reference number": "DPC-77421",
             "Time sent": at(base, 80),
@@ -268,7 +266,8 @@ async def test_the_post_mortem_written_on_close_says_what_was_done(slack: Slack)
     assert len(files) == 1, "closing uploads one post-mortem"
     summary, md = files[0]
     B = datetime.fromtimestamp(base, UTC)
-    assert f"Post-mortem of {closed.key}" in summary and "1 met, 2 missed" in summary
+    # Clocks count obligations: the PIPL authority met; the PIPL individuals, GDPR 33 and 34 missed.
+    assert f"Post-mortem of {closed.key}" in summary and "1 met, 3 missed" in summary
 
     # Summary and impact
     assert f"- **Incident**: {closed.key}" in md and "Client portal payroll export leaked" in md
@@ -296,9 +295,10 @@ async def test_the_post_mortem_written_on_close_says_what_was_done(slack: Slack)
     assert "| 4d |" in row(md, "Durations", "Time to resolve")
 
     # Regulatory clocks: met or missed, with the reference numbers
-    assert "1 met, 2 missed" in md
-    assert "| met | PIPL-2026-0042 |" in row(md, "Regulatory clocks", PIPL)
-    assert stamp(B + timedelta(hours=18)) in row(md, "Regulatory clocks", PIPL)
+    assert "1 met, 3 missed" in md
+    assert "| met | PIPL-2026-0042 |" in row(md, "Regulatory clocks", PIPL + " → The authority")
+    assert "missed (not notified)" in row(md, "Regulatory clocks", PIPL + " → The affected individuals")
+    assert stamp(B + timedelta(hours=18)) in row(md, "Regulatory clocks", PIPL + " → The authority")
     assert "| missed (notified late) | DPC-77421 |" in row(md, "Regulatory clocks", GDPR33)
     assert stamp(B + timedelta(hours=70)) in row(md, "Regulatory clocks", GDPR33)
     assert "missed (not notified)" in row(md, "Regulatory clocks", GDPR34)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from handlers.i18n import catalog, t
-from handlers.render.common import when
-from incident.regimes import Applicability
+from handlers.render.common import clip, when
+from incident.regimes import Applicability, Regimes, obligation_title
+from incident.text import Text
 
 # Slack's error codes (and our own `deactivated` / `unreachable`) → the reason a person reads.
 _REASONS = {
@@ -52,11 +53,37 @@ def joined(items: Iterable[str], locale: str) -> str:
 
 
 def assumed_start(app: Applicability, locale: str, command: str) -> str:
-    """ " · assumed start: …": a clock running from the earliest known moment, not its legal start."""
+    """ " (assumed start: …)": a clock running from the earliest known moment, not its legal start;
+    or, for one that starts after another notice, from that notice's deadline until it is recorded."""
     if not app.start_assumed or app.clock_start is None:
         return ""
+    if app.after is not None:
+        recipient = app.after.recipient.get(locale)
+        return t("clock.assumed_after", locale, start=when(app.clock_start), recipient=recipient)
     return t("clock.assumed_start", locale, start=when(app.clock_start), command=command)
 
 
 def fact_labels(names: Iterable[str], locale: str) -> str:
     return joined(dict.fromkeys(fact_label(n, locale) for n in names), locale)
+
+
+def obligation_named(regimes: Regimes, named: str, locale: str) -> str:
+    """How an obligation id reads; a regime id (a record from before obligations) reads as the
+    regime's name, and anything the file no longer has as itself."""
+    if regimes.has_obligation(named):
+        obligation = regimes.obligation(named)
+        return obligation_title(regimes.get(obligation.regime_id), obligation).get(locale)
+    return regimes.get(named).name.get(locale) if named in regimes else named
+
+
+def obligation_option(regime: Text, recipient: Text, locale: str, limit: int = 75) -> str:
+    """An obligation as a select option (Slack cuts option text at 75). The recipient keeps up to
+    30 characters; a longer regime name loses its middle, keeping the citation at its end."""
+    name, who = regime.get(locale), recipient.get(locale)
+    room = limit - 3
+    who = clip(who, max(30, room - len(name)))
+    keep = room - len(who)
+    if len(name) > keep:
+        head = keep // 2
+        name = name[: head - 1].rstrip() + "…" + name[len(name) - (keep - head) :].lstrip()
+    return f"{name} → {who}"
