@@ -31,23 +31,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictInt,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
 
 from incident.roles_config import COMMANDER, RolesConfig
 from incident.text import Locale, Text
-from incident.yamlsource import (
-    Checker,
-    ConfigError,
-    LineMap,
-    Problem,
-    YamlPath,
-    load_with_lines,
-    source_name,
+from incident.yamlmodel import (
+    STRICT,
+    Among,
+    Bilingual,
+    Flag,
+    Name,
+    adapter,
+    load_folder,
+    load_model,
+    report,
+    unique,
 )
+from incident.yamlsource import ConfigError
 
 BUILTIN_DIR = Path(__file__).parent / "data" / "playbooks"
 DEFAULT_PLAYBOOK_ID = "data_breach"
@@ -56,12 +69,8 @@ KEY = re.compile(r"[a-z0-9_]+")
 REGIME_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 PLAYBOOK_SUFFIXES = (".yaml", ".yml")
 
-_TOP_REQUIRED = ("id", "version", "title", "phases")
-_TOP_OPTIONAL = ("description",)
-_PHASE_REQUIRED = ("key", "title", "items")
-_PHASE_OPTIONAL = ("opens",)
-_ITEM_REQUIRED = ("key", "title", "owner")
-_ITEM_OPTIONAL = ("help", "required", "due", "restricted", "regime")
+Key = Annotated[str, Name(KEY.pattern, "use lowercase letters, digits and _")]
+RegimeId = Annotated[str, Name(REGIME_ID.pattern, "e.g. eu-gdpr-33"), Among("regime_ids", "regime", sorted)]
 
 
 class Opens(StrEnum):
@@ -104,84 +113,83 @@ def format_duration(duration: timedelta) -> str:
     return "".join(parts) or "0m"
 
 
+def _duration(value: Any, info: ValidationInfo) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{info.field_name}: {exc}") from None
+
+
+Duration = Annotated[timedelta, PlainValidator(_duration), PlainSerializer(format_duration)]
+"""A duration written ``30m``, ``4h``, ``1h30m``, ``3d`` (see ``parse_duration``)."""
+
+
 # ---------------------------------------------------------------------------- model
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, config=STRICT)
 class Item:
     """One checklist item. ``due`` counts from declaration; ``regime`` ties it to a regulatory clock."""
 
-    key: str
-    title: Text
-    owner: str
-    help: Text | None = None
-    required: bool = True
-    due: timedelta | None = None
-    restricted: bool = False
-    regime: str | None = None
+    key: Key
+    title: Bilingual
+    owner: Annotated[str, Name(), Among("roles", "role", RolesConfig.keys)]
+    help: Bilingual | None = None
+    required: Flag = True
+    due: Duration | None = None
+    restricted: Flag = False
+    regime: RegimeId | None = None
 
     def may_complete(self, held_roles: Collection[str]) -> bool:
         """Whether someone holding ``held_roles`` may complete it (anyone, unless restricted)."""
         return not self.restricted or self.owner in held_roles or COMMANDER in held_roles
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "title": self.title.to_dict(),
-            "help": self.help.to_dict() if self.help else None,
-            "owner": self.owner,
-            "required": self.required,
-            "due": format_duration(self.due) if self.due is not None else None,
-            "restricted": self.restricted,
-            "regime": self.regime,
-        }
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Item:
-        return cls(
-            key=data["key"],
-            title=Text.from_dict(data["title"]),
-            owner=data["owner"],
-            help=Text.from_dict(data["help"]) if data.get("help") else None,
-            required=data.get("required", True),
-            due=parse_duration(data["due"]) if data.get("due") else None,
-            restricted=data.get("restricted", False),
-            regime=data.get("regime"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, config=STRICT)
 class Phase:
-    key: str
-    title: Text
-    opens: Opens
-    items: tuple[Item, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "title": self.title.to_dict(),
-            "opens": self.opens.value,
-            "items": [item.to_dict() for item in self.items],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Phase:
-        return cls(
-            key=data["key"],
-            title=Text.from_dict(data["title"]),
-            opens=Opens(data["opens"]),
-            items=tuple(Item.from_dict(item) for item in data["items"]),
-        )
+    key: Key
+    title: Bilingual
+    items: Annotated[tuple[Item, ...], Field(min_length=1)]
+    opens: Opens = Opens.AFTER_PREVIOUS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, config=STRICT)
 class Playbook:
-    id: str
-    version: int
-    title: Text
-    phases: tuple[Phase, ...]
-    description: Text | None = None
+    id: Key
+    version: Annotated[StrictInt, Field(ge=1)]
+    title: Bilingual
+    phases: Annotated[tuple[Phase, ...], Field(min_length=1)]
+    description: Bilingual | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_phase_opens_at_declare(cls, data: Any) -> Any:
+        """The first phase has no previous one: unless it says otherwise, it opens at declaration."""
+        match data:
+            case {"phases": [dict() as first, *rest]} if "opens" not in first:
+                return {**data, "phases": [{**first, "opens": Opens.AT_DECLARE.value}, *rest]}
+        return data
+
+    @model_validator(mode="after")
+    def _keys_unique_and_first_phase_open(self) -> Playbook:
+        phases = [(("phases", i, "key"), phase.key) for i, phase in enumerate(self.phases)]
+        items = [
+            (("phases", i, "items", j, "key"), item.key)
+            for i, phase in enumerate(self.phases)
+            for j, item in enumerate(phase.items)
+        ]
+        report(
+            *unique(phases, "phase key"),
+            *unique(items, "item key"),
+            *[
+                (("phases", 0, "opens"), "the first phase has no previous phase: use opens: at_declare")
+                for first in self.phases[:1]
+                if first.opens is Opens.AFTER_PREVIOUS
+            ],
+        )
+        return self
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -235,23 +243,11 @@ class Playbook:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready snapshot; ``from_dict`` rebuilds an equal playbook."""
-        return {
-            "id": self.id,
-            "version": self.version,
-            "title": self.title.to_dict(),
-            "description": self.description.to_dict() if self.description else None,
-            "phases": [phase.to_dict() for phase in self.phases],
-        }
+        return adapter(Playbook).dump_python(self, mode="json")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Playbook:
-        return cls(
-            id=data["id"],
-            version=data["version"],
-            title=Text.from_dict(data["title"]),
-            description=Text.from_dict(data["description"]) if data.get("description") else None,
-            phases=tuple(Phase.from_dict(phase) for phase in data["phases"]),
-        )
+        return adapter(Playbook).validate_python(data)
 
 
 # ---------------------------------------------------------------------------- loading
@@ -267,149 +263,8 @@ def load_playbook(
     every problem with its line: unknown role, duplicate key, missing translation, bad
     duration, unknown regime, unknown field, empty phase, and so on.
     """
-    data, lines = load_with_lines(path_or_text)
-    return parse_playbook(data, lines, source_name(path_or_text), roles, regime_ids)
-
-
-def parse_playbook(
-    data: object,
-    lines: LineMap,
-    name: str,
-    roles: RolesConfig,
-    regime_ids: Collection[str] | None = None,
-) -> Playbook:
-    """Validate already-loaded playbook data (see ``load_playbook``)."""
-    check = Checker(name, lines)
-    top = check.mapping(data, (), "a playbook")
-    if top is None:
-        raise ConfigError(name, check.problems)
-    check.fields(top, (), required=_TOP_REQUIRED, optional=_TOP_OPTIONAL)
-    playbook_id = check.string(top, (), "id", pattern=KEY, hint="use lowercase letters, digits and _")
-    title = check.text(top, (), "title")
-    description = check.text(top, (), "description")
-    version = top.get("version")
-    if "version" in top and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
-        check.add(("version",), f"version must be a whole number from 1 up, not {version!r}")
-
-    phases: list[Phase] = []
-    raw_phases = check.sequence(top["phases"], ("phases",), "phases") if "phases" in top else None
-    if raw_phases is not None and not raw_phases:
-        check.add(("phases",), "phases is empty: a playbook needs at least one phase")
-    seen_phases: dict[str, int | None] = {}
-    seen_items: dict[str, int | None] = {}
-    for index, raw in enumerate(raw_phases or []):
-        phase = _parse_phase(check, raw, ("phases", index), index, roles, regime_ids, seen_phases, seen_items)
-        if phase is not None:
-            phases.append(phase)
-
-    check.raise_if_any()
-    assert playbook_id is not None and title is not None and isinstance(version, int)
-    return Playbook(
-        id=playbook_id, version=version, title=title, description=description, phases=tuple(phases)
-    )
-
-
-def _parse_phase(
-    check: Checker,
-    raw: object,
-    path: YamlPath,
-    index: int,
-    roles: RolesConfig,
-    regime_ids: Collection[str] | None,
-    seen_phases: dict[str, int | None],
-    seen_items: dict[str, int | None],
-) -> Phase | None:
-    data = check.mapping(raw, path, "a phase")
-    if data is None:
-        return None
-    before = len(check.problems)
-    check.fields(data, path, required=_PHASE_REQUIRED, optional=_PHASE_OPTIONAL)
-    key = check.string(data, path, "key", pattern=KEY, hint="use lowercase letters, digits and _")
-    if key is not None:
-        _claim_key(check, seen_phases, key, (*path, "key"), "phase")
-    title = check.text(data, path, "title")
-
-    opens = Opens.AT_DECLARE if index == 0 else Opens.AFTER_PREVIOUS
-    if data.get("opens") is not None:
-        try:
-            opens = Opens(data["opens"])
-        except ValueError:
-            allowed = " or ".join(o.value for o in Opens)
-            check.add((*path, "opens"), f"opens must be {allowed}, not {data['opens']!r}")
-        else:
-            if index == 0 and opens is Opens.AFTER_PREVIOUS:
-                check.add((*path, "opens"), "the first phase has no previous phase: use opens: at_declare")
-
-    items: list[Item] = []
-    raw_items = check.sequence(data["items"], (*path, "items"), "items") if "items" in data else None
-    if raw_items is not None and not raw_items:
-        check.add((*path, "items"), f"phase {key or index + 1!r} has no items")
-    for item_index, raw_item in enumerate(raw_items or []):
-        item = _parse_item(check, raw_item, (*path, "items", item_index), roles, regime_ids, seen_items)
-        if item is not None:
-            items.append(item)
-
-    if len(check.problems) > before or key is None or title is None:
-        return None
-    return Phase(key=key, title=title, opens=opens, items=tuple(items))
-
-
-def _parse_item(
-    check: Checker,
-    raw: object,
-    path: YamlPath,
-    roles: RolesConfig,
-    regime_ids: Collection[str] | None,
-    seen_items: dict[str, int | None],
-) -> Item | None:
-    data = check.mapping(raw, path, "an item")
-    if data is None:
-        return None
-    before = len(check.problems)
-    check.fields(data, path, required=_ITEM_REQUIRED, optional=_ITEM_OPTIONAL)
-    key = check.string(data, path, "key", pattern=KEY, hint="use lowercase letters, digits and _")
-    if key is not None:
-        _claim_key(check, seen_items, key, (*path, "key"), "item")
-    title = check.text(data, path, "title")
-    help_text = check.text(data, path, "help")
-    required = check.flag(data, path, "required", True)
-    restricted = check.flag(data, path, "restricted", False)
-
-    owner = check.string(data, path, "owner")
-    if owner is not None and owner not in roles:
-        check.add((*path, "owner"), f"unknown role {owner!r} (known: {', '.join(roles.keys())})")
-
-    due: timedelta | None = None
-    if data.get("due") is not None:
-        try:
-            due = parse_duration(data["due"])
-        except ValueError as exc:
-            check.add((*path, "due"), f"due: {exc}")
-
-    regime = check.string(data, path, "regime", pattern=REGIME_ID, hint="e.g. eu-gdpr-33")
-    if regime is not None and regime_ids is not None and regime not in regime_ids:
-        known = ", ".join(sorted(regime_ids)) or "none configured"
-        check.add((*path, "regime"), f"unknown regime {regime!r} (known: {known})")
-
-    if len(check.problems) > before or key is None or title is None or owner is None:
-        return None
-    return Item(
-        key=key,
-        title=title,
-        owner=owner,
-        help=help_text,
-        required=required,
-        due=due,
-        restricted=restricted,
-        regime=regime,
-    )
-
-
-def _claim_key(check: Checker, seen: dict[str, int | None], key: str, path: YamlPath, what: str) -> None:
-    if key in seen:
-        check.add(path, f"duplicate {what} key {key!r} (first on line {seen[key]})")
-    else:
-        seen[key] = check.lines(path)
+    context = {"roles": roles, "regime_ids": regime_ids}
+    return load_model(path_or_text, Playbook, what="a playbook", context=context)
 
 
 def load_playbooks(
@@ -420,8 +275,9 @@ def load_playbooks(
     Raises one ``ConfigError`` for the folder listing the problems of every file, and
     ids used by two files.
     """
-    loaded = _load_folder(directory or BUILTIN_DIR, roles, regime_ids)
-    return {playbook.id: playbook for _, playbook in loaded}
+    return {
+        key: playbook for key, (_, playbook) in _folder(directory or BUILTIN_DIR, roles, regime_ids).items()
+    }
 
 
 def builtin_playbooks(roles: RolesConfig, regime_ids: Collection[str] | None = None) -> dict[str, Playbook]:
@@ -429,44 +285,11 @@ def builtin_playbooks(roles: RolesConfig, regime_ids: Collection[str] | None = N
     return load_playbooks(None, roles, regime_ids)
 
 
-def _load_folder(
+def _folder(
     directory: str | Path, roles: RolesConfig, regime_ids: Collection[str] | None
-) -> list[tuple[Path, Playbook]]:
-    folder = Path(directory)
-    if not folder.is_dir():
-        raise ConfigError(str(folder), [Problem(None, "folder not found")])
-    files = sorted(p for p in folder.iterdir() if p.suffix in PLAYBOOK_SUFFIXES and p.is_file())
-    if not files:
-        suffixes = ", ".join(f"*{s}" for s in PLAYBOOK_SUFFIXES)
-        raise ConfigError(str(folder), [Problem(None, f"no playbooks ({suffixes}) in this folder")])
-    problems: list[Problem] = []
-    loaded: list[tuple[Path, Playbook]] = []
-    first_file: dict[str, Path] = {}
-    for file in files:
-        try:
-            data, lines = load_with_lines(file)
-            playbook = parse_playbook(data, lines, str(file), roles, regime_ids)
-        except ConfigError as error:
-            problems.extend(_with_path(error))
-            continue
-        if playbook.id in first_file:
-            problems.append(
-                Problem(
-                    lines(("id",)),
-                    f"duplicate playbook id {playbook.id!r} (also in {first_file[playbook.id].name})",
-                    str(file),
-                )
-            )
-            continue
-        first_file[playbook.id] = file
-        loaded.append((file, playbook))
-    if problems:
-        raise ConfigError(str(folder), problems)
-    return loaded
-
-
-def _with_path(error: ConfigError) -> list[Problem]:
-    return [Problem(p.line, p.message, p.path or error.path) for p in error.problems]
+) -> dict[str, tuple[Path, Playbook]]:
+    context = {"roles": roles, "regime_ids": regime_ids}
+    return load_folder(Path(directory), PLAYBOOK_SUFFIXES, Playbook, what="playbook", context=context)
 
 
 # ---------------------------------------------------------------------------- text for the CLI
@@ -478,7 +301,7 @@ def check_report(
     """Validate a playbook file or folder; return ``(ok, text)`` for ``breachroom check``."""
     try:
         if Path(path).is_dir():
-            loaded = _load_folder(path, roles, regime_ids)
+            loaded = list(_folder(path, roles, regime_ids).values())
         else:
             loaded = [(Path(path), load_playbook(Path(path), roles, regime_ids))]
     except ConfigError as error:

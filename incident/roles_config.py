@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from incident.text import Text
-from incident.yamlsource import Checker, ConfigError, LineMap, YamlPath, load_with_lines, source_name
+from pydantic import AfterValidator, BeforeValidator, PlainValidator, ValidationInfo, model_validator
+from pydantic.dataclasses import dataclass
+
+from incident.yamlmodel import STRICT, Bilingual, Flag, Name, load_model, report, unique
 
 DEFAULT_ROLES_PATH = Path(__file__).parent / "data" / "roles.yaml"
 
@@ -24,26 +26,51 @@ HOLDER_ID = re.compile(r"[UWS][A-Z0-9]{2,}")
 USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 
-_TOP_FIELDS = ("roles",)
-_TOP_OPTIONAL = ("admin_usergroup", "announcement_channel")
-_ROLE_REQUIRED = ("key", "name", "duties")
-_ROLE_OPTIONAL = ("defaults", "may_manage")
+
+UsergroupId = Annotated[str, Name(USERGROUP_ID.pattern, "a Slack user group id starts with S")]
+ChannelId = Annotated[str, Name(CHANNEL_ID.pattern, "a Slack channel id starts with C or G")]
 
 
-@dataclass(frozen=True, slots=True)
+def _holder(value: object) -> str:
+    if not isinstance(value, str) or not HOLDER_ID.fullmatch(value):
+        raise ValueError(f"default holder {value!r} is not a Slack user id (U… or W…) or user group id (S…)")
+    return value
+
+
+def _listed_once(holders: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    if info.context is not None:  # a file; App Home's overlay (dataclasses.replace) is checked there
+        report(
+            *[
+                ((i,), f"default holder {h!r} is listed twice")
+                for i, h in enumerate(holders)
+                if h in holders[:i]
+            ]
+        )
+    return holders
+
+
+Holders = Annotated[
+    tuple[Annotated[str, PlainValidator(_holder)], ...],
+    BeforeValidator(lambda value: [] if value is None else [value] if isinstance(value, str) else value),
+    AfterValidator(_listed_once),
+]
+"""Default holders: a list of ids, or one id on its own."""
+
+
+@dataclass(frozen=True, slots=True, config=STRICT)
 class RoleDef:
     """One role of the incident team.
 
     ``defaults`` are Slack user ids (``U…``/``W…``) or user group ids (``S…``) proposed
-    as holders at declaration. ``may_manage`` lets the holder change severity, assign
-    roles, resolve and close.
+    as holders at declaration (one id may be written without a list). ``may_manage`` lets
+    the holder change severity, assign roles, resolve and close.
     """
 
-    key: str
-    name: Text
-    duties: Text
-    defaults: tuple[str, ...] = ()
-    may_manage: bool = False
+    key: Annotated[str, Name(ROLE_KEY.pattern, "use lowercase letters, digits and _")]
+    name: Bilingual
+    duties: Bilingual
+    defaults: Holders = ()
+    may_manage: Flag = False
 
     @property
     def default_users(self) -> tuple[str, ...]:
@@ -54,11 +81,23 @@ class RoleDef:
         return tuple(d for d in self.defaults if d.startswith("S"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, config=STRICT)
 class RolesConfig:
     roles: tuple[RoleDef, ...]
-    admin_usergroup: str | None = None
-    announcement_channel: str | None = None
+    admin_usergroup: UsergroupId | None = None
+    announcement_channel: ChannelId | None = None
+
+    @model_validator(mode="after")
+    def _one_commander_who_manages(self) -> RolesConfig:
+        keys = [(("roles", i, "key"), role.key) for i, role in enumerate(self.roles)]
+        commander = [i for i, role in enumerate(self.roles) if role.key == COMMANDER]
+        found = unique(keys, "role")
+        if not commander:
+            found.append((("roles",), f"missing role {COMMANDER!r}: every incident needs a commander"))
+        elif not self.roles[commander[0]].may_manage:
+            found.append((("roles", commander[0], "may_manage"), f"{COMMANDER} must have may_manage: true"))
+        report(*found)
+        return self
 
     def get(self, key: str) -> RoleDef | None:
         for role in self.roles:
@@ -94,85 +133,4 @@ def load_roles(path: str | Path | None = None) -> RolesConfig:
     duplicate role keys, missing translations, ids that are not Slack ids, and a missing
     or non-managing ``incident_commander``.
     """
-    source: str | Path = DEFAULT_ROLES_PATH if path is None else path
-    data, lines = load_with_lines(source)
-    return parse_roles(data, lines, source_name(source))
-
-
-def parse_roles(data: object, lines: LineMap, name: str) -> RolesConfig:
-    """Validate already-loaded roles data (see ``load_roles``)."""
-    check = Checker(name, lines)
-    top = check.mapping(data, (), "the roles file")
-    if top is None:
-        raise ConfigError(name, check.problems)
-    check.fields(top, (), required=_TOP_FIELDS, optional=_TOP_OPTIONAL)
-    admin = check.string(
-        top, (), "admin_usergroup", pattern=USERGROUP_ID, hint="a Slack user group id starts with S"
-    )
-    channel = check.string(
-        top, (), "announcement_channel", pattern=CHANNEL_ID, hint="a Slack channel id starts with C or G"
-    )
-
-    roles: list[RoleDef] = []
-    raw_roles = check.sequence(top["roles"], ("roles",), "roles") if "roles" in top else None
-    first_line: dict[str, int | None] = {}
-    for index, raw in enumerate(raw_roles or []):
-        path: YamlPath = ("roles", index)
-        key = raw.get("key") if isinstance(raw, dict) else None
-        if isinstance(key, str) and key in first_line:
-            check.add((*path, "key"), f"duplicate role {key!r} (first on line {first_line[key]})")
-            continue
-        if isinstance(key, str):
-            first_line[key] = lines((*path, "key"))
-        role = _parse_role(check, raw, path)
-        if role is None:
-            continue
-        if role.key == COMMANDER and not role.may_manage:
-            check.add((*path, "may_manage"), f"{COMMANDER} must have may_manage: true")
-        roles.append(role)
-
-    if raw_roles is not None:
-        raw_keys = {raw.get("key") for raw in raw_roles if isinstance(raw, dict)}
-        if COMMANDER not in raw_keys:
-            check.add(("roles",), f"missing role {COMMANDER!r}: every incident needs a commander")
-    check.raise_if_any()
-    return RolesConfig(roles=tuple(roles), admin_usergroup=admin, announcement_channel=channel)
-
-
-def _parse_role(check: Checker, raw: object, path: YamlPath) -> RoleDef | None:
-    data = check.mapping(raw, path, "a role")
-    if data is None:
-        return None
-    before = len(check.problems)
-    check.fields(data, path, required=_ROLE_REQUIRED, optional=_ROLE_OPTIONAL)
-    key = check.string(data, path, "key", pattern=ROLE_KEY, hint="use lowercase letters, digits and _")
-    name = check.text(data, path, "name")
-    duties = check.text(data, path, "duties")
-    may_manage = check.flag(data, path, "may_manage", False)
-    defaults = _parse_defaults(check, data.get("defaults"), (*path, "defaults"))
-    if len(check.problems) > before or key is None or name is None or duties is None:
-        return None
-    return RoleDef(key=key, name=name, duties=duties, defaults=defaults, may_manage=may_manage)
-
-
-def _parse_defaults(check: Checker, raw: object, path: YamlPath) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    if isinstance(raw, str):
-        raw = [raw]
-    items = check.sequence(raw, path, "defaults")
-    seen: set[str] = set()
-    result: list[str] = []
-    for index, value in enumerate(items or []):
-        where = (*path, index)
-        if not isinstance(value, str) or not HOLDER_ID.fullmatch(value):
-            check.add(
-                where,
-                f"default holder {value!r} is not a Slack user id (U… or W…) or user group id (S…)",
-            )
-        elif value in seen:
-            check.add(where, f"default holder {value!r} is listed twice")
-        else:
-            seen.add(value)
-            result.append(value)
-    return tuple(result)
+    return load_model(DEFAULT_ROLES_PATH if path is None else path, RolesConfig, what="the roles file")

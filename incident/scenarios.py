@@ -24,7 +24,7 @@ A scenario file (``incident/data/scenarios/*.yaml``; see ``portal-credential-stu
       - {at: +25h, who: dave, do: miss, regime: cn-pipl-57}
 
 ``at`` is simulated time from the start (``+0m``, ``+20m``, ``+2h``, ``+1d2h``); ``who`` is a
-person of the sandbox workspace. What each ``do`` takes is in ``ACTIONS`` below. Every
+person of the sandbox workspace. What each ``do`` takes is its ``Step`` subclass below. Every
 mistake is reported with its line, all at once (``ConfigError``).
 
 This module only reads and checks the files; ``bot/drill_player.py`` plays them through Slack.
@@ -33,19 +33,42 @@ This module only reads and checks the files; ``bot/drill_player.py`` plays them 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    StrictInt,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
 
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS, SEVERITIES
 from incident.playbook import parse_duration
 from incident.regimes import RECIPIENT_KINDS
 from incident.text import Text
-from incident.yamlsource import Checker, ConfigError, Problem, YamlPath, load_with_lines, source_name
+from incident.yamlmodel import (
+    STRICT,
+    Among,
+    Bilingual,
+    Flag,
+    Name,
+    OneOf,
+    known,
+    load_folder,
+    load_model,
+    report,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from incident.config import IncidentConfig
 
 BUILTIN_DIR = Path(__file__).parent / "data" / "scenarios"
@@ -63,84 +86,81 @@ OUTCOMES = ("done", "na")
 _OFFSET = re.compile(r"\+\s*(.+)")
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
-    """What one kind of step needs (``required``) and may have (``optional``)."""
-
-    required: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()
+# ---------------------------------------------------------------------------- field types
 
 
-ACTIONS: dict[str, Action] = {
-    "declare": Action(),
-    "take_role": Action(("role",), ("by",)),
-    "click": Action(("item",), ("outcome", "reason")),
-    "note": Action(("text",)),
-    "decision": Action(("text", "rationale"), ("alternatives", "approver")),
-    "evidence": Action(("description", "location"), ("sha256", "custodian")),
-    "facts": Action(
-        (),
-        (
-            "people_affected",
-            "data_categories",
-            "jurisdictions",
-            "encrypted",
-            "exfiltration",
-            "role",
-            "aware",
-            "high_risk",
-        ),
-    ),
-    "notify": Action(("regime", "recipient"), ("recipient_kind", "reference", "contents")),
-    "miss": Action(("regime",)),
-    "advance_phase": Action((), ("override", "reason")),
-    "resolve": Action((), ("stage",)),
-    "close": Action(("lessons",), ("archive",)),
-}
-_STEP_COMMON = ("at", "who", "do")
-_TEXT_FIELDS = ("reason", "text", "rationale", "alternatives", "description", "lessons")
-_TOP_REQUIRED = ("id", "title", "declare", "steps")
-_TOP_OPTIONAL = ("description",)
-_DECLARE_REQUIRED = ("summary", "severity")
-_DECLARE_OPTIONAL = (
-    "data_categories",
-    "people_affected",
-    "affected_clients",
-    "jurisdictions",
-    "encrypted",
-    "exfiltration",
-    "role",
-    "playbook",
-    "discovered_before",
-)
+def _offset(value: Any) -> timedelta:
+    match = _OFFSET.fullmatch(str(value).strip())
+    if match is None:
+        raise ValueError(f"at must be an offset from the start such as +0m, +20m or +2h, not {value!r}")
+    if match.group(1).strip() in ("0", "0m", "0h", "0d"):
+        return timedelta(0)
+    return parse_duration(match.group(1))
 
 
-@dataclass(frozen=True)
+def _yes_no(value: Any) -> Any:
+    """YAML reads a bare yes or no as a flag."""
+    return ("yes" if value else "no") if isinstance(value, bool) else value
+
+
+Offset = Annotated[timedelta, PlainValidator(_offset)]
+"""Simulated time from the start of the drill: ``+0m``, ``+20m``, ``+2h``, ``+1d2h``."""
+Words = Annotated[str, Name()]
+Person = Annotated[str, Name(), Among("people", "person")]
+RoleKey = Annotated[str, Name(), Among("config", "role", lambda config: config.roles.keys())]
+Regime = Annotated[str, Name(), Among("config", "regime", lambda config: config.regimes.ids())]
+PlaybookId = Annotated[str, Name(), Among("config", "playbook", lambda config: sorted(config.playbooks))]
+ItemKey = Annotated[str, Name(), Among("playbook", "checklist item", lambda playbook: playbook.item_keys())]
+Tristate = Annotated[str, OneOf(TRISTATE), BeforeValidator(_yes_no)]  # the Before wraps the Plain
+DataRole = Annotated[str, OneOf(ROLES_OF_DATA)]
+Categories = tuple[Annotated[str, OneOf(DATA_CATEGORIES)], ...]
+Jurisdictions = tuple[Annotated[str, OneOf(JURISDICTIONS)], ...]
+Count = Annotated[StrictInt, Field(ge=0)]
+
+
+# ---------------------------------------------------------------------------- the declare form
+
+
+@dataclass(frozen=True, config=STRICT)
 class DeclareFacts:
     """What the declare form is prefilled with."""
 
-    summary: Text
-    severity: str
-    data_categories: tuple[str, ...] = ()
-    people_affected: int | None = None
+    summary: Bilingual
+    severity: Annotated[str, OneOf(SEVERITIES)]
+    data_categories: Categories = ()
+    people_affected: Count | None = None
     affected_clients: tuple[str, ...] = ()
-    jurisdictions: tuple[str, ...] = ()
-    encrypted: str | None = None  # yes | no | unknown
-    exfiltration: str | None = None
-    role: str | None = None  # controller | processor | unknown
-    playbook: str | None = None
-    discovered_before: timedelta | None = None
+    jurisdictions: Jurisdictions = ()
+    encrypted: Tristate | None = None
+    exfiltration: Tristate | None = None
+    role: DataRole | None = None
+    playbook: PlaybookId | None = None
+    discovered_before: Annotated[timedelta, PlainValidator(lambda v: parse_duration(str(v)))] | None = None
 
 
-@dataclass(frozen=True)
+# ---------------------------------------------------------------------------- steps
+
+_COMMON = ("at", "who", "do", "line")
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
 class Step:
-    """One scripted action. ``fields`` holds the action's own fields (texts as ``Text``)."""
+    """One scripted action: ``at`` from the start, ``who`` does it; each ``do`` is a subclass below.
 
-    at: timedelta
-    who: str
+    ``fields`` are the action's own fields, by their name in the file (texts as ``Text``)."""
+
+    at: Offset
+    who: Person
     do: str
-    fields: Mapping[str, Any]
-    line: int | None = None
+    line: int | None = field(default=None, init=False, compare=False)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return {
+            info.alias or name: getattr(self, name)
+            for name, info in type(self).__pydantic_fields__.items()
+            if name not in _COMMON and getattr(self, name) is not None
+        }
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.fields.get(name, default)
@@ -150,14 +170,176 @@ class Step:
         return value.get(locale) if isinstance(value, Text) else ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Declare(Step):
+    do: Literal["declare"]
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class TakeRole(Step):
+    do: Literal["take_role"]
+    role: RoleKey
+    by: Person | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Click(Step):
+    do: Literal["click"]
+    item: ItemKey
+    outcome: Annotated[str, OneOf(OUTCOMES)] | None = None
+    reason: Bilingual | None = None
+
+    @model_validator(mode="after")
+    def _na_has_a_reason(self) -> Click:
+        if self.outcome == "na" and self.reason is None:
+            report(((), "a not-applicable click needs a reason"))
+        return self
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Note(Step):
+    do: Literal["note"]
+    said: Bilingual = Field(alias="text")
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Decision(Step):
+    do: Literal["decision"]
+    said: Bilingual = Field(alias="text")
+    rationale: Bilingual
+    alternatives: Bilingual | None = None
+    approver: Person | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Evidence(Step):
+    do: Literal["evidence"]
+    description: Bilingual
+    location: Words
+    sha256: Annotated[str, Name("[0-9a-fA-F]{64}", "64 hex digits"), AfterValidator(str.lower)] | None = None
+    custodian: Person | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Facts(Step):
+    do: Literal["facts"]
+    people_affected: Count | None = None
+    data_categories: Categories | None = None
+    jurisdictions: Jurisdictions | None = None
+    encrypted: Tristate | None = None
+    exfiltration: Tristate | None = None
+    role: DataRole | None = None
+    aware: Flag | None = None
+    high_risk: Tristate | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Notify(Step):
+    do: Literal["notify"]
+    regime: Regime
+    recipient: Words
+    recipient_kind: Annotated[str, OneOf(RECIPIENT_KINDS)] | None = None
+    reference: Words | None = None
+    contents: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Miss(Step):
+    do: Literal["miss"]
+    regime: Regime
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class AdvancePhase(Step):
+    do: Literal["advance_phase"]
+    override: Flag | None = None
+    reason: Bilingual | None = None
+
+    @model_validator(mode="after")
+    def _override_has_a_reason(self) -> AdvancePhase:
+        if self.override and self.reason is None:
+            report(((), "an override needs a reason"))
+        return self
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Resolve(Step):
+    do: Literal["resolve"]
+    stage: Annotated[str, OneOf(STAGES)] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class Close(Step):
+    do: Literal["close"]
+    lessons: Bilingual
+    archive: Flag | None = None
+
+
+AnyStep = Annotated[
+    Declare
+    | TakeRole
+    | Click
+    | Note
+    | Decision
+    | Evidence
+    | Facts
+    | Notify
+    | Miss
+    | AdvancePhase
+    | Resolve
+    | Close,
+    Field(discriminator="do"),
+]
+
+
+def _script(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """The script's shape: it declares first and only there, never goes back in time, closes last."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if steps and steps[0].do != "declare":
+        found.append(((0,), f"the first step must declare the drill, not {steps[0].do!r}"))
+    latest = timedelta(0)
+    for index, step in enumerate(steps):
+        if step.at < latest:
+            found.append(((index, "at"), f"steps must not go back in time ({step.at} is before {latest})"))
+        latest = max(latest, step.at)
+        if step.do == "declare" and index > 0:
+            found.append(((index, "do"), "a scenario declares once, in its first step"))
+        if step.do == "close" and index != len(steps) - 1:
+            found.append(((index, "do"), "close must be the last step"))
+    report(*found)
+    return steps
+
+
+# ---------------------------------------------------------------------------- the scenario
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
 class Scenario:
-    id: str
-    title: Text
+    id: Annotated[str, Name(SCENARIO_ID.pattern, "lowercase words joined by -, e.g. lost-laptop")]
+    title: Bilingual
+    description: Bilingual | None = None
     declare: DeclareFacts
-    steps: tuple[Step, ...]
-    description: Text | None = None
-    source: str = ""
+    steps: Annotated[tuple[AnyStep, ...], Field(min_length=1), AfterValidator(_script)]
+    source: str = field(default="", init=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _playbook_of_the_items(cls, data: Any, info: ValidationInfo) -> Any:
+        """Steps click items of the playbook the drill declares with (the firm's default if none)."""
+        config: IncidentConfig | None = known(info, "config")
+        if config is not None and info.context is not None:
+            declare = data.get("declare") if isinstance(data, dict) else None
+            wanted = declare.get("playbook") if isinstance(declare, dict) else None
+            info.context["playbook"] = config.playbooks.get(wanted or config.default_playbook)
+        return data
+
+    @model_validator(mode="after")
+    def _where_it_was_read(self, info: ValidationInfo) -> Scenario:
+        lines = known(info, "lines")
+        object.__setattr__(self, "source", known(info, "name") or "")  # a frozen dataclass, being built
+        for index, step in enumerate(self.steps):
+            object.__setattr__(step, "line", lines(("steps", index)) if lines else None)
+        return self
 
     def form_values(self, locale: str, now: datetime) -> dict[str, Any]:
         """The declare form's fields (by name) as this scenario fills them in, in ``locale``."""
@@ -188,13 +370,6 @@ class Scenario:
         return self.steps[-1].at
 
 
-@dataclass
-class _Known:
-    people: Collection[str]
-    config: IncidentConfig | None
-    item_keys: dict[str, set[str]] = field(default_factory=dict)
-
-
 # ---------------------------------------------------------------------------- loading
 
 
@@ -203,12 +378,7 @@ def load_scenario(
 ) -> Scenario:
     """One scenario file (or YAML text). With ``config``, playbook items, roles and regimes are
     checked against the firm's configuration too. Raises ``ConfigError`` listing every mistake."""
-    data, lines = load_with_lines(source)
-    check = Checker(source_name(source), lines)
-    scenario = _parse(check, data, _Known(people, config))
-    check.raise_if_any()
-    assert scenario is not None
-    return scenario
+    return load_model(source, Scenario, what="a scenario", context={"config": config, "people": people})
 
 
 def load_scenarios(
@@ -219,26 +389,9 @@ def load_scenarios(
 ) -> dict[str, Scenario]:
     """Every scenario in a folder (the built-in ones by default), by id; one ``ConfigError`` for all."""
     folder = Path(directory) if directory is not None else BUILTIN_DIR
-    if not folder.is_dir():
-        raise ConfigError(str(folder), [Problem(None, "folder not found")])
-    problems: list[Problem] = []
-    found: dict[str, Scenario] = {}
-    for file in sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and p.is_file()):
-        try:
-            scenario = load_scenario(file, config=config, people=people)
-        except ConfigError as error:
-            problems.extend(Problem(p.line, p.message, p.path or error.path) for p in error.problems)
-            continue
-        if scenario.id in found:
-            other = Path(found[scenario.id].source).name
-            problems.append(
-                Problem(None, f"duplicate scenario id {scenario.id!r} (also in {other})", str(file))
-            )
-            continue
-        found[scenario.id] = scenario
-    if problems:
-        raise ConfigError(str(folder), problems)
-    return found
+    context = {"config": config, "people": people}
+    found = load_folder(folder, SUFFIXES, Scenario, what="scenario", context=context)
+    return {key: scenario for key, (_, scenario) in found.items()}
 
 
 def builtin_scenarios(config: IncidentConfig | None = None) -> dict[str, Scenario]:
@@ -249,272 +402,3 @@ def builtin_scenarios(config: IncidentConfig | None = None) -> dict[str, Scenari
 def looks_like_scenario_id(text: str) -> bool:
     """Whether a `/breach drill` argument names a scenario rather than titling a drill."""
     return bool(SCENARIO_ID.fullmatch(text.strip()))
-
-
-# ---------------------------------------------------------------------------- validation
-
-
-def _parse(check: Checker, data: Any, known: _Known) -> Scenario | None:
-    top = check.mapping(data, (), "a scenario")
-    if top is None:
-        return None
-    check.fields(top, (), required=_TOP_REQUIRED, optional=_TOP_OPTIONAL)
-    scenario_id = check.string(
-        top, (), "id", pattern=SCENARIO_ID, hint="lowercase words joined by -, e.g. lost-laptop"
-    )
-    title = check.text(top, (), "title")
-    description = check.text(top, (), "description")
-    declare = _declare(check, top.get("declare"), known)
-    steps = _steps(check, top.get("steps"), known, declare)
-    if scenario_id is None or title is None or declare is None or steps is None:
-        return None
-    return Scenario(scenario_id, title, declare, steps, description, check.name)
-
-
-def _choice(
-    check: Checker, data: Mapping[str, Any], path: YamlPath, name: str, allowed: Collection[str]
-) -> str | None:
-    if name not in data:
-        return None
-    value = data[name]
-    if isinstance(value, bool):  # YAML reads a bare yes/no as a flag
-        value = "yes" if value else "no"
-    if not isinstance(value, str) or value not in allowed:
-        check.add((*path, name), f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-        return None
-    return value
-
-
-def _choices(
-    check: Checker, data: Mapping[str, Any], path: YamlPath, name: str, allowed: Collection[str]
-) -> tuple[str, ...]:
-    if name not in data:
-        return ()
-    values = check.sequence(data[name], (*path, name), name)
-    if values is None:
-        return ()
-    good: list[str] = []
-    for index, value in enumerate(values):
-        if value not in allowed:
-            check.add((*path, name, index), f"unknown {name} value {value!r} (known: {', '.join(allowed)})")
-        else:
-            good.append(value)
-    return tuple(good)
-
-
-def _count(check: Checker, data: Mapping[str, Any], path: YamlPath, name: str) -> int | None:
-    if name not in data:
-        return None
-    value = data[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        check.add((*path, name), f"{name} must be a whole number of people, not {value!r}")
-        return None
-    return value
-
-
-def _declare(check: Checker, raw: Any, known: _Known) -> DeclareFacts | None:
-    path: YamlPath = ("declare",)
-    data = check.mapping(raw, path, "declare") if raw is not None else None
-    if data is None:
-        return None
-    check.fields(data, path, required=_DECLARE_REQUIRED, optional=_DECLARE_OPTIONAL)
-    summary = check.text(data, path, "summary")
-    severity = _choice(check, data, path, "severity", SEVERITIES)
-    clients: tuple[str, ...] = ()
-    if "affected_clients" in data:
-        listed = check.sequence(data["affected_clients"], (*path, "affected_clients"), "affected_clients")
-        clients = tuple(str(c) for c in listed or ())
-    playbook = check.string(data, path, "playbook")
-    if playbook and known.config is not None and playbook not in known.config.playbooks:
-        check.add(
-            (*path, "playbook"),
-            f"unknown playbook {playbook!r} (known: {', '.join(sorted(known.config.playbooks))})",
-        )
-    discovered = None
-    if "discovered_before" in data:
-        try:
-            discovered = parse_duration(str(data["discovered_before"]))
-        except ValueError as exc:
-            check.add((*path, "discovered_before"), str(exc))
-    if summary is None or severity is None:
-        return None
-    return DeclareFacts(
-        summary=summary,
-        severity=severity,
-        data_categories=_choices(check, data, path, "data_categories", DATA_CATEGORIES),
-        people_affected=_count(check, data, path, "people_affected"),
-        affected_clients=clients,
-        jurisdictions=_choices(check, data, path, "jurisdictions", JURISDICTIONS),
-        encrypted=_choice(check, data, path, "encrypted", TRISTATE),
-        exfiltration=_choice(check, data, path, "exfiltration", TRISTATE),
-        role=_choice(check, data, path, "role", ROLES_OF_DATA),
-        playbook=playbook,
-        discovered_before=discovered,
-    )
-
-
-def _offset(check: Checker, data: Mapping[str, Any], path: YamlPath) -> timedelta | None:
-    raw = data.get("at")
-    if raw is None:
-        return None
-    match = _OFFSET.fullmatch(str(raw).strip())
-    if match is None:
-        check.add((*path, "at"), f"at must be an offset from the start such as +0m, +20m or +2h, not {raw!r}")
-        return None
-    if match.group(1).strip() in ("0", "0m", "0h", "0d"):
-        return timedelta(0)
-    try:
-        return parse_duration(match.group(1))
-    except ValueError as exc:
-        check.add((*path, "at"), str(exc))
-        return None
-
-
-def _steps(check: Checker, raw: Any, known: _Known, declare: DeclareFacts | None) -> tuple[Step, ...] | None:
-    path: YamlPath = ("steps",)
-    if raw is None:
-        return None
-    entries = check.sequence(raw, path, "steps")
-    if entries is None:
-        return None
-    if not entries:
-        check.add(path, "a scenario needs at least one step (the first one declares)")
-        return None
-    playbook = _playbook(known, declare)
-    before = len(check.problems)
-    steps = [_step(check, entry, (*path, index), known, playbook) for index, entry in enumerate(entries)]
-    # The order of the script is checked on every entry, even one with other mistakes.
-    previous = timedelta(0)
-    for index, entry in enumerate(entries):
-        at = _quiet_offset(entry)
-        if at is not None and at < previous:
-            check.add((*path, index, "at"), f"steps must not go back in time ({at} is before {previous})")
-        previous = max(previous, at or previous)
-    actions = [entry.get("do") if isinstance(entry, dict) else None for entry in entries]
-    if actions[0] != "declare":
-        check.add((*path, 0), f"the first step must declare the drill, not {actions[0]!r}")
-    for index, do in enumerate(actions[1:], start=1):
-        if do == "declare":
-            check.add((*path, index, "do"), "a scenario declares once, in its first step")
-        if do == "close" and index != len(actions) - 1:
-            check.add((*path, index, "do"), "close must be the last step")
-    if len(check.problems) > before:
-        return None
-    return tuple(s for s in steps if s is not None)
-
-
-def _quiet_offset(entry: Any) -> timedelta | None:
-    """A step's offset when it is readable, without reporting anything (``_offset`` does that)."""
-    if not isinstance(entry, dict):
-        return None
-    match = _OFFSET.fullmatch(str(entry.get("at", "")).strip())
-    if match is None:
-        return None
-    if match.group(1).strip() in ("0", "0m", "0h", "0d"):
-        return timedelta(0)
-    try:
-        return parse_duration(match.group(1))
-    except ValueError:
-        return None
-
-
-def _playbook(known: _Known, declare: DeclareFacts | None) -> Any:
-    if known.config is None:
-        return None
-    wanted = (declare.playbook if declare else None) or known.config.default_playbook
-    return known.config.playbooks.get(wanted)
-
-
-def _step(check: Checker, entry: Any, path: YamlPath, known: _Known, playbook: Any) -> Step | None:
-    data = check.mapping(entry, path, "a step")
-    if data is None:
-        return None
-    do = data.get("do")
-    action = ACTIONS.get(do) if isinstance(do, str) else None
-    if action is None:
-        check.fields(data, path, required=_STEP_COMMON, optional=tuple(data))
-        if "do" in data:
-            check.add((*path, "do"), f"unknown action {do!r} (known: {', '.join(ACTIONS)})")
-        return None
-    check.fields(data, path, required=(*_STEP_COMMON, *action.required), optional=action.optional)
-    at = _offset(check, data, path)
-    who = _person(check, data, path, "who", known)
-    fields: dict[str, Any] = {}
-    for name in (*action.required, *action.optional):
-        if name not in data:
-            continue
-        value = _field(check, data, path, name, known, playbook)
-        if value is not None:
-            fields[name] = value
-    if do == "click" and fields.get("outcome") == "na" and "reason" not in data:
-        check.add(path, "a not-applicable click needs a reason")
-    if do == "advance_phase" and fields.get("override") and "reason" not in data:
-        check.add(path, "an override needs a reason")
-    if at is None or who is None:
-        return None
-    return Step(at=at, who=who, do=do, fields=fields, line=check.lines(path))
-
-
-def _person(check: Checker, data: Mapping[str, Any], path: YamlPath, name: str, known: _Known) -> str | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if value not in known.people:
-        check.add((*path, name), f"unknown person {value!r} (known: {', '.join(known.people)})")
-        return None
-    return str(value)
-
-
-def _field(
-    check: Checker, data: Mapping[str, Any], path: YamlPath, name: str, known: _Known, playbook: Any
-) -> Any:
-    config = known.config
-    if name in _TEXT_FIELDS:
-        return check.text(data, path, name)
-    if name in ("by", "approver", "custodian"):
-        return _person(check, data, path, name, known)
-    if name == "role" and data.get("do") == "take_role":
-        role = check.string(data, path, "role")
-        if role and config is not None and role not in config.roles:
-            check.add((*path, "role"), f"unknown role {role!r} (known: {', '.join(config.roles.keys())})")
-            return None
-        return role
-    if name == "role":
-        return _choice(check, data, path, "role", ROLES_OF_DATA)
-    if name == "item":
-        item = check.string(data, path, "item")
-        if item and playbook is not None and item not in {i.key for i in playbook.items}:
-            check.add((*path, "item"), f"no checklist item {item!r} in the playbook {playbook.id!r}")
-            return None
-        return item
-    if name == "regime":
-        regime = check.string(data, path, "regime")
-        if regime and config is not None and regime not in config.regimes:
-            check.add(
-                (*path, "regime"), f"unknown regime {regime!r} (known: {', '.join(config.regimes.ids())})"
-            )
-            return None
-        return regime
-    if name in ("encrypted", "exfiltration", "high_risk"):
-        return _choice(check, data, path, name, TRISTATE)
-    if name == "outcome":
-        return _choice(check, data, path, name, OUTCOMES)
-    if name == "stage":
-        return _choice(check, data, path, name, STAGES)
-    if name == "recipient_kind":
-        return _choice(check, data, path, name, RECIPIENT_KINDS)
-    if name == "people_affected":
-        return _count(check, data, path, name)
-    if name == "data_categories":
-        return _choices(check, data, path, name, DATA_CATEGORIES) or None
-    if name == "jurisdictions":
-        return _choices(check, data, path, name, JURISDICTIONS) or None
-    if name in ("override", "archive", "aware"):
-        return check.flag(data, path, name, False)
-    if name == "contents":
-        listed = check.sequence(data[name], (*path, name), name)
-        return tuple(str(c) for c in listed or ()) or None
-    if name == "sha256":
-        value = check.string(data, path, name, pattern=re.compile(r"[0-9a-fA-F]{64}"), hint="64 hex digits")
-        return value.lower() if value else None
-    return check.string(data, path, name)

@@ -8,15 +8,18 @@ decides, so every suggestion carries its reasons and what could still raise it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import InitVar
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import Field, PlainValidator, ValidationInfo, model_validator
+from pydantic.dataclasses import dataclass
 
 from incident.regimes import Condition, Duration, Facts, Outcome, parse_condition
 from incident.text import LOCALES, Locale, Text, normalize_locale
-from incident.yamlsource import Checker, YamlPath, load_with_lines, source_name
+from incident.yamlmodel import STRICT, Bilingual, checked, load_model, report
 
 DEFAULT_SEVERITY_PATH = Path(__file__).parent / "data" / "severity.yaml"
 
@@ -27,30 +30,55 @@ SEVERITIES: tuple[Severity, ...] = get_args(Severity)  # most severe first
 HELP_LIMIT = 2000
 
 
-@dataclass(frozen=True)
+def _cadence(value: Any, info: ValidationInfo) -> Duration:
+    try:
+        every = value if isinstance(value, Duration) else Duration.parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{info.field_name}: {exc}") from None
+    if every.unit == "bd":
+        raise ValueError(f"{info.field_name} is a fixed length: use m, h or d, not business days")
+    return every
+
+
+@dataclass(frozen=True, config=STRICT)
 class Level:
     id: Severity
-    name: Text
-    summary: Text
-    cadence: Duration
+    name: Bilingual
+    summary: Bilingual
+    cadence: Annotated[Duration, PlainValidator(_cadence)]
 
     @property
     def update_every(self) -> timedelta:
         return self.cadence.after(_EPOCH) - _EPOCH
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=STRICT)
 class Rule:
     severity: Severity
-    when: Condition
+    when: Annotated[Condition, checked(parse_condition)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=STRICT)
 class SeverityMatrix:
     levels: tuple[Level, ...]
-    rules: tuple[Rule, ...]
+    rules: Annotated[tuple[Rule, ...], Field(min_length=1)]
     fallback: Severity
-    source: str = ""
+    shared: InitVar[Any] = None  # YAML anchors the rules refer to
+    version: InitVar[Any] = None
+
+    @model_validator(mode="after")
+    def _levels_in_order_and_help_fits(self) -> SeverityMatrix:
+        if [level.id for level in self.levels] != list(SEVERITIES):
+            report((("levels",), f"levels must be {', '.join(SEVERITIES)}, each once, in that order"))
+        sizes = {locale: len(_help(self, locale)) for locale in LOCALES}
+        report(
+            *[
+                (("levels",), f"the {locale} help text is {size} characters; keep it within {HELP_LIMIT}")
+                for locale, size in sizes.items()
+                if size > HELP_LIMIT
+            ]
+        )
+        return self
 
     def level(self, severity: Severity | str) -> Level:
         for level in self.levels:
@@ -118,89 +146,7 @@ def load_severity(path: str | Path | None = None) -> SeverityMatrix:
     Raises ``ConfigError`` listing every mistake with its line.
     """
     source = Path(path) if path is not None else DEFAULT_SEVERITY_PATH
-    name = source_name(source)
-    data, lines = load_with_lines(source)
-    check = Checker(name, lines)
-    root = check.mapping(data, (), "the severity file")
-    matrix = _parse_matrix(root, name, check) if root is not None else None
-    check.raise_if_any()
-    assert matrix is not None
-    return matrix
-
-
-def _parse_matrix(root: dict[str, Any], name: str, check: Checker) -> SeverityMatrix | None:
-    check.fields(root, (), required=("levels", "rules", "fallback"), optional=("shared", "version"))
-    levels = _parse_levels(root.get("levels"), check)
-    rules = _parse_rules(root.get("rules"), check)
-    fallback = root.get("fallback")
-    if "fallback" in root and fallback not in SEVERITIES:
-        check.add(("fallback",), f"fallback {fallback!r} is not one of: {', '.join(SEVERITIES)}")
-    if check.problems:
-        return None
-    matrix = SeverityMatrix(tuple(levels), tuple(rules), fallback, name)
-    for locale in LOCALES:
-        size = len(_help(matrix, locale))
-        if size > HELP_LIMIT:
-            check.add(
-                ("levels",), f"the {locale} help text is {size} characters; keep it within {HELP_LIMIT}"
-            )
-    return matrix
-
-
-def _parse_levels(value: Any, check: Checker) -> list[Level]:
-    entries = check.sequence(value, ("levels",), "levels") if value is not None else None
-    if entries is None:
-        return []
-    levels: list[Level] = []
-    for index, entry in enumerate(entries):
-        path: YamlPath = ("levels", index)
-        data = check.mapping(entry, path, "a level")
-        if data is None:
-            continue
-        check.fields(data, path, required=("id", "name", "summary", "cadence"), optional=())
-        level_id = data.get("id")
-        if "id" in data and level_id not in SEVERITIES:
-            check.add((*path, "id"), f"level {level_id!r} is not one of: {', '.join(SEVERITIES)}")
-        name = check.text(data, path, "name")
-        summary = check.text(data, path, "summary")
-        every = None
-        if "cadence" in data:
-            try:
-                every = Duration.parse(data["cadence"])
-            except ValueError as exc:
-                check.add((*path, "cadence"), f"cadence: {exc}")
-            else:
-                if every.unit == "bd":
-                    check.add(
-                        (*path, "cadence"), "cadence is a fixed length: use m, h or d, not business days"
-                    )
-        if level_id in SEVERITIES and name and summary and every:
-            levels.append(Level(level_id, name, summary, every))
-    if [level.id for level in levels] != list(SEVERITIES) and len(levels) == len(entries):
-        check.add(("levels",), f"levels must be {', '.join(SEVERITIES)}, each once, in that order")
-    return levels
-
-
-def _parse_rules(value: Any, check: Checker) -> list[Rule]:
-    entries = check.sequence(value, ("rules",), "rules") if value is not None else None
-    if entries is None:
-        return []
-    rules: list[Rule] = []
-    for index, entry in enumerate(entries):
-        path: YamlPath = ("rules", index)
-        data = check.mapping(entry, path, "a rule")
-        if data is None:
-            continue
-        check.fields(data, path, required=("severity", "when"), optional=())
-        severity = data.get("severity")
-        if "severity" in data and severity not in SEVERITIES:
-            check.add((*path, "severity"), f"severity {severity!r} is not one of: {', '.join(SEVERITIES)}")
-        when = parse_condition(data["when"], (*path, "when"), check) if "when" in data else None
-        if severity in SEVERITIES and when is not None:
-            rules.append(Rule(severity, when))
-    if not entries:
-        check.add(("rules",), "no rules defined")
-    return rules
+    return load_model(source, SeverityMatrix, what="the severity file")
 
 
 def _help(matrix: SeverityMatrix, locale: Locale) -> str:

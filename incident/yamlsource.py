@@ -14,6 +14,10 @@ line it is on, and all mistakes at once. The API is small:
 
 A YAML syntax error and a key written twice in the same mapping (which PyYAML would
 otherwise silently resolve to the last one) are reported by ``load_with_lines`` itself.
+
+Playbooks, roles, the severity matrix and drill scenarios are pydantic models validated
+through ``incident/yamlmodel.py`` on top of ``load_with_lines``; ``Checker`` serves the files
+not yet converted (regimes, workspace settings).
 """
 
 from __future__ import annotations
@@ -215,14 +219,14 @@ class Checker:
         """``value`` if it is a mapping, else a problem and None."""
         if isinstance(value, dict):
             return value
-        self.add(path, f"{what} must be a mapping of fields, not {_kind(value)}")
+        self.add(path, f"{what} must be a mapping of fields, not {kind_of(value)}")
         return None
 
     def sequence(self, value: Any, path: YamlPath, what: str) -> list[Any] | None:
         """``value`` if it is a list, else a problem and None."""
         if isinstance(value, list):
             return value
-        self.add(path, f"{what} must be a list, not {_kind(value)}")
+        self.add(path, f"{what} must be a list, not {kind_of(value)}")
         return None
 
     def fields(
@@ -253,7 +257,7 @@ class Checker:
         value = data[field]
         where = (*path, field)
         if not isinstance(value, str) or not value.strip():
-            self.add(where, f"{field} must be a non-empty text, not {_kind(value)}")
+            self.add(where, f"{field} must be a non-empty text, not {kind_of(value)}")
             return None
         if pattern is not None and not pattern.fullmatch(value):
             self.add(where, f"{field} {value!r} is not valid{': ' + hint if hint else ''}")
@@ -292,14 +296,15 @@ class Checker:
                 self.add(where, f"{field} is missing the {locale} translation")
                 ok = False
             elif not isinstance(text, str):
-                self.add((*where, locale), f"{field} ({locale}) must be text, not {_kind(text)}")
+                self.add((*where, locale), f"{field} ({locale}) must be text, not {kind_of(text)}")
                 ok = False
             else:
                 translations[locale] = text.strip()
         return Text.from_dict(translations) if ok else None
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """How a value read from YAML is named in a message: ``the text 'x'``, ``a list``, ``nothing``."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):

@@ -343,10 +343,9 @@ def test_every_problem_is_reported_at_once_in_line_order(roles: RolesConfig) -> 
 
     assert problems_of(source, roles) == [
         (1, "id 'Bad Id' is not valid: use lowercase letters, digits and _"),
-        (2, "version must be a whole number from 1 up, not 0"),
+        (2, "version must be at least 1, not 0"),
         (4, "unknown field 'colour' (allowed: id, version, title, phases, description)"),
         (7, "title is missing the en translation"),
-        (8, "the first phase has no previous phase: use opens: at_declare"),
         (
             12,
             "unknown role 'hacker' (known: incident_commander, deputy, tech_lead, forensics, legal, "
@@ -358,20 +357,31 @@ def test_every_problem_is_reported_at_once_in_line_order(roles: RolesConfig) -> 
             "e.g. 30m, 4h, 1h30m, 3d",
         ),
         (14, "unknown field 'urgent' (allowed: key, title, owner, help, required, due, restricted, regime)"),
-        (15, "duplicate item key 'form_team' (first on line 10)"),
         (18, "required must be true or false, not 'maybe'"),
         (19, "regime 'EU GDPR' is not valid: e.g. eu-gdpr-33"),
-        (22, "phase 'empty' has no items"),
+        (22, "items must not be empty"),
         (23, "missing field 'key'"),
         (24, "opens must be at_declare or after_previous, not 'sometimes'"),
         (26, "missing field 'title'"),
     ]
 
 
+def test_rules_between_fields_are_reported_together_once_the_fields_are_valid(roles: RolesConfig) -> None:
+    first_items = "    items:\n      - key: form_team"
+    source = GOOD.replace("key: tell_regulator", "key: form_team").replace(
+        first_items, "    opens: after_previous\n" + first_items, 1
+    )
+
+    assert problems_of(source, roles) == [
+        (7, "the first phase has no previous phase: use opens: at_declare"),
+        (17, "duplicate item key 'form_team' (first on line 9)"),
+    ]
+
+
 def test_a_playbook_without_phases_is_rejected(roles: RolesConfig) -> None:
     source = "id: x\nversion: 1\ntitle: {zh-CN: 甲, en: X}\nphases: []\n"
 
-    assert problems_of(source, roles) == [(4, "phases is empty: a playbook needs at least one phase")]
+    assert problems_of(source, roles) == [(4, "phases must not be empty")]
 
 
 def test_a_document_that_is_not_a_mapping_is_rejected(roles: RolesConfig) -> None:
@@ -437,7 +447,7 @@ def test_a_folder_reports_every_file_problem_and_duplicate_ids(roles: RolesConfi
         load_playbooks(tmp_path, roles)
 
     lines = str(caught.value).splitlines()
-    assert lines[0] == f"{tmp_path / 'b.yaml'}:1: duplicate playbook id 'tiny' (also in a.yaml)"
+    assert lines[0] == f"{tmp_path / 'b.yaml'}: duplicate playbook id 'tiny' (also in a.yaml)"
     assert lines[1].startswith(f"{tmp_path / 'c.yaml'}:11: due: bad duration 15:")
     assert len(lines) == 2
 

@@ -146,9 +146,23 @@ roles:
         (3, "unknown field 'colour' (allowed: roles, admin_usergroup, announcement_channel)"),
         (10, "name is missing the zh-CN translation"),
         (12, "default holder 'C0CHANNEL1' is not a Slack user id (U… or W…) or user group id (S…)"),
-        (13, "duplicate role 'legal' (first on line 9)"),
         (19, "unknown field 'pager' (allowed: key, name, duties, defaults, may_manage)"),
     ]
+
+
+def test_a_role_key_used_twice_is_named_at_the_second_one() -> None:
+    source = (
+        MINIMAL
+        + "  - key: incident_commander\n    name: {zh-CN: 甲, en: A}\n    duties: {zh-CN: 乙, en: B}\n"
+    )
+
+    assert problems_of(source) == [(6, "duplicate role 'incident_commander' (first on line 2)")]
+
+
+def test_a_default_holder_listed_twice_is_named_at_the_second() -> None:
+    source = MINIMAL + "    defaults:\n      - UHEIDI001\n      - S0LEGAL001\n      - UHEIDI001\n"
+
+    assert problems_of(source) == [(9, "default holder 'UHEIDI001' is listed twice")]
 
 
 def test_the_commander_is_required_and_must_manage() -> None:

@@ -173,7 +173,8 @@ def test_loader_rejects_a_rule_for_an_unknown_severity_and_an_unknown_fact(tmp_p
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_severity(path)
-    messages = [p.message for p in caught.value.problems]
-    assert any("'SEV0' is not one of" in m for m in messages)
-    assert any("unknown fact 'critical_infra'" in m for m in messages)
-    assert all(p.line is not None for p in caught.value.problems)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "severity: SEV0" in row)
+    assert [(p.line, p.message.split(" (known: ")[0]) for p in caught.value.problems] == [
+        (line, "severity must be SEV1, SEV2, SEV3 or SEV4, not 'SEV0'"),
+        (line + 1, "unknown fact 'critical_infra'"),
+    ]

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from bot.settings import load_settings
 from incident.playbook import BUILTIN_DIR, check_report
 from incident.regimes import DEFAULT_REGIMES_PATH, load_regimes
-from incident.roles_config import DEFAULT_ROLES_PATH, RolesConfig, load_roles
+from incident.roles_config import DEFAULT_ROLES_PATH, load_roles
 from incident.severity import DEFAULT_SEVERITY_PATH, load_severity
 from incident.yamlsource import ConfigError
+
+T = TypeVar("T")
 
 
 def _problems(error: ConfigError) -> str:
@@ -38,31 +42,29 @@ def cmd_check(args: argparse.Namespace) -> int:
         failed = failed or not ok
         print(text, file=sys.stdout if ok else sys.stderr)
 
-    roles: RolesConfig | None = None
-    try:
-        roles = load_roles(roles_path)
-        report(True, f"{roles_path}: OK — {len(roles.roles)} roles")
-    except ConfigError as error:
-        report(False, _problems(error))
-    regime_ids: set[str] | None = None
-    try:
-        # A notice item's `ask:` names a role: the roles file's, when it loaded.
-        regimes = load_regimes(regimes_path, roles.keys() if roles is not None else None)
-        regime_ids = set(regimes.ids())
-        obligations = sum(1 for _ in regimes.obligations())
-        report(True, f"{regimes_path}: OK — {len(regime_ids)} regimes, {obligations} obligations")
-    except ConfigError as error:
-        report(False, _problems(error))
-    try:
-        matrix = load_severity(severity_path)
-        report(True, f"{severity_path}: OK — {len(matrix.levels)} levels")
-    except ConfigError as error:
-        report(False, _problems(error))
+    def check(path: Path, load: Callable[[Path], T], summary: Callable[[T], str]) -> T | None:
+        """Every file kind takes this path: its loader's own validation, then one line saying so."""
+        try:
+            loaded = load(path)
+        except ConfigError as error:
+            report(False, _problems(error))
+            return None
+        report(True, f"{path}: OK — {summary(loaded)}")
+        return loaded
+
+    roles = check(roles_path, load_roles, lambda roles: f"{len(roles.roles)} roles")
+    # A notice item's `ask:` names a role: the roles file's, when it loaded.
+    regimes = check(
+        regimes_path,
+        lambda path: load_regimes(path, roles.keys() if roles is not None else None),
+        lambda regimes: f"{len(regimes.ids())} regimes, {sum(1 for _ in regimes.obligations())} obligations",
+    )
+    check(severity_path, load_severity, lambda matrix: f"{len(matrix.levels)} levels")
     if roles is None:
         report(False, f"{playbooks_path}: not checked: the roles file they refer to is invalid")
     else:
         # Playbooks are checked against the regimes only when those loaded.
-        report(*check_report(playbooks_path, roles, regime_ids))
+        report(*check_report(playbooks_path, roles, set(regimes.ids()) if regimes is not None else None))
     report(not failed, "all configuration files are valid" if not failed else "the configuration has errors")
     return 1 if failed else 0
 
