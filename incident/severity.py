@@ -18,9 +18,9 @@ from pydantic import Field, PlainValidator, ValidationInfo, model_validator
 from pydantic.dataclasses import dataclass
 
 from incident.i18n import both, t
-from incident.regimes import Condition, Duration, Facts, Outcome, parse_condition
+from incident.regimes import ConditionField, Duration, Facts, Outcome
 from incident.text import LOCALES, Locale, Text, normalize_locale
-from incident.yamlmodel import STRICT, Bilingual, checked, load_model, report
+from incident.yamlmodel import STRICT, Bilingual, load_model, report
 
 DEFAULT_SEVERITY_PATH = Path(__file__).parent / "data" / "severity.yaml"
 
@@ -56,7 +56,7 @@ class Level:
 @dataclass(frozen=True, config=STRICT)
 class Rule:
     severity: Severity
-    when: Annotated[Condition, checked(parse_condition)]
+    when: ConditionField
 
 
 @dataclass(frozen=True, config=STRICT)

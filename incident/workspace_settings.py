@@ -21,9 +21,11 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BeforeValidator, PlainValidator, ValidationInfo, model_validator
+from pydantic.dataclasses import dataclass as model
 from sqlalchemy import delete
 from sqlmodel import col, select
 
@@ -32,7 +34,7 @@ from incident.regimes import Duration
 from incident.roles_config import CHANNEL_ID, HOLDER_ID, USERGROUP_ID
 from incident.severity import SEVERITIES
 from incident.text import LOCALES
-from incident.yamlsource import Checker, ConfigError, YamlPath, load_with_lines
+from incident.yamlmodel import STRICT, Among, OneOf, known, load_model
 from storage.db import Database
 from storage.models import Reminder, SettingChange, WorkspaceSetting
 
@@ -70,37 +72,6 @@ def known_keys(role_keys: Iterable[str]) -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def problem(key: str, value: Any, role_keys: Iterable[str]) -> str | None:
-    """Why ``value`` cannot be stored under ``key`` (operator English), or None when it can."""
-    if key.startswith(ROLE_PREFIX):
-        if key.removeprefix(ROLE_PREFIX) not in tuple(role_keys):
-            return f"unknown role {key.removeprefix(ROLE_PREFIX)!r}"
-        if not isinstance(value, list) or not all(
-            isinstance(v, str) and HOLDER_ID.fullmatch(v) for v in value
-        ):
-            return "default holders must be Slack user ids (U…, W…) or user group ids (S…)"
-        return None
-    if key in (ANNOUNCEMENT, REPORT_CHANNEL):
-        ok = value is None or (isinstance(value, str) and CHANNEL_ID.fullmatch(value))
-        return None if ok else "a channel id starts with C or G"
-    if key == ADMIN:
-        ok = value is None or (isinstance(value, str) and USERGROUP_ID.fullmatch(value))
-        return None if ok else "a user group id starts with S"
-    if key == LOCALE:
-        return None if value in LOCALES else f"language must be one of {', '.join(LOCALES)}"
-    if key == REPORT_SCHEDULE:
-        return None if value in REPORT_SCHEDULES else f"schedule must be one of {', '.join(REPORT_SCHEDULES)}"
-    if key.startswith(CADENCE_PREFIX):
-        if key.removeprefix(CADENCE_PREFIX) not in SEVERITIES:
-            return f"unknown severity {key.removeprefix(CADENCE_PREFIX)!r}"
-        try:
-            parse_cadence(value)
-        except ValueError as exc:
-            return str(exc)
-        return None
-    return f"unknown setting {key!r}"
 
 
 def parse_cadence(value: Any) -> timedelta:
@@ -246,7 +217,70 @@ def export_yaml(values: Mapping[str, Any], name_of: Callable[[str], str | None])
     return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
 
-_TOP = ("admin_group", "announcement_channel", "language", "default_holders", "status_update_every", "report")
+def _named(kind: str) -> PlainValidator:
+    """A name Slack knows (``@heidi``, ``@legal-team``, ``#security``, or an id), read as its id."""
+
+    def resolve(value: Any, info: ValidationInfo) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{value!r} is not a name such as @heidi, @legal-team or #security")
+        found = known(info, "id_of")(kind, value.strip())
+        if found is None or not _ID_SHAPE[kind].fullmatch(found):
+            raise ValueError(f"{value.strip()!r}: Slack knows no such {_KIND_TEXT[kind]}")
+        return str(found)
+
+    return PlainValidator(resolve)
+
+
+def _cadence_text(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    parse_cadence(text)
+    return text
+
+
+_KIND_TEXT = {"holder": "person or user group", "group": "user group", "channel": "channel"}
+_ID_SHAPE = {"holder": HOLDER_ID, "group": USERGROUP_ID, "channel": CHANNEL_ID}
+Channel = Annotated[str, _named("channel")]
+Holders = Annotated[
+    tuple[Annotated[str, _named("holder")], ...], BeforeValidator(lambda v: [] if v is None else v)
+]
+
+
+@model(frozen=True, config=STRICT)
+class _Report:
+    channel: Channel | None = None
+    schedule: Annotated[str, OneOf(REPORT_SCHEDULES)] | None = None
+
+
+@model(frozen=True, config=STRICT)
+class _Settings:
+    """The exported settings document (``export_yaml``), names resolved to ids."""
+
+    admin_group: Annotated[str, _named("group")] | None = None
+    announcement_channel: Channel | None = None
+    language: Annotated[str, OneOf(LOCALES)] | None = None
+    default_holders: dict[Annotated[str, Among("roles", "role")], Holders] | None = None
+    status_update_every: (
+        dict[Annotated[str, OneOf(SEVERITIES)], Annotated[str, PlainValidator(_cadence_text)]] | None
+    ) = None
+    report: _Report | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_nothing_set(cls, data: Any) -> Any:
+        return {} if data is None else data
+
+    def values(self) -> dict[str, Any]:
+        report = self.report or _Report()
+        values = {
+            ADMIN: self.admin_group,
+            ANNOUNCEMENT: self.announcement_channel,
+            LOCALE: self.language,
+            **{role_key(role): list(ids) for role, ids in (self.default_holders or {}).items()},
+            **{cadence_key(sev): every for sev, every in (self.status_update_every or {}).items()},
+            REPORT_CHANNEL: report.channel,
+            REPORT_SCHEDULE: report.schedule,
+        }
+        return {key: value for key, value in values.items() if value is not None}
 
 
 def parse_import(
@@ -262,83 +296,8 @@ def parse_import(
     and ``#channel`` (kind ``channel``) to an id, or None when Slack knows no such name. Every
     problem is reported with its line (``ConfigError``)."""
     text = source if "\n" in source else source + "\n"
-    data, lines = load_with_lines(text, name=name)
-    check = Checker(name, lines)
-    roles = tuple(role_keys)
-    values: dict[str, Any] = {}
-    top = check.mapping(data if data is not None else {}, (), "the settings file")
-    if top is None:
-        raise ConfigError(name, check.problems)
-    check.fields(top, (), required=(), optional=_TOP)
-
-    def ref(path: YamlPath, raw: Any, kind: str) -> str | None:
-        if raw is None:
-            return None
-        if not isinstance(raw, str) or not raw.strip():
-            check.add(path, f"{raw!r} is not a name such as @heidi, @legal-team or #security")
-            return None
-        found = id_of(kind, raw.strip())
-        if found is None:
-            check.add(path, f"{raw.strip()!r}: Slack knows no such {_KIND_TEXT[kind]}")
-        return found
-
-    if "admin_group" in top:
-        values[ADMIN] = ref(("admin_group",), top["admin_group"], "group")
-    if "announcement_channel" in top:
-        values[ANNOUNCEMENT] = ref(("announcement_channel",), top["announcement_channel"], "channel")
-    if "language" in top:
-        values[LOCALE] = top["language"]
-    holders = top.get("default_holders")
-    if holders is not None and check.mapping(holders, ("default_holders",), "default_holders") is not None:
-        for role, people in holders.items():
-            path: YamlPath = ("default_holders", role)
-            if role not in roles:
-                check.add(path, f"unknown role {role!r} (known: {', '.join(roles)})")
-                continue
-            items = check.sequence(people if people is not None else [], path, f"default holders of {role}")
-            ids = [ref((*path, i), p, "holder") for i, p in enumerate(items or [])]
-            values[role_key(role)] = [i for i in ids if i]
-    cadence = top.get("status_update_every")
-    if (
-        cadence is not None
-        and check.mapping(cadence, ("status_update_every",), "status_update_every") is not None
-    ):
-        for severity, every in cadence.items():
-            values[cadence_key(str(severity))] = every if isinstance(every, str) else str(every)
-    report = top.get("report")
-    if report is not None and check.mapping(report, ("report",), "report") is not None:
-        check.fields(report, ("report",), required=(), optional=("channel", "schedule"))
-        if "channel" in report:
-            values[REPORT_CHANNEL] = ref(("report", "channel"), report["channel"], "channel")
-        if "schedule" in report:
-            values[REPORT_SCHEDULE] = report["schedule"]
-    for key, value in values.items():
-        why = (
-            None
-            if value is None and key in (ADMIN, ANNOUNCEMENT, REPORT_CHANNEL)
-            else problem(key, value, roles)
-        )
-        if why:
-            check.add(_path_of(key), why)
-    check.raise_if_any()
-    return {k: v for k, v in values.items() if v is not None}
-
-
-_KIND_TEXT = {"holder": "person or user group", "group": "user group", "channel": "channel"}
-
-
-def _path_of(key: str) -> YamlPath:
-    if key.startswith(ROLE_PREFIX):
-        return ("default_holders", key.removeprefix(ROLE_PREFIX))
-    if key.startswith(CADENCE_PREFIX):
-        return ("status_update_every", key.removeprefix(CADENCE_PREFIX))
-    return {
-        ADMIN: ("admin_group",),
-        ANNOUNCEMENT: ("announcement_channel",),
-        LOCALE: ("language",),
-        REPORT_CHANNEL: ("report", "channel"),
-        REPORT_SCHEDULE: ("report", "schedule"),
-    }[key]
+    context = {"roles": tuple(role_keys), "id_of": id_of}
+    return load_model(text, _Settings, what="the settings file", context=context, name=name).values()
 
 
 # --------------------------------------------------------------------------- the security report

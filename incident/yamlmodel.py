@@ -17,8 +17,6 @@ Writing a model:
 - A rule between fields is a model validator that calls ``report(...)`` with paths relative to
   the model; ``unique(...)`` finds repeated keys. Such a rule runs once the fields it reads are
   valid: a file with field mistakes lists those first.
-- ``checked(parse)`` runs a ``Checker``-based parser (the regimes' condition language) as a
-  field's validator.
 """
 
 from __future__ import annotations
@@ -44,7 +42,6 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from incident.text import LOCALES, Text
 from incident.yamlsource import (
-    Checker,
     ConfigError,
     LineMap,
     Problem,
@@ -167,29 +164,6 @@ def unique(entries: Iterable[tuple[YamlPath, str]], what: str) -> list[Found]:
     return found
 
 
-class _Collect(Checker):
-    """A ``Checker`` that keeps each problem's path relative to the value checked."""
-
-    def __init__(self) -> None:
-        super().__init__("", LineMap({}))
-        self.found: list[tuple[YamlPath, str]] = []
-
-    def add(self, path: YamlPath, message: str) -> None:
-        self.found.append((tuple(path), message))
-
-
-def checked(parse: Callable[[Any, YamlPath, Checker], T | None]) -> PlainValidator:
-    """A field validator from a ``Checker``-based parser ``parse(value, path, check)``."""
-
-    def validate(value: Any) -> T | None:
-        collect = _Collect()
-        result = parse(value, (), collect)
-        report(*collect.found)
-        return result
-
-    return PlainValidator(validate)
-
-
 # ---------------------------------------------------------------------------- loading
 
 
@@ -200,12 +174,18 @@ def adapter(model: type[T]) -> TypeAdapter[T]:
 
 
 def load_model(
-    source: str | Path, model: type[T], *, what: str, context: Mapping[str, Any] | None = None
+    source: str | Path,
+    model: type[T],
+    *,
+    what: str,
+    context: Mapping[str, Any] | None = None,
+    name: str | None = None,
 ) -> T:
     """Read one YAML file (a path, or YAML text) and validate it as ``model``; ``what`` names the
-    whole document in a message (``a playbook``). Raises ``ConfigError`` listing every mistake."""
-    data, lines = load_with_lines(source)
-    name = source_name(source)
+    whole document in a message (``a playbook``), ``name`` the file (default: its path, or
+    ``<text>``). Raises ``ConfigError`` listing every mistake."""
+    data, lines = load_with_lines(source, name=name)
+    name = name or source_name(source)
     try:
         return adapter(model).validate_python(data, context={**(context or {}), "name": name, "lines": lines})
     except ValidationError as error:

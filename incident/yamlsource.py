@@ -7,31 +7,26 @@ line it is on, and all mistakes at once. The API is small:
   scalars) plus a ``LineMap``. ``lines(("phases", 0, "items", 2, "owner"))`` is the
   line of that field; a path that is not in the file (a missing field) falls back to
   its nearest ancestor, which is where the field should have been.
-- ``Checker``: collects ``Problem``s while validating one file, with small helpers
-  for the shapes every file uses (mappings, known fields, bilingual text, flags).
 - ``ConfigError(path, problems)``: raised once, listing every problem, one per line:
   ``playbooks/x.yaml:42: unknown role 'hacker' (known: incident_commander, ...)``.
 
 A YAML syntax error and a key written twice in the same mapping (which PyYAML would
 otherwise silently resolve to the last one) are reported by ``load_with_lines`` itself.
 
-Playbooks, roles, the severity matrix and drill scenarios are pydantic models validated
-through ``incident/yamlmodel.py`` on top of ``load_with_lines``; ``Checker`` serves the files
-not yet converted (regimes, workspace settings).
+Every file kind (playbooks, roles, the severity matrix, the regimes, drill scenarios, the
+workspace settings export) is a pydantic model validated through ``incident/yamlmodel.py`` on
+top of ``load_with_lines``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
-from incident.text import LOCALES, Text
 
 YamlPath = tuple[str | int, ...]
 """Where a value sits in a document: mapping keys and list indexes from the root."""
@@ -194,113 +189,6 @@ def _build(
         raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node.tag}", node.start_mark)
     finally:
         active.discard(id(node))
-
-
-class Checker:
-    """Collects the problems of one file while it is validated, then raises them together.
-
-    Every helper takes the ``path`` of the mapping it reads and adds problems at the
-    line of the offending field (or of the mapping, when a field is missing).
-    """
-
-    def __init__(self, name: str, lines: LineMap) -> None:
-        self.name = name
-        self.lines = lines
-        self.problems: list[Problem] = []
-
-    def add(self, path: YamlPath, message: str) -> None:
-        self.problems.append(Problem(self.lines(path), message))
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise ConfigError(self.name, list(self.problems))
-
-    def mapping(self, value: Any, path: YamlPath, what: str) -> dict[str, Any] | None:
-        """``value`` if it is a mapping, else a problem and None."""
-        if isinstance(value, dict):
-            return value
-        self.add(path, f"{what} must be a mapping of fields, not {kind_of(value)}")
-        return None
-
-    def sequence(self, value: Any, path: YamlPath, what: str) -> list[Any] | None:
-        """``value`` if it is a list, else a problem and None."""
-        if isinstance(value, list):
-            return value
-        self.add(path, f"{what} must be a list, not {kind_of(value)}")
-        return None
-
-    def fields(
-        self, data: Mapping[Any, Any], path: YamlPath, *, required: Iterable[str], optional: Iterable[str]
-    ) -> None:
-        """Report fields that are missing or not known."""
-        required = tuple(required)
-        allowed = (*required, *optional)
-        for key in data:
-            if key not in allowed:
-                self.add((*path, key), f"unknown field {key!r} (allowed: {', '.join(allowed)})")
-        for key in required:
-            if key not in data:
-                self.add(path, f"missing field {key!r}")
-
-    def string(
-        self,
-        data: Mapping[Any, Any],
-        path: YamlPath,
-        field: str,
-        *,
-        pattern: re.Pattern[str] | None = None,
-        hint: str = "",
-    ) -> str | None:
-        """A non-empty string field (absent → None, no problem; ``fields`` reports missing ones)."""
-        if field not in data or data[field] is None:
-            return None
-        value = data[field]
-        where = (*path, field)
-        if not isinstance(value, str) or not value.strip():
-            self.add(where, f"{field} must be a non-empty text, not {kind_of(value)}")
-            return None
-        if pattern is not None and not pattern.fullmatch(value):
-            self.add(where, f"{field} {value!r} is not valid{': ' + hint if hint else ''}")
-            return None
-        return value
-
-    def flag(self, data: Mapping[Any, Any], path: YamlPath, field: str, default: bool) -> bool:
-        """A true/false field."""
-        value = data.get(field, default)
-        if isinstance(value, bool):
-            return value
-        self.add((*path, field), f"{field} must be true or false, not {value!r}")
-        return default
-
-    def text(self, data: Mapping[Any, Any], path: YamlPath, field: str) -> Text | None:
-        """A bilingual field ``{zh-CN: ..., en: ...}``; both translations must be present."""
-        if field not in data or data[field] is None:
-            return None
-        where = (*path, field)
-        value = data[field]
-        if isinstance(value, str):
-            self.add(where, f"{field} needs both translations, e.g. {{zh-CN: ..., en: ...}}")
-            return None
-        value = self.mapping(value, where, field)
-        if value is None:
-            return None
-        ok = True
-        for key in value:
-            if key not in LOCALES:
-                self.add((*where, key), f"unknown language {key!r} in {field} (use {' and '.join(LOCALES)})")
-                ok = False
-        translations: dict[str, str] = {}
-        for locale in LOCALES:
-            text = value.get(locale)
-            if text is None or (isinstance(text, str) and not text.strip()):
-                self.add(where, f"{field} is missing the {locale} translation")
-                ok = False
-            elif not isinstance(text, str):
-                self.add((*where, locale), f"{field} ({locale}) must be text, not {kind_of(text)}")
-                ok = False
-            else:
-                translations[locale] = text.strip()
-        return Text.from_dict(translations) if ok else None
 
 
 def kind_of(value: Any) -> str:

@@ -581,7 +581,7 @@ def test_loader_rejects_a_bad_duration_naming_its_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("start", "says"),
     [
-        ("noticed_at", "clock_start 'noticed_at' is not one of"),
+        ("noticed_at", "clock_start must be one of discovered_at, aware_at"),
         ("{after: nobody}", "after: 'nobody' is not an obligation of this regime"),
         ("{after: someone}", "'someone' cannot start after itself"),
         ("{before: someone}", "{after: <obligation key>}"),
@@ -633,7 +633,7 @@ def test_loader_rejects_unlisted_jurisdictions_and_categories(tmp_path: Path) ->
     problems = problems_of(tmp_path, text)
     assert [line for line, _ in problems] == [11, 12, 12]
     messages = " | ".join(m for _, m in problems)
-    assert "'US-FL' is not listed under jurisdictions" in messages
+    assert "unknown jurisdiction 'US-FL' (known: US, ANY)" in messages
     assert (
         "CN is not listed under jurisdictions" in messages
         and "unknown data categories ['health']" in messages
@@ -643,15 +643,28 @@ def test_loader_rejects_unlisted_jurisdictions_and_categories(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("old", "new", "line", "says"),
     [
-        ("fill: people_affected", "fill: shoe_size", 24, "fill 'shoe_size' is not a record field"),
-        ("ask: forensics", "ask: astrologer", 25, "ask 'astrologer' is not a role"),
+        ("fill: people_affected", "fill: shoe_size", 24, "fill must be one of title, summary"),
+        ("ask: forensics", "ask: astrologer", 25, "unknown role 'astrologer' (known: comms"),
         (
             "recipient_kind: authority",
             "recipient_kind: regulator",
             18,
-            "recipient_kind 'regulator' is not one of",
+            "recipient_kind must be one of authority, individuals",
         ),
-        ("version: 2", "version: 1", 1, "this Breachroom reads version 2"),
+        ("version: 2", "version: 1", 1, "version must be 2, not 1"),
+        ("recipient_kind: authority", "recipient_kind: authority\n        languages: [fr]", 19, "not 'fr'"),
+        (
+            "        deadline: 72h\n",
+            "        deadline: 72h\n        deadlines: 72h\n",
+            21,
+            "unknown field 'deadlines'",
+        ),
+        (
+            "ask: forensics",
+            "ask: forensics\n          - {key: what, text: {zh-CN: 内容, en: What}}",
+            26,
+            "duplicate notice_contents key 'what' (first on line 22)",
+        ),
     ],
 )
 def test_loader_checks_the_v2_vocabularies(tmp_path: Path, old: str, new: str, line: int, says: str) -> None:

@@ -318,3 +318,45 @@ def test_a_configured_group_stays_pickable_in_a_workspace_with_more_groups_than_
     legal = next(b for b in form["blocks"] if b.get("block_id") == "settings_groups.legal")["element"]
     assert len(legal["options"]) == 100
     assert [o["value"] for o in legal["initial_options"]] == ["S0LEGAL001"]
+
+
+def test_an_imported_settings_file_names_every_mistake_with_its_line() -> None:
+    from incident.yamlsource import ConfigError
+
+    known = {"@dave": "UDAVE0001", "#general": "C0GENERAL1"}
+    text = (
+        "language: fr\n"  # 1
+        "colour: red\n"  # 2
+        "default_holders:\n"  # 3
+        "  hacker: ['@dave']\n"  # 4
+        "  legal: ['@dave', '@nobody']\n"  # 5
+        "status_update_every: {SEV1: 2bd, SEV2: soon}\n"  # 6
+        "report: {channel: '#general', schedule: weekly}\n"  # 7
+        "announcement_channel: '@dave'\n"  # 8
+    )
+    with pytest.raises(ConfigError) as caught:
+        workspace_settings.parse_import(text, ["legal"], lambda kind, ref: known.get(ref), name="s.yaml")
+    found = [(p.line, p.message) for p in caught.value.problems]
+    assert [line for line, _ in found] == [1, 2, 4, 5, 6, 6, 7, 8]
+    said = " | ".join(message for _, message in found)
+    for part in (
+        "language must be one of zh-CN, en, not 'fr'",
+        "unknown field 'colour'",
+        "unknown role 'hacker' (known: legal)",
+        "'@nobody': Slack knows no such person or user group",
+        "not business days",
+        "'soon' is not a duration",
+        "schedule must be one of monthly, quarterly, off",
+        "'@dave': Slack knows no such channel",
+    ):
+        assert part in said
+
+    good = (
+        "default_holders: {legal: ['@dave']}\nstatus_update_every: {SEV1: 20m}\nreport: {channel: '#general'}"
+    )
+    assert workspace_settings.parse_import(good, ["legal"], lambda kind, ref: known.get(ref)) == {
+        "role_defaults.legal": ["UDAVE0001"],
+        "cadence.SEV1": "20m",
+        "report_channel": "C0GENERAL1",
+    }
+    assert workspace_settings.parse_import("", ["legal"], lambda kind, ref: None) == {}

@@ -23,11 +23,11 @@ from incident.regimes.conditions import (
     AllOf,
     AnyOf,
     Condition,
+    ConditionField,
     Leaf,
     Not,
     Outcome,
     Vocabulary,
-    parse_condition,
 )
 from incident.regimes.deadlines import (
     MISSED_STATES,
@@ -114,6 +114,7 @@ __all__ = [
     "ClockStart",
     "ClockState",
     "Condition",
+    "ConditionField",
     "DeadlineOverride",
     "Duration",
     "Facts",
@@ -141,7 +142,6 @@ __all__ = [
     "load_regimes",
     "obligation_id",
     "obligation_title",
-    "parse_condition",
     "reminder_times",
     "split_obligation_id",
     "time_left",

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, PlainValidator, ValidationInfo
+from pydantic.dataclasses import dataclass as model
 
 from incident.regimes.facts import FACT_SPECS, JURISDICTION_CODE, FactKind, Facts
 from incident.text import Text
-from incident.yamlsource import Checker, YamlPath
+from incident.yamlmodel import STRICT, adapter, known, report
+from incident.yamlsource import kind_of
 
 ANY = "ANY"
 
@@ -203,97 +207,106 @@ def _missing(outcomes: Iterable[Outcome]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m for o in outcomes for m in o.missing))
 
 
-def parse_condition(
-    value: Any, path: YamlPath, check: Checker, vocabulary: Vocabulary | None = None
-) -> Condition | None:
-    """Read a condition from loaded YAML, adding a problem at its line for each mistake.
-
-    ``vocabulary``: the categories and codes it may name (None: the packaged regimes file's).
-    """
-    if vocabulary is None:
-        from incident.regimes.loading import default_vocabulary  # loading parses conditions itself
-
-        vocabulary = default_vocabulary()
-    data = check.mapping(value, path, "a condition")
-    if data is None:
-        return None
-    combinators = [key for key in ("all", "any", "not") if key in data]
-    if "fact" in data or not combinators:
-        if combinators or "fact" not in data:
-            check.add(
-                path, "a condition is one of all: [...], any: [...], not: {...} or {fact: ..., <test>: ...}"
-            )
-            return None
-        return _parse_leaf(data, path, check, vocabulary)
-    if len(data) != 1:
-        check.add(path, f"a condition has exactly one of all / any / not, found: {', '.join(map(str, data))}")
-        return None
-    key = combinators[0]
-    where = (*path, key)
-    if key == "not":
-        inner = parse_condition(data[key], where, check, vocabulary)
-        return None if inner is None else Not(inner)
-    items = check.sequence(data[key], where, key)
-    if items is None:
-        return None
-    if not items:
-        check.add(where, f"{key} needs at least one condition")
-        return None
-    parsed = [parse_condition(item, (*where, i), check, vocabulary) for i, item in enumerate(items)]
-    if any(p is None for p in parsed):
-        return None
-    conditions = tuple(p for p in parsed if p is not None)
-    return AllOf(conditions) if key == "all" else AnyOf(conditions)
+def _condition(value: Any, info: ValidationInfo) -> Condition:
+    """A condition read from YAML; the categories and codes it may name are the validation
+    context's ``vocabulary`` (none: the packaged regimes file's)."""
+    if isinstance(value, Condition):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"a condition must be a mapping, not {kind_of(value)}")
+    combinators = [key for key in ("all", "any", "not") if key in value]
+    if "fact" in value and not combinators:
+        return _leaf(value, known(info, "vocabulary") or _default_vocabulary())
+    if len(combinators) != 1 or len(value) != 1:
+        raise ValueError(
+            "a condition is one of all: [...], any: [...], not: {...} or {fact: ..., <test>: ...}"
+        )
+    return adapter(_COMBINATORS[combinators[0]]).validate_python(value, context=info.context).condition
 
 
-def _parse_leaf(
-    data: Mapping[str, Any], path: YamlPath, check: Checker, vocabulary: Vocabulary
-) -> Leaf | None:
+ConditionField = Annotated[Condition, PlainValidator(_condition)]
+"""A field holding a condition: ``all: [...] | any: [...] | not: ... | {fact: ..., <test>: ...}``."""
+
+
+@model(frozen=True, config=STRICT)
+class _All:
+    all: Annotated[tuple[ConditionField, ...], Field(min_length=1)]
+
+    @property
+    def condition(self) -> Condition:
+        return AllOf(self.all)
+
+
+@model(frozen=True, config=STRICT)
+class _Any:
+    any: Annotated[tuple[ConditionField, ...], Field(min_length=1)]
+
+    @property
+    def condition(self) -> Condition:
+        return AnyOf(self.any)
+
+
+@model(frozen=True, config=STRICT)
+class _Not:
+    item: ConditionField = Field(alias="not")
+
+    @property
+    def condition(self) -> Condition:
+        return Not(self.item)
+
+
+_COMBINATORS: Mapping[str, Any] = {"all": _All, "any": _Any, "not": _Not}
+
+
+def _default_vocabulary() -> Vocabulary:
+    from incident.regimes.loading import default_vocabulary  # loading reads conditions itself
+
+    return default_vocabulary()
+
+
+def _leaf(data: Mapping[str, Any], vocabulary: Vocabulary) -> Leaf:
     fact = data["fact"]
-    if fact not in FACT_SPECS:
-        check.add((*path, "fact"), f"unknown fact {fact!r} (known: {', '.join(sorted(FACT_SPECS))})")
-        return None
+    if not isinstance(fact, str) or fact not in FACT_SPECS:
+        report((("fact",), f"unknown fact {fact!r} (known: {', '.join(sorted(FACT_SPECS))})"))
     spec = FACT_SPECS[fact]
     allowed = _OPERATORS[spec.kind]
     tests = [key for key in data if key != "fact"]
     if len(tests) != 1 or tests[0] not in allowed:
-        check.add(path, f"a condition on {fact} needs exactly one test of: {', '.join(allowed)}")
-        return None
+        raise ValueError(f"a condition on {fact} needs exactly one test of: {', '.join(allowed)}")
     op = tests[0]
-    where = (*path, op)
-    raw = data[op]
+    try:
+        return _test(fact, op, data[op], vocabulary)
+    except ValueError as exc:
+        report(((op,), str(exc)))  # the mistake is on the test's line
+        raise
+
+
+def _test(fact: str, op: str, raw: Any, vocabulary: Vocabulary) -> Leaf:
+    spec = FACT_SPECS[fact]
     if spec.kind == "jurisdictions":
         code = raw.strip().upper() if isinstance(raw, str) else ""
         if code != ANY and not JURISDICTION_CODE.fullmatch(code):
-            check.add(where, f"{raw!r} is not a jurisdiction code like CN, EU, US or US-CA")
-            return None
+            raise ValueError(f"{raw!r} is not a jurisdiction code like CN, EU, US or US-CA")
         if code != ANY and vocabulary.codes is not None and code not in vocabulary.codes:
-            check.add(where, f"{code} is not listed under jurisdictions (add it there, or use ANY)")
-            return None
+            raise ValueError(f"{code} is not listed under jurisdictions (add it there, or use ANY)")
         return Leaf(fact, op, code)
     if spec.kind == "categories":
-        keys = check.sequence(raw, where, op)
-        if keys is None:
-            return None
-        unknown = [k for k in keys if k not in vocabulary.categories]
-        if unknown or not keys:
-            known = ", ".join(vocabulary.categories)
-            check.add(where, f"unknown data categories {unknown} (known: {known})")
-            return None
-        return Leaf(fact, op, tuple(keys), tuple(vocabulary.categories[k] for k in keys))
+        if not isinstance(raw, list):
+            raise ValueError(f"{op} must be a list, not {kind_of(raw)}")
+        unknown = [k for k in raw if k not in vocabulary.categories]
+        if unknown or not raw:
+            raise ValueError(f"unknown data categories {unknown} (known: {', '.join(vocabulary.categories)})")
+        return Leaf(fact, op, tuple(raw), tuple(vocabulary.categories[k] for k in raw))
     if spec.kind == "count":
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-            check.add(where, f"{op} needs a whole number, not {raw!r}")
-            return None
+            raise ValueError(f"{op} needs a whole number, not {raw!r}")
         return Leaf(fact, op, raw)
     if spec.kind == "flag":
         if not isinstance(raw, bool):
-            check.add(where, f"is needs true or false, not {raw!r}")
-            return None
+            raise ValueError(f"is needs true or false, not {raw!r}")
         return Leaf(fact, op, raw)
     choices = list(spec.choices)
     values = raw if op == "in" else [raw]
     if not isinstance(values, list) or not values or any(v not in choices for v in values):
-        check.add(where, f"{op} {raw!r}: use {'a list of ' if op == 'in' else ''}{' / '.join(choices)}")
-        return None
+        raise ValueError(f"{op} {raw!r}: use {'a list of ' if op == 'in' else ''}{' / '.join(choices)}")
     return Leaf(fact, op, tuple(values) if op == "in" else values[0])
