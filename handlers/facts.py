@@ -58,7 +58,7 @@ async def on_submitted(
         await ack()
         await reply_error(client, {"user_id": user_id}, NotFound("error.not_found"), locale)
         return
-    for field, key in facts.validate(inp, now).items():
+    for field, key in facts.validate(inp, now, deps.config.regimes).items():
         errors.setdefault(field, key)
     if errors:
         await refuse_fields(ack, errors, locale)

@@ -9,6 +9,20 @@ from datetime import datetime
 from incident.regimes import Applicability, ClockState, Facts, Regimes, clock_state, evaluate
 from storage.models import Decision, Incident, Notification
 
+# Facts kept in the incident's `facts` JSON rather than in a column of their own (the facts form
+# edits them; ``public_company_material`` is read from there too, set by no form yet).
+EXTRA_FACTS = (
+    "high_risk",
+    "critical_infrastructure",
+    "crime_suspected",
+    "eu_main_establishment",
+    "dfs_covered_entity",
+    "covered_financial_institution",
+    "hipaa_business_associate",
+    "public_company_client",
+    "law_enforcement_investigating",
+    "efile_credentials_stolen",
+)
 # A decision not to notify under a regime (kept with its rationale for the breach register).
 NO_NOTIFY = "no_notify"
 
@@ -23,12 +37,11 @@ def facts_of(incident: Incident) -> Facts:
         encrypted=incident.encrypted,
         exfiltration_confirmed=incident.exfiltration_confirmed,
         role=incident.processor_role,  # type: ignore[arg-type]
-        critical_infrastructure=extra.get("critical_infrastructure"),
-        high_risk=extra.get("high_risk"),
-        crime_suspected=extra.get("crime_suspected"),
         public_company_material=extra.get("public_company_material"),
+        **{name: extra.get(name) for name in EXTRA_FACTS},
         discovered_at=incident.discovered_at,
         aware_at=incident.aware_at,
+        determined_at=incident.determined_at,
         materiality_decided_at=incident.materiality_decided_at,
         declared_at=incident.declared_at,
     )

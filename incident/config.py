@@ -30,7 +30,7 @@ def load_config(
 ) -> IncidentConfig:
     """Roles, then regimes, then the playbooks that refer to both; any problem raises ConfigError."""
     roles = load_roles(roles_file)
-    regimes = load_regimes(regimes_file)
+    regimes = load_regimes(regimes_file, roles.keys())
     playbooks = load_playbooks(playbook_dir, roles, set(regimes.ids()))
     default = DEFAULT_PLAYBOOK if DEFAULT_PLAYBOOK in playbooks else sorted(playbooks)[0]
     return IncidentConfig(roles=roles, playbooks=playbooks, regimes=regimes, default_playbook=default)

@@ -8,18 +8,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from incident import reminders
-from incident.clocks import facts_of
+from incident.clocks import EXTRA_FACTS, facts_of
 from incident.config import IncidentConfig
-from incident.declare import DATA_CATEGORIES, JURISDICTIONS
-from incident.regimes import Change, diff, evaluate
+from incident.regimes import Change, Regimes, diff, evaluate
 from storage import timeline
 from storage.db import Database
 from storage.models import Incident
 
 # More people than live on Earth is a typing mistake (and would overflow the column).
 MAX_PEOPLE = 10_000_000_000
-# Facts kept in the incident's `facts` JSON rather than in a column of their own.
-EXTRA = ("high_risk", "critical_infrastructure", "crime_suspected")
+# Clock starts a person records (each a column of the incident).
+TIMES = ("aware_at", "determined_at")
 
 
 @dataclass(frozen=True)
@@ -33,9 +32,17 @@ class FactsInput:
     exfiltration_confirmed: bool | None = None
     processor_role: str | None = None
     aware_at: datetime | None = None
+    determined_at: datetime | None = None
     high_risk: bool | None = None
     critical_infrastructure: bool | None = None
     crime_suspected: bool | None = None
+    eu_main_establishment: bool | None = None
+    dfs_covered_entity: bool | None = None
+    covered_financial_institution: bool | None = None
+    hipaa_business_associate: bool | None = None
+    public_company_client: bool | None = None
+    law_enforcement_investigating: bool | None = None
+    efile_credentials_stolen: bool | None = None
 
     def as_data(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -62,9 +69,8 @@ def current(incident: Incident) -> FactsInput:
         exfiltration_confirmed=incident.exfiltration_confirmed,
         processor_role=incident.processor_role,
         aware_at=incident.aware_at,
-        high_risk=extra.get("high_risk"),
-        critical_infrastructure=extra.get("critical_infrastructure"),
-        crime_suspected=extra.get("crime_suspected"),
+        determined_at=incident.determined_at,
+        **{name: extra.get(name) for name in EXTRA_FACTS},
     )
 
 
@@ -76,18 +82,20 @@ def normalised(inp: FactsInput) -> FactsInput:
     )
 
 
-def validate(inp: FactsInput, now: datetime) -> dict[str, str]:
-    """Field → message key for the form."""
+def validate(inp: FactsInput, now: datetime, regimes: Regimes) -> dict[str, str]:
+    """Field → message key for the form. Categories and jurisdictions are the regimes file's."""
     errors: dict[str, str] = {}
     if inp.people_affected is not None and inp.people_affected < 0:
         errors["people_affected"] = "facts.error.negative"
     elif inp.people_affected is not None and inp.people_affected > MAX_PEOPLE:
         errors["people_affected"] = "facts.error.too_many"
-    if inp.aware_at is not None and inp.aware_at > now + timedelta(minutes=1):
-        errors["aware_at"] = "facts.error.future"
-    if set(inp.data_categories) - set(DATA_CATEGORIES):
+    for name in TIMES:
+        at = getattr(inp, name)
+        if at is not None and at > now + timedelta(minutes=1):
+            errors[name] = "facts.error.future"
+    if set(inp.data_categories) - set(regimes.category_keys()):
         errors["data_categories"] = "facts.error.category"
-    if set(inp.jurisdictions) - set(JURISDICTIONS):
+    if set(inp.jurisdictions) - set(regimes.jurisdiction_codes()):
         errors["jurisdictions"] = "facts.error.jurisdiction"
     if inp.processor_role not in (None, "controller", "processor"):
         errors["processor_role"] = "facts.error.role"
@@ -102,8 +110,9 @@ def _apply(incident: Incident, inp: FactsInput) -> None:
     incident.exfiltration_confirmed = inp.exfiltration_confirmed
     incident.processor_role = inp.processor_role
     incident.aware_at = inp.aware_at
+    incident.determined_at = inp.determined_at
     extra = dict(incident.facts or {})
-    for name in EXTRA:
+    for name in EXTRA_FACTS:
         value = getattr(inp, name)
         if value is None:
             extra.pop(name, None)

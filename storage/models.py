@@ -63,6 +63,8 @@ class Incident(SQLModel, table=True):
     declared_at: datetime = _ts(nullable=False)
     discovered_at: datetime | None = _ts()
     aware_at: datetime | None = _ts()
+    # When the firm determined that a breach occurred: the legal start of some state clocks.
+    determined_at: datetime | None = _ts()
     materiality_decided_at: datetime | None = _ts()
     contained_at: datetime | None = _ts()
     resolved_at: datetime | None = _ts()
@@ -234,6 +236,9 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", nullable=False, index=True)
     regime: str = Field(max_length=64, nullable=False)
+    # The key of the regime's obligation this notice satisfies (None: written before obligations
+    # existed, when one notice stood for the whole regime).
+    obligation: str | None = Field(default=None, max_length=64)
     recipient_kind: str = Field(max_length=32, nullable=False)
     recipient: str = Field(sa_column=Column(Text, nullable=False))
     due_at: datetime | None = _ts()
@@ -258,6 +263,8 @@ class Decision(SQLModel, table=True):
     approver: str | None = Field(default=None, max_length=32)
     privileged: bool = Field(default=False, nullable=False)
     regime: str | None = Field(default=None, max_length=64)
+    # A decision not to notify names the obligation's key too (None: the whole regime, as before).
+    obligation: str | None = Field(default=None, max_length=64)
     decided_by: str = Field(max_length=32, nullable=False)
     decided_at: datetime = _ts(nullable=False)
 

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from incident.errors import NotFound
 from incident.regimes import (
-    CATEGORIES,
     CLOCK_STARTS,
     REMINDER_OFFSETS,
     Applicability,
@@ -460,7 +459,7 @@ facts_strategy = st.builds(
     Facts,
     jurisdictions=_optional(st.frozensets(_codes)),
     people_affected=_optional(st.integers(min_value=0, max_value=10**10)),
-    data_categories=_optional(st.frozensets(st.sampled_from(sorted(CATEGORIES)))),
+    data_categories=_optional(st.frozensets(st.sampled_from(sorted(REGIMES.category_keys())))),
     encrypted=_optional(st.booleans()),
     exfiltration_confirmed=_optional(st.booleans()),
     role=_optional(st.sampled_from(["controller", "processor"])),

@@ -1,0 +1,299 @@
+"""The condition language of the regimes file, and its three-valued evaluation.
+
+``all: [c, ...] | any: [c, ...] | not: c | {fact: <name>, <test>: <value>}``. Three-valued
+on purpose: early in an incident most facts are unknown, and a duty whose decision hangs on
+an unknown fact must show up as *unknown* with the facts still needed, never be silently
+dropped as "does not apply".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from incident.regimes.facts import FACT_SPECS, JURISDICTION_CODE, FactKind, Facts
+from incident.text import Text
+from incident.yamlsource import Checker, YamlPath
+
+ANY = "ANY"
+
+_OPERATORS: Mapping[FactKind, tuple[str, ...]] = {
+    "jurisdictions": ("includes",),
+    "categories": ("any_of", "none_of"),
+    "count": ("at_least", "below"),
+    "flag": ("is",),
+    "choice": ("is", "in"),
+}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What conditions may name: the data categories (key → name) and the jurisdiction codes.
+
+    ``codes`` None accepts any well-formed code (a file with no ``jurisdictions`` list of its own).
+    """
+
+    categories: Mapping[str, Text]
+    codes: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The three-valued result of a condition, with why and what is still unknown."""
+
+    value: bool | None
+    reasons: tuple[Text, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+class Condition:
+    """A rule on the facts: ``AllOf``, ``AnyOf``, ``Not`` or a ``Leaf`` on one fact."""
+
+    def evaluate(self, facts: Facts) -> Outcome:
+        raise NotImplementedError
+
+    def facts(self) -> frozenset[str]:
+        """Every fact this condition reads."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class AllOf(Condition):
+    items: tuple[Condition, ...]
+
+    def evaluate(self, facts: Facts) -> Outcome:
+        outcomes = [item.evaluate(facts) for item in self.items]
+        false = [o for o in outcomes if o.value is False]
+        if false:
+            return Outcome(False, _reasons(false))
+        unknown = [o for o in outcomes if o.value is None]
+        if unknown:
+            return Outcome(None, _reasons(outcomes), _missing(unknown))
+        return Outcome(True, _reasons(outcomes))
+
+    def facts(self) -> frozenset[str]:
+        return frozenset().union(*(item.facts() for item in self.items))
+
+
+@dataclass(frozen=True)
+class AnyOf(Condition):
+    items: tuple[Condition, ...]
+
+    def evaluate(self, facts: Facts) -> Outcome:
+        outcomes = [item.evaluate(facts) for item in self.items]
+        true = [o for o in outcomes if o.value is True]
+        if true:
+            return Outcome(True, _reasons(true))
+        unknown = [o for o in outcomes if o.value is None]
+        if unknown:
+            return Outcome(None, _reasons(outcomes), _missing(unknown))
+        return Outcome(False, _reasons(outcomes))
+
+    def facts(self) -> frozenset[str]:
+        return frozenset().union(*(item.facts() for item in self.items))
+
+
+@dataclass(frozen=True)
+class Not(Condition):
+    item: Condition
+
+    def evaluate(self, facts: Facts) -> Outcome:
+        # Leaf reasons describe the facts, not the test, so they read right negated too.
+        inner = self.item.evaluate(facts)
+        return Outcome(None if inner.value is None else not inner.value, inner.reasons, inner.missing)
+
+    def facts(self) -> frozenset[str]:
+        return self.item.facts()
+
+
+@dataclass(frozen=True)
+class Leaf(Condition):
+    fact: str
+    op: str
+    value: str | int | bool | tuple[str, ...]
+    # The names of the categories ``value`` lists (a test on data_categories), in the same order.
+    labels: tuple[Text, ...] = ()
+
+    def evaluate(self, facts: Facts) -> Outcome:
+        spec = FACT_SPECS[self.fact]
+        actual = facts.value(self.fact)
+        if actual is None:
+            return Outcome(None, (spec.unknown,), (spec.asks or self.fact,))
+        if spec.kind == "jurisdictions":
+            return self._jurisdictions(actual, facts)
+        if spec.kind == "categories":
+            return self._categories(actual)
+        if spec.kind == "count":
+            return self._count(actual)
+        if spec.kind == "flag":
+            assert spec.yes is not None and spec.no is not None
+            return Outcome(actual == self.value, (spec.yes if actual else spec.no,))
+        holds = actual == self.value if self.op == "is" else actual in self.value  # type: ignore[operator]  # "in" holds a tuple
+        label = spec.choices[actual]
+        if self.fact == "cac_grade":
+            label = Text(
+                f"网络安全事件分级：{label.zh_CN}（{facts.people_affected:,} 人）",
+                f"CAC incident grade: {label.en} ({facts.people_affected:,} people)",
+            )
+        return Outcome(holds, (label,))
+
+    def facts(self) -> frozenset[str]:
+        return frozenset({self.fact})
+
+    def _jurisdictions(self, actual: frozenset[str], facts: Facts) -> Outcome:
+        code = str(self.value)
+        given = sorted(facts.jurisdictions or ())
+        if code == ANY and given:
+            return Outcome(
+                True, (Text(f"涉及法域：{'、'.join(given)}", f"jurisdictions: {', '.join(given)}"),)
+            )
+        if code in actual:
+            return Outcome(True, (Text(f"涉及法域包括 {code}", f"jurisdictions include {code}"),))
+        return Outcome(
+            False,
+            (
+                Text(
+                    f"涉及法域（{'、'.join(given) or '无'}）不包括 {code}",
+                    f"{code} is not among the jurisdictions ({', '.join(given) or 'none'})",
+                ),
+            ),
+        )
+
+    def _categories(self, actual: frozenset[str]) -> Outcome:
+        wanted = tuple(self.value)  # type: ignore[arg-type]  # a categories test holds a tuple of keys
+        named = dict(zip(wanted, self.labels, strict=True))
+        present = [named[c] for c in wanted if c in actual]
+        if present:
+            reason = Text(f"数据包括{_join_zh(present)}", f"data includes {_join_en(present)}")
+            return Outcome(self.op == "any_of", (reason,))
+        reason = Text(
+            f"数据不含{_join_zh(self.labels)}中的任何一类", f"data includes none of: {_join_en(self.labels)}"
+        )
+        return Outcome(self.op == "none_of", (reason,))
+
+    def _count(self, actual: int) -> Outcome:
+        threshold = int(self.value)
+        at_least = actual >= threshold
+        if at_least:
+            reason = Text(
+                f"受影响人数 ≥{threshold:,}（{actual:,}）", f"≥{threshold:,} people affected ({actual:,})"
+            )
+        else:
+            reason = Text(
+                f"受影响人数不足 {threshold:,}（{actual:,}）",
+                f"fewer than {threshold:,} people affected ({actual:,})",
+            )
+        return Outcome(at_least if self.op == "at_least" else not at_least, (reason,))
+
+
+def _join_zh(labels: Iterable[Text]) -> str:
+    return "、".join(label.zh_CN for label in labels)
+
+
+def _join_en(labels: Iterable[Text]) -> str:
+    return ", ".join(label.en for label in labels)
+
+
+def _reasons(outcomes: Iterable[Outcome]) -> tuple[Text, ...]:
+    return tuple(dict.fromkeys(r for o in outcomes for r in o.reasons))
+
+
+def _missing(outcomes: Iterable[Outcome]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m for o in outcomes for m in o.missing))
+
+
+def parse_condition(
+    value: Any, path: YamlPath, check: Checker, vocabulary: Vocabulary | None = None
+) -> Condition | None:
+    """Read a condition from loaded YAML, adding a problem at its line for each mistake.
+
+    ``vocabulary``: the categories and codes it may name (None: the packaged regimes file's).
+    """
+    if vocabulary is None:
+        from incident.regimes.loading import default_vocabulary  # loading parses conditions itself
+
+        vocabulary = default_vocabulary()
+    data = check.mapping(value, path, "a condition")
+    if data is None:
+        return None
+    combinators = [key for key in ("all", "any", "not") if key in data]
+    if "fact" in data or not combinators:
+        if combinators or "fact" not in data:
+            check.add(
+                path, "a condition is one of all: [...], any: [...], not: {...} or {fact: ..., <test>: ...}"
+            )
+            return None
+        return _parse_leaf(data, path, check, vocabulary)
+    if len(data) != 1:
+        check.add(path, f"a condition has exactly one of all / any / not, found: {', '.join(map(str, data))}")
+        return None
+    key = combinators[0]
+    where = (*path, key)
+    if key == "not":
+        inner = parse_condition(data[key], where, check, vocabulary)
+        return None if inner is None else Not(inner)
+    items = check.sequence(data[key], where, key)
+    if items is None:
+        return None
+    if not items:
+        check.add(where, f"{key} needs at least one condition")
+        return None
+    parsed = [parse_condition(item, (*where, i), check, vocabulary) for i, item in enumerate(items)]
+    if any(p is None for p in parsed):
+        return None
+    conditions = tuple(p for p in parsed if p is not None)
+    return AllOf(conditions) if key == "all" else AnyOf(conditions)
+
+
+def _parse_leaf(
+    data: Mapping[str, Any], path: YamlPath, check: Checker, vocabulary: Vocabulary
+) -> Leaf | None:
+    fact = data["fact"]
+    if fact not in FACT_SPECS:
+        check.add((*path, "fact"), f"unknown fact {fact!r} (known: {', '.join(sorted(FACT_SPECS))})")
+        return None
+    spec = FACT_SPECS[fact]
+    allowed = _OPERATORS[spec.kind]
+    tests = [key for key in data if key != "fact"]
+    if len(tests) != 1 or tests[0] not in allowed:
+        check.add(path, f"a condition on {fact} needs exactly one test of: {', '.join(allowed)}")
+        return None
+    op = tests[0]
+    where = (*path, op)
+    raw = data[op]
+    if spec.kind == "jurisdictions":
+        code = raw.strip().upper() if isinstance(raw, str) else ""
+        if code != ANY and not JURISDICTION_CODE.fullmatch(code):
+            check.add(where, f"{raw!r} is not a jurisdiction code like CN, EU, US or US-CA")
+            return None
+        if code != ANY and vocabulary.codes is not None and code not in vocabulary.codes:
+            check.add(where, f"{code} is not listed under jurisdictions (add it there, or use ANY)")
+            return None
+        return Leaf(fact, op, code)
+    if spec.kind == "categories":
+        keys = check.sequence(raw, where, op)
+        if keys is None:
+            return None
+        unknown = [k for k in keys if k not in vocabulary.categories]
+        if unknown or not keys:
+            known = ", ".join(vocabulary.categories)
+            check.add(where, f"unknown data categories {unknown} (known: {known})")
+            return None
+        return Leaf(fact, op, tuple(keys), tuple(vocabulary.categories[k] for k in keys))
+    if spec.kind == "count":
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+            check.add(where, f"{op} needs a whole number, not {raw!r}")
+            return None
+        return Leaf(fact, op, raw)
+    if spec.kind == "flag":
+        if not isinstance(raw, bool):
+            check.add(where, f"is needs true or false, not {raw!r}")
+            return None
+        return Leaf(fact, op, raw)
+    choices = list(spec.choices)
+    values = raw if op == "in" else [raw]
+    if not isinstance(values, list) or not values or any(v not in choices for v in values):
+        check.add(where, f"{op} {raw!r}: use {'a list of ' if op == 'in' else ''}{' / '.join(choices)}")
+        return None
+    return Leaf(fact, op, tuple(values) if op == "in" else values[0])

@@ -1,0 +1,274 @@
+"""Judging an incident's facts: for every obligation, whether it applies, why, and its deadline.
+
+A regime's ``applies_when`` and an obligation's own threshold are both three-valued; the
+obligation applies when both hold, may apply while either is unknown. A duty that applies or
+may apply never waits for someone to type its legal start: its clock runs from the earliest
+known moment (discovery, else the declaration), marked *assumed*, until the real one is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Literal
+
+from incident.regimes.conditions import Outcome
+from incident.regimes.durations import Duration
+from incident.regimes.facts import CLOCK_START_LABELS, Facts
+from incident.regimes.model import After, DeadlineOverride, Obligation, Regime, Regimes
+from incident.text import Text
+
+Status = Literal["applies", "does_not_apply", "unknown"]
+STATUS_LABELS: Mapping[Status, Text] = {
+    "applies": Text("适用", "applies"),
+    "does_not_apply": Text("不适用", "does not apply"),
+    "unknown": Text("待定", "unknown"),
+}
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """Whether one obligation applies to the facts, why, and its deadline.
+
+    ``missing_facts`` names the Facts fields still needed to decide whether it applies, to fix
+    its deadline, or to start its clock. ``clock_start`` and ``deadline_at`` are filled for
+    ``applies`` and ``unknown`` (a clock that may be running is shown), never for
+    ``does_not_apply`` or a register-only obligation; ``deadline`` is the length in force.
+    """
+
+    regime: Regime
+    obligation: Obligation
+    status: Status
+    reasons: list[Text]
+    missing_facts: list[str]
+    clock_start: datetime | None
+    deadline_at: datetime | None
+    deadline: Duration | None = None
+    # The legal start is not known: ``clock_start`` is the earliest known moment, assumed, or (for a
+    # clock that starts after another obligation) that obligation's deadline.
+    start_assumed: bool = False
+    # ``{after: key}``: the obligation whose notice starts this clock.
+    after: Obligation | None = None
+
+    @property
+    def id(self) -> str:
+        return self.obligation.id
+
+    @property
+    def applies(self) -> bool:
+        return self.status == "applies"
+
+    @property
+    def register_only(self) -> bool:
+        return self.obligation.register_only
+
+
+def evaluate(
+    facts: Facts, regimes: Regimes, met: Mapping[str, datetime] | None = None
+) -> list[Applicability]:
+    """Every obligation of every regime, in file order, judged against the facts.
+
+    ``met``: obligation id → when its notice was sent; a clock that starts ``{after: key}``
+    runs from that moment once the named obligation is met.
+    """
+    met = met or {}
+    judged: list[Applicability] = []
+    for regime in regimes:
+        outcome = regime.applies_when.evaluate(facts)
+        done: dict[str, Applicability] = {}
+        for obligation in regime.obligations:
+            judged.append(_judge(facts, regime, obligation, outcome, done, met))
+    return judged
+
+
+def _judge(
+    facts: Facts,
+    regime: Regime,
+    obligation: Obligation,
+    regime_outcome: Outcome,
+    done: dict[str, Applicability],
+    met: Mapping[str, datetime],
+) -> Applicability:
+    if obligation.key in done:
+        return done[obligation.key]
+    outcome = regime_outcome
+    if obligation.applies_when is not None:
+        outcome = _both(regime_outcome, obligation.applies_when.evaluate(facts))
+    status: Status = "applies" if outcome.value else "unknown" if outcome.value is None else "does_not_apply"
+    reasons, missing = list(outcome.reasons), list(outcome.missing)
+    start_rule, length = obligation.clock_start, obligation.deadline
+    if status == "does_not_apply" or start_rule is None or length is None:
+        result = Applicability(regime, obligation, status, reasons, _unique(missing), None, None, None)
+    elif isinstance(start_rule, After):
+        prior = _judge(facts, regime, regime.obligation(start_rule.key), regime_outcome, done, met)
+        result = _after(facts, regime, obligation, status, reasons, missing, prior, met.get(prior.id))
+    else:
+        start = facts.clock(start_rule)
+        if start is not None:
+            deadline = _deadline_in_force(obligation, facts, start, reasons, missing)
+            result = Applicability(
+                regime, obligation, status, reasons, _unique(missing), start, deadline.after(start), deadline
+            )
+        else:
+            label = CLOCK_START_LABELS[start_rule]
+            missing.append(start_rule)
+            result = _assumed(facts, regime, obligation, status, reasons, missing, label)
+    done[obligation.key] = result
+    return result
+
+
+def _after(
+    facts: Facts,
+    regime: Regime,
+    obligation: Obligation,
+    status: Status,
+    reasons: list[Text],
+    missing: list[str],
+    prior: Applicability,
+    prior_met: datetime | None,
+) -> Applicability:
+    """A clock that starts when ``prior`` is met: from its notice, else assumed from its deadline."""
+    who = prior.obligation.recipient
+    if prior_met is not None:
+        reasons.append(Text(f"自通知{who.zh_CN}之时起算", f"runs from the notice to {who.en}"))
+        deadline = _deadline_in_force(obligation, facts, prior_met, reasons, missing)
+        return Applicability(
+            regime,
+            obligation,
+            status,
+            reasons,
+            _unique(missing),
+            prior_met,
+            deadline.after(prior_met),
+            deadline,
+            after=prior.obligation,
+        )
+    if prior.deadline_at is None:
+        label = Text(f"通知{who.zh_CN}的时间", f"the time {who.en} is notified")
+        found = _assumed(facts, regime, obligation, status, reasons, missing, label)
+        return _with_after(found, prior.obligation)
+    start = prior.deadline_at
+    reasons.append(
+        Text(
+            f"尚未通知{who.zh_CN}：暂按其截止时间起算",
+            f"{who.en} not yet notified: the clock runs from that notice's deadline, assumed",
+        )
+    )
+    deadline = _deadline_in_force(obligation, facts, start, reasons, missing)
+    return Applicability(
+        regime,
+        obligation,
+        status,
+        reasons,
+        _unique(missing),
+        start,
+        deadline.after(start),
+        deadline,
+        start_assumed=True,
+        after=prior.obligation,
+    )
+
+
+def _with_after(app: Applicability, prior: Obligation) -> Applicability:
+    return replace(app, after=prior)
+
+
+def _assumed(
+    facts: Facts,
+    regime: Regime,
+    obligation: Obligation,
+    status: Status,
+    reasons: list[Text],
+    missing: list[str],
+    label: Text,
+) -> Applicability:
+    """The legal start (``label``) is unknown: run from the earliest known moment, assumed."""
+    earliest = facts.earliest_known
+    deadline = _deadline_in_force(obligation, facts, None, reasons, missing)
+    if earliest is None:
+        reasons.append(
+            Text(f"{label.zh_CN}未知，时钟尚未起算", f"{label.en} unknown, so the clock has not started")
+        )
+        return Applicability(regime, obligation, status, reasons, _unique(missing), None, None, deadline)
+    at, source = earliest
+    deadline = _deadline_in_force(obligation, facts, at, [], [])
+    reasons.append(
+        Text(
+            f"{label.zh_CN}未知：暂按{source.zh_CN}起算",
+            f"{label.en} unknown: the clock runs from {source.en}, assumed",
+        )
+    )
+    return Applicability(
+        regime,
+        obligation,
+        status,
+        reasons,
+        _unique(missing),
+        at,
+        deadline.after(at),
+        deadline,
+        start_assumed=True,
+    )
+
+
+def _both(first: Outcome, second: Outcome) -> Outcome:
+    """Both conditions hold (three-valued AND), reasons and missing facts of both."""
+    if first.value is False or second.value is False:
+        return Outcome(
+            False, tuple(dict.fromkeys(r for o in (first, second) if o.value is False for r in o.reasons))
+        )
+    reasons = tuple(dict.fromkeys((*first.reasons, *second.reasons)))
+    if first.value is None or second.value is None:
+        return Outcome(None, reasons, tuple(dict.fromkeys((*first.missing, *second.missing))))
+    return Outcome(True, reasons)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+# Compares durations of different units (hours vs business days) when no clock start is known yet.
+_REFERENCE_START = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday
+
+
+def _deadline_in_force(
+    obligation: Obligation,
+    facts: Facts,
+    start: datetime | None,
+    reasons: list[Text],
+    missing: list[str],
+) -> Duration:
+    """The first override that holds wins; an override still unknown that would be shorter
+    is assumed, so a clock never runs late because a fact is missing."""
+    assert obligation.deadline is not None
+    deadline = obligation.deadline
+    reference = start or _REFERENCE_START
+    undecided: list[tuple[DeadlineOverride, Outcome]] = []
+    for override in obligation.deadline_overrides:
+        outcome = override.when.evaluate(facts)
+        if outcome.value is True:
+            deadline = override.deadline
+            why = outcome.reasons
+            reasons.append(
+                Text(
+                    f"时限 {deadline.text().zh_CN}：{'；'.join(r.zh_CN for r in why)}",
+                    f"deadline {deadline.text().en}: {'; '.join(r.en for r in why)}",
+                )
+            )
+            break
+        if outcome.value is None:
+            undecided.append((override, outcome))
+    for override, outcome in undecided:
+        if override.deadline.after(reference) < deadline.after(reference):
+            deadline = override.deadline
+            reasons.append(
+                Text(
+                    f"在确认之前按较短时限 {deadline.text().zh_CN} 计："
+                    f"{'；'.join(r.zh_CN for r in outcome.reasons)}",
+                    f"assuming the shorter {deadline.text().en} deadline until known: "
+                    f"{'; '.join(r.en for r in outcome.reasons)}",
+                )
+            )
+            missing.extend(outcome.missing)
+    return deadline
