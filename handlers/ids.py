@@ -42,6 +42,11 @@ class ActionId(StrEnum):
     CARD_ACCEPT_SEVERITY = "card_accept_severity"
     # App Home's Settings part (admins)
     SETTINGS_EDIT = "settings_edit"
+    # The declare and facts forms' menus of the regimes file's jurisdictions and data categories
+    # (the declare form's jurisdictions dispatch: choosing them may ask for a clock's legal start;
+    # past 100 options either menu loads its options as one types)
+    JURISDICTIONS = "jurisdictions"
+    DATA_CATEGORIES = "data_categories"
 
 
 class CallbackId(StrEnum):

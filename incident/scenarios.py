@@ -36,12 +36,14 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from incident.declare import DATA_CATEGORIES, JURISDICTIONS, SEVERITIES
+from incident.declare import SEVERITIES
 from incident.notifications import RECIPIENT_KINDS
 from incident.playbook import parse_duration
+from incident.regimes import Regimes, load_regimes
 from incident.text import Text
 from incident.yamlsource import Checker, ConfigError, Problem, YamlPath, load_with_lines, source_name
 
@@ -194,6 +196,17 @@ class _Known:
     config: IncidentConfig | None
     item_keys: dict[str, set[str]] = field(default_factory=dict)
 
+    @property
+    def regimes(self) -> Regimes:
+        """The firm's regimes (the data categories and jurisdictions a scenario may name), else
+        the packaged file's."""
+        return self.config.regimes if self.config is not None else _packaged_regimes()
+
+
+@cache
+def _packaged_regimes() -> Regimes:
+    return load_regimes()
+
 
 # ---------------------------------------------------------------------------- loading
 
@@ -341,10 +354,10 @@ def _declare(check: Checker, raw: Any, known: _Known) -> DeclareFacts | None:
     return DeclareFacts(
         summary=summary,
         severity=severity,
-        data_categories=_choices(check, data, path, "data_categories", DATA_CATEGORIES),
+        data_categories=_choices(check, data, path, "data_categories", known.regimes.category_keys()),
         people_affected=_count(check, data, path, "people_affected"),
         affected_clients=clients,
-        jurisdictions=_choices(check, data, path, "jurisdictions", JURISDICTIONS),
+        jurisdictions=_choices(check, data, path, "jurisdictions", known.regimes.jurisdiction_codes()),
         encrypted=_choice(check, data, path, "encrypted", TRISTATE),
         exfiltration=_choice(check, data, path, "exfiltration", TRISTATE),
         role=_choice(check, data, path, "role", ROLES_OF_DATA),
@@ -506,9 +519,9 @@ def _field(
     if name == "people_affected":
         return _count(check, data, path, name)
     if name == "data_categories":
-        return _choices(check, data, path, name, DATA_CATEGORIES) or None
+        return _choices(check, data, path, name, known.regimes.category_keys()) or None
     if name == "jurisdictions":
-        return _choices(check, data, path, name, JURISDICTIONS) or None
+        return _choices(check, data, path, name, known.regimes.jurisdiction_codes()) or None
     if name in ("override", "archive", "aware"):
         return check.flag(data, path, name, False)
     if name == "contents":
