@@ -330,11 +330,11 @@ class Person:
             action["style"] = element["style"]
         return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
 
-    async def select(self, target: Any, placeholder_or_block: str, option_text: str) -> Delivery:
+    async def select(self, target: Any, placeholder_or_block: str, option_text: str | list[str]) -> Delivery:
         """Pick `option_text` in the select/overflow found by placeholder, block_id or action_id.
 
         For users_select, `option_text` is a user name or id; for conversations/channels
-        selects, a channel name or id.
+        selects, a channel name or id; for a multi-select, the list of everything now chosen.
         """
         blocks, msg, view = self._source(target)
         block, element = self._select_element(blocks, placeholder_or_block)
