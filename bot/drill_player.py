@@ -477,13 +477,21 @@ class DrillPlayer:
         )
         return t("drill.result.facts", self.locale, changes=", ".join(shown))
 
+    async def _clock_of(self, number: int, step: Step) -> clock_views.ClockView:
+        """The obligation a step names: ``regime`` (a regime id, or ``<regime id>/<key>``) and, for a
+        regime with several, ``recipient_kind``."""
+        regime = step.get("regime")
+        kind = step.get("recipient_kind")
+        views = [v for v in await self._clock_views() if regime in (v.id, v.regime_id)]
+        view = next((v for v in views if kind in (None, v.obligation.recipient_kind)), None)
+        if view is None:
+            raise DrillFailed(number, step, t("drill.error.no_clock", self.locale, regime=regime))
+        return view
+
     async def _do_notify(self, number: int, step: Step) -> str:
         person = self.person(step.who)
-        regime = step.get("regime")
-        values: dict[str, Any] = {
-            "recipient_kind": step.get("recipient_kind", "regulator"),
-            "recipient": step.get("recipient"),
-        }
+        view = await self._clock_of(number, step)
+        values: dict[str, Any] = {"recipient": step.get("recipient")}
         if step.get("reference"):
             values["reference"] = step.get("reference")
         if step.get("contents"):
@@ -493,31 +501,28 @@ class DrillPlayer:
             step,
             person,
             "notification_recorded",
-            lambda: self._form(number, step, person, f"notify {regime}", values),
+            lambda: self._form(number, step, person, f"notify {view.id}", values),
         )
-        view = next((v for v in await self._clock_views() if v.regime_id == regime), None)
-        state = t(f"obligations.state.{view.state}", self.locale) if view else "—"
+        after = next((v for v in await self._clock_views() if v.id == view.id), None)
+        state = t(f"obligations.state.{after.state}", self.locale) if after else "—"
         return t(
             "drill.result.notify",
             self.locale,
-            regime=self._regime_name(regime),
+            regime=view.name.get(self.locale),
             recipient=values["recipient"],
             state=state,
         )
 
     async def _do_miss(self, number: int, step: Step) -> str:
-        regime = step.get("regime")
-        view = next((v for v in await self._clock_views() if v.regime_id == regime), None)
-        if view is None:
-            raise DrillFailed(number, step, t("drill.error.no_clock", self.locale, regime=regime))
+        view = await self._clock_of(number, step)
         if view.state != "overdue":
             raise DrillFailed(
-                number, step, t("drill.error.not_missed", self.locale, regime=regime, state=view.state)
+                number, step, t("drill.error.not_missed", self.locale, regime=view.id, state=view.state)
             )
         deadline = (
             view.deadline_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if view.deadline_at else "—"
         )
-        return t("drill.result.miss", self.locale, regime=self._regime_name(regime), deadline=deadline)
+        return t("drill.result.miss", self.locale, regime=view.name.get(self.locale), deadline=deadline)
 
     async def _do_advance_phase(self, number: int, step: Step) -> str:
         person = self.person(step.who)
@@ -570,10 +575,6 @@ class DrillPlayer:
             number, step, person, "closed", lambda: self._form(number, step, person, "close", values)
         )
         return t("drill.result.close", self.locale)
-
-    def _regime_name(self, regime_id: str) -> str:
-        regimes = self.rt.deps.config.regimes
-        return regimes.get(regime_id).name.get(self.locale) if regime_id in regimes else regime_id
 
     # -- the post-mortem -------------------------------------------------------------------------
 

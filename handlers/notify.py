@@ -1,4 +1,5 @@
-"""`/breach notify`: record a notification that was sent; its clock turns met (or late)."""
+"""`/breach notify [obligation]`: record a notice that was sent; the clock of the obligation it
+names turns met (or late), and no other."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ from handlers.errors import refuse_fields, reply_error
 from handlers.gate import Find
 from handlers.ids import ActionId, CallbackId
 from handlers.reminders import parse_id
+from handlers.render.labels import obligation_named
 from handlers.render.notify import notify_meta, notify_modal, parse_notify, recorded_line
 from incident import notifications
+from incident.clocks import ClockView
 from incident.errors import DomainError, Invalid, NotFound
 from storage.models import Incident, TimelineEvent
 
 # Form errors by domain field → the block that shows them.
-BLOCKS = {"contents": "contents"}
+BLOCKS = {"contents": "contents", "obligation": "obligation"}
 
 
 @subcommand("notify")
@@ -33,14 +36,24 @@ async def notify_command(ctx: CommandCtx) -> None:
     views = await notifications.recordable_clocks(deps.db, incident, deps.config, now)
     if not views:
         raise Invalid("notify.error.no_clocks", command=deps.command)
-    wanted = next((w for w in ctx.words() if w in deps.config.regimes), None)
-    chosen = next((v for v in views if v.regime_id == wanted), views[0])
-    view = notify_modal(incident, views, chosen.applicability.regime, incident.locale, ctx.user_id, now)
+    view = notify_modal(incident, views, chosen_clock(views, ctx.words()), incident.locale, ctx.user_id, now)
     await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
 
 
+def chosen_clock(views: list[ClockView], words: list[str]) -> ClockView:
+    """The clock a word names: an obligation id (``cn-pipl-57/individuals``), else the first
+    obligation of a regime id; without one, the first clock."""
+    for word in words:
+        found = next((v for v in views if v.id == word), None) or next(
+            (v for v in views if v.regime_id == word), None
+        )
+        if found is not None:
+            return found
+    return views[0]
+
+
 async def on_regime_chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps) -> None:
-    """Show the chosen regime's deadline, recipients and required notice contents."""
+    """Show the chosen obligation's deadline, recipient and required notice contents."""
     await ack()
     view = body.get("view") or {}
     user_id = body["user"]["id"]
@@ -49,13 +62,13 @@ async def on_regime_chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWeb
     except DomainError as exc:
         await reply_error(client, body, exc, deps.locale)
         return
-    regime_id = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
+    wanted = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
     now = deps.clock.now()
     views = await notifications.recordable_clocks(deps.db, incident, deps.config, now)
-    chosen = next((v for v in views if v.regime_id == regime_id), None)
+    chosen = next((v for v in views if v.id == wanted), None)
     if chosen is None:
         return
-    updated = notify_modal(incident, views, chosen.applicability.regime, incident.locale, user_id, now)
+    updated = notify_modal(incident, views, chosen, incident.locale, user_id, now)
     await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
 
 
@@ -97,8 +110,9 @@ async def on_submitted(
 
 @announcer("notification_recorded")
 async def announce_recorded(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
-    regime = deps.config.regimes.get(event.data["regime"])
-    return recorded_line(incident, regime, event, incident.locale), None
+    named = event.data.get("obligation") or event.data.get("regime") or ""
+    name = obligation_named(deps.config.regimes, named, incident.locale)
+    return recorded_line(incident, name, event, incident.locale), None
 
 
 def register(app: Any, deps: Deps) -> None:

@@ -1,4 +1,5 @@
-"""`/breach obligations`: which regimes apply, why, by when, and which facts are still unknown."""
+"""`/breach obligations`: which obligations apply, why, each clock by when, and which facts are
+still unknown."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_for
 from handlers.i18n import t
 from handlers.render.notify import obligations
-from incident.clocks import clocks, facts_of
-from incident.regimes import evaluate
+from incident.clocks import clocks, judged
 from storage.models import Notification
 
 
@@ -23,6 +23,6 @@ async def obligations_command(ctx: CommandCtx) -> None:
             (await db.execute(select(Notification).where(Notification.incident_id == incident.id))).scalars()
         )
     views = clocks(incident, sent, deps.config.regimes, now)
-    evaluated = evaluate(facts_of(incident), deps.config.regimes)
+    evaluated = judged(incident, sent, deps.config.regimes)
     blocks = obligations(incident, views, evaluated, incident.locale, now, deps.command)
     await ctx.reply(t("obligations.title", incident.locale, key=incident.key), blocks=blocks)

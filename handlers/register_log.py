@@ -22,6 +22,7 @@ from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.render.common import clip, escape, input_block, input_value, mrkdwn, option, plain
+from handlers.render.labels import obligation_named
 from handlers.render.regime_choices import categories_element
 from incident import roster
 from incident.clocks import clocks
@@ -146,8 +147,9 @@ async def on_log_submitted(
     )
 
 
-def nonotify_modal(incident_id: int, regimes: list[tuple[str, str]], locale: str) -> dict[str, Any]:
-    options = [option(clip(name, 75), rid) for rid, name in regimes]
+def nonotify_modal(incident_id: int, obligations: list[tuple[str, str]], locale: str) -> dict[str, Any]:
+    """Decide not to notify under one obligation: ``obligations`` are (id, name) of the open ones."""
+    options = [option(clip(name, 75), oid) for oid, name in obligations[:100]]
     return {
         "type": "modal",
         "callback_id": CallbackId.NO_NOTIFY,
@@ -157,8 +159,8 @@ def nonotify_modal(incident_id: int, regimes: list[tuple[str, str]], locale: str
         "close": plain(t("declare.modal.cancel", locale), 24),
         "blocks": [
             _input(
-                "regime",
-                t("nonotify.field.regime", locale),
+                "obligation",
+                t("nonotify.field.obligation", locale),
                 {"type": "static_select", "options": options, "initial_option": options[0]},
             ),
             _input(
@@ -200,9 +202,9 @@ async def nonotify_command(ctx: CommandCtx) -> None:
     if not views:
         await ctx.reply(t("nonotify.error.no_regimes", ctx.locale))
         return
-    regimes = [(v.regime_id, v.applicability.regime.name.get(incident.locale)) for v in views]
+    named = [(v.id, v.name.get(incident.locale)) for v in views]
     await ctx.client.views_open(
-        trigger_id=ctx.trigger_id, view=nonotify_modal(incident.id, regimes, incident.locale)
+        trigger_id=ctx.trigger_id, view=nonotify_modal(incident.id, named, incident.locale)
     )
 
 
@@ -211,7 +213,7 @@ async def on_nonotify_submitted(
 ) -> None:
     values = view.get("state", {}).get("values", {})
     rationale = (input_value(values, "rationale").get("value") or "").strip()
-    regime = (input_value(values, "regime").get("selected_option") or {}).get("value") or ""
+    obligation = (input_value(values, "obligation").get("selected_option") or {}).get("value") or ""
     if not rationale:
         await refuse_fields(ack, {"rationale": "log.error.rationale"}, deps.locale)
         return
@@ -229,7 +231,7 @@ async def on_nonotify_submitted(
         deps.db,
         deps.config,
         incident_id,
-        regime,
+        obligation,
         rationale,
         actor=user,
         now=deps.clock.now(),
@@ -240,10 +242,9 @@ async def on_nonotify_submitted(
 
 @announcer("notification_declined")
 async def announce_declined(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
-    regime_id = str(event.data.get("regime") or "")
-    # A regime dropped from the configuration since is still named, by its id.
-    regimes = deps.config.regimes
-    name = regimes.get(regime_id).name.get(incident.locale) if regime_id in regimes else regime_id
+    # An obligation (or regime) dropped from the configuration since is still named, by its id.
+    named = str(event.data.get("obligation") or event.data.get("regime") or "")
+    name = obligation_named(deps.config.regimes, named, incident.locale)
     text = t(
         "nonotify.recorded",
         incident.locale,

@@ -51,10 +51,12 @@ async def subject_of(deps: Deps, row: Reminder, incident: Incident) -> Subject:
         role = deps.config.roles.get(row.ref)
         return Subject(title=role.name.get(locale) if role else row.ref)
     if row.kind == reminders.CLOCK:
-        regime = deps.config.regimes.get(row.ref) if row.ref in deps.config.regimes else None
-        if regime is None:
+        regimes = deps.config.regimes
+        if not regimes.has_obligation(row.ref):
             return Subject(title=row.ref)
-        return Subject(title=regime.name.get(locale), recipients=[r.text.get(locale) for r in regime.notify])
+        obligation = regimes.obligation(row.ref)
+        regime = regimes.get(obligation.regime_id)
+        return Subject(title=regime.name.get(locale), recipients=[obligation.recipient.get(locale)])
     async with deps.db.session() as db:
         action = await db.get(ActionItem, int(row.payload.get("action_id") or row.ref))
     return Subject(title=action.text if action else row.ref, owner=action.owner if action else None)

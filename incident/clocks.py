@@ -1,4 +1,5 @@
-"""Regulatory clocks of one incident: its facts judged against the regimes, and what was notified."""
+"""Regulatory clocks of one incident, one per obligation: its facts judged against the regimes,
+and which notices were recorded."""
 
 from __future__ import annotations
 
@@ -6,7 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from incident.regimes import Applicability, ClockState, Facts, Regimes, clock_state, evaluate
+from incident.regimes import (
+    Applicability,
+    ClockState,
+    Facts,
+    Obligation,
+    Regimes,
+    clock_state,
+    evaluate,
+    obligation_id,
+)
+from incident.text import Text
 from storage.models import Decision, Incident, Notification
 
 # Facts kept in the incident's `facts` JSON rather than in a column of their own (the facts form
@@ -23,7 +34,7 @@ EXTRA_FACTS = (
     "law_enforcement_investigating",
     "efile_credentials_stolen",
 )
-# A decision not to notify under a regime (kept with its rationale for the breach register).
+# A decision not to notify under an obligation (kept with its rationale for the breach register).
 NO_NOTIFY = "no_notify"
 
 
@@ -49,25 +60,54 @@ def facts_of(incident: Incident) -> Facts:
 
 @dataclass(frozen=True)
 class ClockView:
+    """One obligation's clock: its verdict, where it stands, and the notice that satisfied it."""
+
     applicability: Applicability
-    state: ClockState | str  # a regime state, or "declined"
+    state: ClockState | str  # a clock state, or "declined"
     notified_at: datetime | None
     reference: str | None
+
+    @property
+    def id(self) -> str:
+        """The obligation's id, ``<regime id>/<key>``."""
+        return self.applicability.id
 
     @property
     def regime_id(self) -> str:
         return self.applicability.regime.id
 
     @property
+    def obligation(self) -> Obligation:
+        return self.applicability.obligation
+
+    @property
+    def name(self) -> Text:
+        """The regime's name and the obligation's recipient, in both languages."""
+        return self.applicability.name
+
+    @property
     def deadline_at(self) -> datetime | None:
         return self.applicability.deadline_at
 
 
-def first_notifications(notifications: Iterable[Notification]) -> dict[str, Notification]:
-    """The earliest notification recorded per regime: that one satisfies the clock."""
+def named_obligations(regime_id: str | None, key: str | None, regimes: Regimes) -> list[str]:
+    """The obligation ids a notice or decision names. A row written before obligations existed names
+    only its regime, and stood for all of that regime's obligations."""
+    if not regime_id:
+        return []
+    if key:
+        return [obligation_id(regime_id, key)]
+    if regime_id not in regimes:
+        return []
+    return [o.id for o in regimes.get(regime_id).obligations]
+
+
+def first_notifications(notifications: Iterable[Notification], regimes: Regimes) -> dict[str, Notification]:
+    """The earliest notification recorded per obligation: that one satisfies its clock."""
     first: dict[str, Notification] = {}
     for n in sorted(notifications, key=lambda n: n.sent_at):
-        first.setdefault(n.regime, n)
+        for oid in named_obligations(n.regime, n.obligation, regimes):
+            first.setdefault(oid, n)
     return first
 
 
@@ -81,20 +121,27 @@ def clocks(
     now: datetime,
     declined: Iterable[Decision] = (),
 ) -> list[ClockView]:
-    """Clocks that apply or may apply (unknown facts), with deadline, state and what satisfied them.
+    """One clock per obligation that applies or may apply (unknown facts), with its deadline, state
+    and the notice that satisfied it. Register-only obligations have no clock.
 
-    A recorded decision not to notify under a regime (with its rationale, for the register) stops
-    that clock as `declined` unless a notification was sent after all.
+    A recorded decision not to notify under an obligation (with its rationale, for the register)
+    stops that clock as ``declined`` unless a notification was sent after all.
     """
-    sent = first_notifications(notifications)
-    waived = {d.regime for d in declined if d.regime and d.kind == NO_NOTIFY}
+    sent = first_notifications(notifications, regimes)
+    waived = {
+        oid
+        for d in declined
+        if d.kind == NO_NOTIFY
+        for oid in named_obligations(d.regime, d.obligation, regimes)
+    }
+    met = {oid: n.sent_at for oid, n in sent.items()}
     views: list[ClockView] = []
-    for app in evaluate(facts_of(incident), regimes):
-        if app.status == "does_not_apply" or app.regime.register_only:
+    for app in evaluate(facts_of(incident), regimes, met):
+        if app.status == "does_not_apply" or app.register_only:
             continue
-        n = sent.get(app.regime.id)
+        n = sent.get(app.id)
         state: str = clock_state(app, n.sent_at if n else None, now)
-        if n is None and app.regime.id in waived:
+        if n is None and app.id in waived:
             state = DECLINED
         views.append(
             ClockView(
@@ -105,3 +152,11 @@ def clocks(
             )
         )
     return views
+
+
+def judged(
+    incident: Incident, notifications: Iterable[Notification], regimes: Regimes
+) -> list[Applicability]:
+    """Every obligation judged against the incident's facts, ``{after:}`` clocks from the notices sent."""
+    sent = first_notifications(notifications, regimes)
+    return evaluate(facts_of(incident), regimes, {oid: n.sent_at for oid, n in sent.items()})

@@ -17,7 +17,7 @@ from incident.errors import Invalid
 from incident.limits import Field, too_long
 from incident.naming import incident_key
 from incident.redact import scrub, with_counts
-from incident.regimes import Regimes
+from incident.regimes import Regimes, split_obligation_id
 from storage import timeline
 from storage.db import Database
 from storage.models import Decision, Incident
@@ -152,16 +152,18 @@ async def decline_notification(
     database: Database,
     config: IncidentConfig,
     incident_id: int,
-    regime: str,
+    obligation: str,
     rationale: str,
     *,
     actor: str,
     now: datetime,
     redact_on: bool = True,
 ) -> Declined:
-    """Record the decision not to notify under one regime, with its reason (Art. 33(5) wants both)."""
-    if regime not in config.regimes:
-        raise Invalid("error.invalid", reason=regime)
+    """Record the decision not to notify under one obligation (``<regime id>/<key>``), with its
+    reason (Art. 33(5) wants both). The regime's other obligations keep their clocks."""
+    if not config.regimes.has_obligation(obligation):
+        raise Invalid("error.invalid", reason=obligation)
+    regime, key = split_obligation_id(obligation)
     clean = scrub(Field.DECISION, rationale, enabled=redact_on)
     rationale = clean.text
     if not rationale:
@@ -172,7 +174,8 @@ async def decline_notification(
             incident_id=incident_id,
             kind=NO_NOTIFY,
             regime=regime,
-            text=f"do not notify: {regime}",
+            obligation=key,
+            text=f"do not notify: {obligation}",
             rationale=rationale,
             decided_by=actor,
             decided_at=now,
@@ -185,7 +188,7 @@ async def decline_notification(
             kind="notification_declined",
             announce=True,
             at=now,
-            summary=f"{regime}: {rationale[:300]}",
-            data=with_counts({"regime": regime, "rationale": rationale}, clean),
+            summary=f"{obligation}: {rationale[:300]}",
+            data=with_counts({"regime": regime, "obligation": obligation, "rationale": rationale}, clean),
         )
         return Declined(incident, decision)

@@ -1,4 +1,5 @@
-"""The notifications register: who was told what, when, under which regime; it stops that clock."""
+"""The notifications register: who was told what, when, under which obligation; it stops that
+obligation's clock and no other (a notice to the PIPL authority leaves the individuals' clock open)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from incident.config import IncidentConfig
 from incident.errors import Invalid
 from incident.limits import Field, too_long
 from incident.redact import scrub, with_counts
+from incident.regimes import split_obligation_id
 from storage import timeline
 from storage.db import Database
 from storage.models import Incident, Notification
 
-RECIPIENT_KINDS = ("regulator", "client", "individual", "partner", "law_enforcement")
 # A clock a person may record against: applies, or may apply while facts are missing.
 RECORDABLE = ("applies", "unknown")
 # The form's free-text fields and the limit each one has.
@@ -32,8 +33,9 @@ TEXT_FIELDS = {
 
 @dataclass(frozen=True)
 class NotificationInput:
-    regime: str
-    recipient_kind: str
+    """A notice sent. ``obligation`` is the id of the obligation it satisfies, ``<regime id>/<key>``."""
+
+    obligation: str
     recipient: str
     sent_at: datetime | None
     sent_by: str
@@ -46,10 +48,9 @@ class NotificationInput:
 def validate(inp: NotificationInput, config: IncidentConfig, now: datetime) -> dict[str, str]:
     """Field → message key for the form."""
     errors: dict[str, str] = {}
-    if inp.regime not in config.regimes:
-        errors["regime"] = "notify.error.regime"
-    if inp.recipient_kind not in RECIPIENT_KINDS:
-        errors["recipient_kind"] = "notify.error.recipient_kind"
+    known = config.regimes.has_obligation(inp.obligation)
+    if not known:
+        errors["obligation"] = "notify.error.regime"
     if not inp.recipient.strip():
         errors["recipient"] = "notify.error.recipient"
     for name, kind in TEXT_FIELDS.items():
@@ -61,8 +62,8 @@ def validate(inp: NotificationInput, config: IncidentConfig, now: datetime) -> d
         errors["sent_at"] = "notify.error.future"
     if not inp.sent_by:
         errors["sent_by"] = "notify.error.sent_by"
-    if inp.regime in config.regimes:
-        allowed = {item.key for item in config.regimes.get(inp.regime).notice_contents}
+    if known:
+        allowed = {item.key for item in config.regimes.obligation(inp.obligation).notice_contents}
         if set(inp.contents_checked) - allowed:
             errors["contents"] = "notify.error.contents"
     return errors
@@ -97,24 +98,28 @@ async def record(
     cadence_of: Mapping[str, timedelta] | None = None,
     redact_on: bool = True,
 ) -> Recorded:
-    """Write the notification and its ``notification_recorded`` event; the regime's clock turns
-    met (or late) and its pending reminders are cancelled, in the same transaction."""
+    """Write the notification and its ``notification_recorded`` event; the obligation's clock turns
+    met (or late) and its pending reminders are cancelled, in the same transaction. A clock that
+    starts ``{after:}`` this obligation now runs from the notice."""
     errors = validate(inp, config, now)
     if errors:
         raise Invalid(reason=", ".join(sorted(errors)))
     assert inp.sent_at is not None
+    obligation = config.regimes.obligation(inp.obligation)
+    regime_id, key = split_obligation_id(inp.obligation)
     text = {name: scrub(kind, getattr(inp, name), enabled=redact_on) for name, kind in TEXT_FIELDS.items()}
     async with database.transaction() as db:
         incident = await timeline.lock_incident(db, incident_id)
         existing = list(
             (await db.execute(select(Notification).where(Notification.incident_id == incident_id))).scalars()
         )
-        before = {v.regime_id: v for v in clocks(incident, existing, config.regimes, now)}
-        view = before.get(inp.regime)
+        before = {v.id: v for v in clocks(incident, existing, config.regimes, now)}
+        view = before.get(inp.obligation)
         row = Notification(
             incident_id=incident_id,
-            regime=inp.regime,
-            recipient_kind=inp.recipient_kind,
+            regime=regime_id,
+            obligation=key,
+            recipient_kind=obligation.recipient_kind,
             recipient=text["recipient"].text,
             due_at=view.deadline_at if view else None,
             sent_at=inp.sent_at,
@@ -127,21 +132,22 @@ async def record(
         )
         db.add(row)
         await db.flush()
-        after = {v.regime_id: v for v in clocks(incident, [*existing, row], config.regimes, now)}
-        clock = after.get(inp.regime)
+        after = {v.id: v for v in clocks(incident, [*existing, row], config.regimes, now)}
+        clock = after.get(inp.obligation)
         drill = " (DRILL, practice only)" if incident.is_drill else ""
         await timeline.append(
             db,
             incident_id,
             actor=actor,
             kind="notification_recorded",
-            summary=f"{inp.regime} → {inp.recipient_kind} {row.recipient}{drill}",
+            summary=f"{inp.obligation} → {row.recipient_kind} {row.recipient}{drill}",
             announce=True,
             data=with_counts(
                 {
                     "notification_id": row.id,
-                    "regime": inp.regime,
-                    "recipient_kind": inp.recipient_kind,
+                    "regime": regime_id,
+                    "obligation": inp.obligation,
+                    "recipient_kind": row.recipient_kind,
                     "recipient": row.recipient,
                     "sent_at": inp.sent_at,
                     "sent_by": inp.sent_by,
@@ -150,7 +156,7 @@ async def record(
                     "contents_checked": row.contents_checked,
                     "contents_missing": [
                         item.key
-                        for item in config.regimes.get(inp.regime).notice_contents
+                        for item in obligation.notice_contents
                         if item.key not in row.contents_checked
                     ],
                     "clock_before": view.state if view else None,

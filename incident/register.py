@@ -1,6 +1,6 @@
 """The breach register (GDPR Art. 33(5)): every incident, notified or not, drills marked as such.
 
-One row per incident or `/breach log` entry, with the notify / don't-notify decision per regime and
+One row per incident or `/breach log` entry, with the notify / don't-notify decision per obligation and
 who made it, the clocks met or missed, and the status — all read from the database.
 """
 
@@ -16,16 +16,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from incident.clocks import NO_NOTIFY, clocks
+from incident.clocks import NO_NOTIFY, clocks, first_notifications, named_obligations
 from incident.config import IncidentConfig
+from incident.regimes import obligation_title
 from incident.text import Text
 from storage.models import Decision, Incident, Notification
 
 
 @dataclass(frozen=True)
 class RegimeDecision:
+    """What was decided about one obligation: told its recipient, decided not to, or pending."""
+
     regime: str
-    name: Text
+    obligation: str  # <regime id>/<key>
+    name: Text  # the regime's name and the obligation's recipient
     decision: str  # notified | not_notified | pending
     at: datetime | None
     by: str | None
@@ -69,21 +73,26 @@ def decisions_for(
     config: IncidentConfig,
     now: datetime,
 ) -> list[RegimeDecision]:
-    """Per regime that applies (or may): notified, explicitly not notified (with why), or pending."""
+    """Per obligation that applies (or may): notified, explicitly not notified (with why), or pending."""
+    regimes = config.regimes
     out: list[RegimeDecision] = []
-    declined_by_regime = {d.regime: d for d in sorted(declined, key=lambda d: d.decided_at) if d.regime}
+    sent = first_notifications(notifications, regimes)
+    declined_by_id: dict[str, Decision] = {}
+    for d in sorted(declined, key=lambda d: d.decided_at):
+        for oid in named_obligations(d.regime, d.obligation, regimes):
+            declined_by_id.setdefault(oid, d)
     seen: set[str] = set()
-    for view in clocks(incident, notifications, config.regimes, now, declined):
+    for view in clocks(incident, notifications, regimes, now, declined):
         regime = view.applicability.regime
-        seen.add(regime.id)
-        sent = sorted((n for n in notifications if n.regime == regime.id), key=lambda n: n.sent_at)
-        no = declined_by_regime.get(regime.id)
-        if sent:
-            first = sent[0]
+        seen.add(view.id)
+        name = view.name
+        first, no = sent.get(view.id), declined_by_id.get(view.id)
+        if first is not None:
             out.append(
                 RegimeDecision(
                     regime.id,
-                    regime.name,
+                    view.id,
+                    name,
                     "notified",
                     first.sent_at,
                     first.sent_by,
@@ -95,7 +104,8 @@ def decisions_for(
             out.append(
                 RegimeDecision(
                     regime.id,
-                    regime.name,
+                    view.id,
+                    name,
                     "not_notified",
                     no.decided_at,
                     no.decided_by,
@@ -104,22 +114,25 @@ def decisions_for(
                 )
             )
         else:
-            out.append(RegimeDecision(regime.id, regime.name, "pending", None, None, "", view.state))
-    # A decision about a regime the facts no longer show (or a blanket one) still belongs on record.
-    for no in declined:
-        if no.regime and no.regime not in seen and no.regime in config.regimes:
-            regime = config.regimes.get(no.regime)
-            out.append(
-                RegimeDecision(
-                    no.regime,
-                    regime.name,
-                    "not_notified",
-                    no.decided_at,
-                    no.decided_by,
-                    no.rationale,
-                    "declined",
-                )
+            out.append(RegimeDecision(regime.id, view.id, name, "pending", None, None, "", view.state))
+    # A decision about an obligation the facts no longer show still belongs on record.
+    for oid, no in declined_by_id.items():
+        if oid in seen or not regimes.has_obligation(oid):
+            continue
+        obligation = regimes.obligation(oid)
+        name = obligation_title(regimes.get(obligation.regime_id), obligation)
+        out.append(
+            RegimeDecision(
+                obligation.regime_id,
+                oid,
+                name,
+                "not_notified",
+                no.decided_at,
+                no.decided_by,
+                no.rationale,
+                "declined",
             )
+        )
     return out
 
 
@@ -207,7 +220,7 @@ def _decision_text(d: RegimeDecision, locale: str) -> str:
     who = f" by {d.by}" if d.by else ""
     when = f" {_iso(d.at)}" if d.at else ""
     detail = f" ({d.detail})" if d.detail else ""
-    return f"{d.regime}: {d.decision}{when}{who}{detail} [{d.clock}]"
+    return f"{d.obligation}: {d.decision}{when}{who}{detail} [{d.clock}]"
 
 
 def flat(row: RegisterRow, locale: str = "en") -> dict[str, str]:

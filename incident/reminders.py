@@ -222,7 +222,7 @@ def wanted(
                 )
             )
 
-        # Regulatory clocks that apply and are still open (or already overdue).
+        # Regulatory clocks that apply and are still open (or already overdue), one per obligation.
         targets = _dm_targets(state.holders, CLOCK_ROLES) or [commander]
         if inc.channel_id:
             targets = [inc.channel_id, *targets]
@@ -234,7 +234,7 @@ def wanted(
                 or not deadline
             ):
                 continue
-            regime = view.regime_id
+            oid = view.id
             moments = [(label, deadline - offset) for label, offset in REMINDER_OFFSETS]
             for index, (label, at) in enumerate(moments):
                 # Superseded: a later reminder of the same clock is due too (the bot was down, or
@@ -242,7 +242,7 @@ def wanted(
                 if any(later <= now for _, later in moments[index + 1 :]):
                     continue
                 for target in targets:
-                    key = f"clock:{iid}:{regime}:{_ts(deadline)}:{label}:{target}"
+                    key = f"clock:{iid}:{oid}:{_ts(deadline)}:{label}:{target}"
                     # A moment long past when first seen is skipped (the clock started late, e.g. a
                     # backdated discovery); a row that exists fires late, once.
                     if label != "overdue" and at < now - LATE_GRACE and key not in existing:
@@ -251,10 +251,10 @@ def wanted(
                         Wanted(
                             key,
                             CLOCK,
-                            regime,
+                            oid,
                             target,
                             at,
-                            {"regime": regime, "label": label, "deadline_at": deadline.isoformat()},
+                            {"obligation": oid, "label": label, "deadline_at": deadline.isoformat()},
                         )
                     )
 

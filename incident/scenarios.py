@@ -41,9 +41,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incident.declare import SEVERITIES
-from incident.notifications import RECIPIENT_KINDS
 from incident.playbook import parse_duration
-from incident.regimes import Regimes, load_regimes
+from incident.regimes import RECIPIENT_KINDS, Regimes, load_regimes
 from incident.text import Text
 from incident.yamlsource import Checker, ConfigError, Problem, YamlPath, load_with_lines, source_name
 

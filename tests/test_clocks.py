@@ -56,7 +56,8 @@ async def test_more_people_affected_starts_the_ftc_clock_on_the_record(slack: Sl
     assert changed.data["before"] == {"people_affected": 400} and changed.data["after"] == {
         "people_affected": 1200
     }
-    assert "FTC Safeguards Rule notification event now applies" in events["clocks_reevaluated"].summary
+    moved = events["clocks_reevaluated"].summary
+    assert "FTC Safeguards Rule notification event — The FTC" in moved and "now applies" in moved
     channel = slack.channel(incident.channel_id)
     assert "FTC Safeguards Rule" in channel.pins[0].all_text and "left" in channel.pins[0].all_text
     said = channel.message_with_text("updated the facts")
@@ -112,7 +113,6 @@ async def test_gdpr_72_hours_met_by_a_recorded_notification(slack: Slack) -> Non
     await slack.settle()
     delivery = await slack.dave.submit(
         {
-            "Recipient kind": "Regulator",
             "recipient": "Irish Data Protection Commission",
             "reference": "DPC-2026-118",
             "sent_at": int(slack.rt.clock.now().timestamp()) - 600,

@@ -50,7 +50,7 @@ OPEN_TO_ALL = {
     ("view", CallbackId.SETTINGS.value): "workspace settings: the listener lets admins only",
     ("action", ActionId.JURISDICTIONS.value): "the declare form asks for clock starts; it reads none",
     ("options", ActionId.JURISDICTIONS.value): "the regimes file's jurisdictions: configuration, no incident",
-    ("options", ActionId.DATA_CATEGORIES.value): "the regimes file's data categories: configuration, no incident",
+    ("options", ActionId.DATA_CATEGORIES.value): "the data categories: configuration, no incident",
 }
 
 

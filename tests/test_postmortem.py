@@ -233,7 +233,6 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
         "notify cn-pipl-57",
         ch,
         {
-            "Recipient kind": "Regulator",
             "Recipient": "Shanghai CAC office",
             "Reference number": "PIPL-2026-0042",
             "Time sent": at(base, 10),
@@ -246,7 +245,6 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
         "notify eu-gdpr-33",
         ch,
         {
-            "Recipient kind": "Regulator",
             "Recipient": "Irish Data Protection Commission",
             "Reference number": "DPC-77421",
             "Time sent": at(base, 80),

@@ -203,7 +203,6 @@ async def test_records_notices_and_closing_keep_no_number(slack: Slack) -> None:
         "notify cn-pipl-57",
         ch,
         {
-            "Recipient kind": "Regulator",
             "Recipient": f"Shanghai CAC re {ID_FULL_WIDTH}",
             "Reference number": f"REF {SSN_BARE}",
             "Time sent": base,
@@ -324,7 +323,6 @@ async def test_forged_overlong_fields_are_refused_on_every_form(slack: Slack) ->
     await slack.settle()
     refused = await slack.erin.submit(
         {
-            "Recipient kind": "Regulator",
             "Recipient": "CAC",
             "Reference number": "R" * 10_000,
             "Time sent": int(slack.rt.clock.now().timestamp()),

@@ -60,12 +60,16 @@ async def real_incident(slack: Slack) -> Incident:
     await slack.erin.command("nonotify", channel=channel)
     await slack.settle()
     delivery = await slack.erin.submit(
-        {"Regime": "PIPL", "Rationale": "Only EU residents' records were taken"}
+        {"Obligation": "PIPL", "Rationale": "Only EU residents' records were taken"}
     )
     assert not delivery.errors, delivery.errors
     await slack.settle()
     card = slack.channel(channel).pins[0]
-    assert "decided not to notify" in card.refreshed().text_of("PIPL")
+    # The decision names one obligation: the authority's clock stops, the individuals' keeps running.
+    lines = card.refreshed().all_text.splitlines()
+    authority = next(line for line in lines if "PIPL Art. 57) → The authority" in line)
+    individuals = next(line for line in lines if "PIPL Art. 57) → The affected individuals" in line)
+    assert "decided not to notify" in authority and "decided not to notify" not in individuals
     await slack.dave.command("decision", channel=channel)
     await slack.settle()
     await slack.dave.submit(
@@ -159,17 +163,18 @@ async def test_register_rows_match_what_was_done(
     row = register[real.key]
     assert (row.severity, row.status, row.people_affected, row.drill) == ("SEV2", "closed", 1200, False)
     assert row.affected_clients == [CLIENT] and set(row.jurisdictions) == {"CN", "EU"}
-    decisions = {d.regime: d for d in row.decisions}
-    gdpr = decisions["eu-gdpr-33"]
+    decisions = {d.obligation: d for d in row.decisions}
+    gdpr = decisions["eu-gdpr-33/lead_supervisory_authority"]
     assert (gdpr.decision, gdpr.by, gdpr.detail, gdpr.clock) == (
         "notified",
         "UDAVE0001",
         "DPC-2026-118",
         "met",
     )
-    pipl = decisions["cn-pipl-57"]
+    pipl = decisions["cn-pipl-57/pi_authority"]
     assert (pipl.decision, pipl.by, pipl.clock) == ("not_notified", "UERIN0001", "declined")
     assert "EU residents" in pipl.detail
+    assert decisions["cn-pipl-57/individuals"].decision == "pending"
     assert register[practice.key].drill
     assert register[entry.key].kind == "log" and "Recalled" in register[entry.key].not_notified_rationale
 

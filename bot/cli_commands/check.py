@@ -46,9 +46,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         report(False, _problems(error))
     regime_ids: set[str] | None = None
     try:
-        regimes = load_regimes(regimes_path)
+        # A notice item's `ask:` names a role: the roles file's, when it loaded.
+        regimes = load_regimes(regimes_path, roles.keys() if roles is not None else None)
         regime_ids = set(regimes.ids())
-        report(True, f"{regimes_path}: OK — {len(regime_ids)} regimes")
+        obligations = sum(1 for _ in regimes.obligations())
+        report(True, f"{regimes_path}: OK — {len(regime_ids)} regimes, {obligations} obligations")
     except ConfigError as error:
         report(False, _problems(error))
     try:

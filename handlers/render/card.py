@@ -34,7 +34,7 @@ from incident.suggestion import Suggestion
 
 def clock_line(view: ClockView, locale: str, now: datetime, command: str = "/breach") -> str:
     app = view.applicability
-    name = f"*{escape(app.regime.name.get(locale))}*"
+    name = f"*{escape(app.name.get(locale))}*"
     deadline = app.deadline_at
     ref = f" · {escape(view.reference)}" if view.reference else ""
     if view.state == "open" and deadline:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from handlers.i18n import catalog, t
 from handlers.render.common import when
-from incident.regimes import Applicability
+from incident.regimes import Applicability, Regimes, obligation_title
 
 # Slack's error codes (and our own `deactivated` / `unreachable`) → the reason a person reads.
 _REASONS = {
@@ -52,11 +52,24 @@ def joined(items: Iterable[str], locale: str) -> str:
 
 
 def assumed_start(app: Applicability, locale: str, command: str) -> str:
-    """ " · assumed start: …": a clock running from the earliest known moment, not its legal start."""
+    """ " (assumed start: …)": a clock running from the earliest known moment, not its legal start;
+    or, for one that starts after another notice, from that notice's deadline until it is recorded."""
     if not app.start_assumed or app.clock_start is None:
         return ""
+    if app.after is not None:
+        recipient = app.after.recipient.get(locale)
+        return t("clock.assumed_after", locale, start=when(app.clock_start), recipient=recipient)
     return t("clock.assumed_start", locale, start=when(app.clock_start), command=command)
 
 
 def fact_labels(names: Iterable[str], locale: str) -> str:
     return joined(dict.fromkeys(fact_label(n, locale) for n in names), locale)
+
+
+def obligation_named(regimes: Regimes, named: str, locale: str) -> str:
+    """How an obligation id reads; a regime id (a record from before obligations) reads as the
+    regime's name, and anything the file no longer has as itself."""
+    if regimes.has_obligation(named):
+        obligation = regimes.obligation(named)
+        return obligation_title(regimes.get(obligation.regime_id), obligation).get(locale)
+    return regimes.get(named).name.get(locale) if named in regimes else named

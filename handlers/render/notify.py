@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from handlers.i18n import t
+from handlers.i18n import catalog, t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.common import (
     clip,
@@ -25,57 +25,51 @@ from handlers.render.common import (
 from handlers.render.labels import assumed_start, fact_labels
 from incident.clocks import ClockView
 from incident.limits import Field, limit
-from incident.notifications import RECIPIENT_KINDS, NotificationInput
-from incident.regimes import Applicability, Regime
+from incident.notifications import NotificationInput
+from incident.regimes import Applicability
 from storage.models import Incident, TimelineEvent
 
 # --------------------------------------------------------------------------- notify
 
 
 def notify_modal(
-    incident: Incident, views: list[ClockView], regime: Regime, locale: str, user: str, now: datetime
+    incident: Incident, views: list[ClockView], chosen: ClockView, locale: str, user: str, now: datetime
 ) -> dict[str, Any]:
-    """Record a notification sent. ``views``: clocks one may record against; ``regime``: the chosen one."""
+    """Record a notice sent. ``views``: the clocks of the obligations one may record against
+    (they apply or may apply); ``chosen``: the one this notice satisfies."""
     blocks: list[dict[str, Any]] = []
     if incident.is_drill:
         blocks.append(section(t("notify.drill", locale)))
-    regime_options = [
+    options = [
         option(
-            v.applicability.regime.name.get(locale)
+            clip(v.name.get(locale), 70)
             + ("" if v.applicability.status == "applies" else t("notify.may_apply", locale)),
-            v.regime_id,
+            v.id,
         )
-        for v in views
+        for v in views[:100]
     ]
-    chosen = next((o for o in regime_options if o["value"] == regime.id), regime_options[0])
+    initial = next((o for o in options if o["value"] == chosen.id), options[0])
     blocks.append(
         input_block(
-            "regime",
+            "obligation",
             t("notify.field.regime", locale),
             {
                 "type": "static_select",
                 "action_id": ActionId.NOTIFY_REGIME,
-                "options": regime_options,
-                "initial_option": chosen,
+                "options": options,
+                "initial_option": initial,
             },
             optional=False,
             dispatch=True,
         )
     )
-    view = next((v for v in views if v.regime_id == regime.id), None)
-    if view and view.deadline_at:
-        blocks.append(context(t("notify.deadline", locale, deadline=when(view.deadline_at))))
-    who = "\n".join(f"• {escape(r.text.get(locale))}" for r in regime.notify)
-    if who:
-        blocks.append(context(clip(t("notify.who", locale, who=who), 2900)))
-    kinds = [option(t(f"notify.kind.{k}", locale), k) for k in RECIPIENT_KINDS]
+    obligation = chosen.obligation
+    if chosen.deadline_at:
+        blocks.append(context(t("notify.deadline", locale, deadline=when(chosen.deadline_at))))
+    kind = t(f"obligation.kind.{obligation.recipient_kind}", locale)
+    who = f"{escape(obligation.recipient.get(locale))} · {kind}"
+    blocks.append(context(clip(t("notify.who", locale, who=who), 2900)))
     blocks += [
-        input_block(
-            "recipient_kind",
-            t("notify.field.recipient_kind", locale),
-            {"type": "static_select", "options": kinds, "initial_option": kinds[0]},
-            optional=False,
-        ),
         input_block(
             "recipient",
             t("notify.field.recipient", locale),
@@ -111,7 +105,7 @@ def notify_modal(
             {"type": "plain_text_input", "multiline": True, "max_length": limit(Field.CONTENT)},
         ),
     ]
-    if regime.notice_contents:
+    if obligation.notice_contents:
         blocks.append(
             input_block(
                 "contents",
@@ -119,7 +113,7 @@ def notify_modal(
                 {
                     "type": "checkboxes",
                     "options": [
-                        option(clip(i.text.get(locale), 75), i.key) for i in regime.notice_contents[:10]
+                        option(clip(i.text.get(locale), 75), i.key) for i in obligation.notice_contents[:10]
                     ],
                 },
                 hint=t("notify.field.contents_hint", locale),
@@ -132,7 +126,7 @@ def notify_modal(
         "title": plain(t(title, locale), 24),
         "submit": plain(t("notify.modal.submit", locale), 24),
         "close": plain(t("notify.modal.cancel", locale), 24),
-        "private_metadata": json.dumps({"incident_id": incident.id, "regime": regime.id}),
+        "private_metadata": json.dumps({"incident_id": incident.id, "obligation": chosen.id}),
         "blocks": blocks,
     }
 
@@ -150,10 +144,8 @@ def parse_notify(view: dict[str, Any], user: str) -> NotificationInput:
     values = view.get("state", {}).get("values", {})
     stamp = input_value(values, "sent_at").get("selected_date_time")
     return NotificationInput(
-        regime=(input_value(values, "regime").get("selected_option") or {}).get("value")
-        or notify_meta(view).get("regime", ""),
-        recipient_kind=(input_value(values, "recipient_kind").get("selected_option") or {}).get("value")
-        or "",
+        obligation=(input_value(values, "obligation").get("selected_option") or {}).get("value")
+        or notify_meta(view).get("obligation", ""),
         recipient=input_value(values, "recipient").get("value") or "",
         sent_at=datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None,
         sent_by=input_value(values, "sent_by").get("selected_user") or user,
@@ -164,15 +156,17 @@ def parse_notify(view: dict[str, Any], user: str) -> NotificationInput:
     )
 
 
-def recorded_line(incident: Incident, regime: Regime, event: TimelineEvent, locale: str) -> str:
-    """The channel's line about a `notification_recorded` event, from the event itself."""
+def recorded_line(incident: Incident, name: str, event: TimelineEvent, locale: str) -> str:
+    """The channel's line about a `notification_recorded` event, from the event itself; ``name``
+    is how its obligation reads (or its id, if the regimes file no longer has it)."""
     data = event.data
     state = data.get("clock_after")
+    kind = data.get("recipient_kind") or "other"
     text = t(
         "notify.recorded",
         locale,
-        regime=escape(regime.name.get(locale)),
-        kind=t(f"notify.kind.{data['recipient_kind']}", locale),
+        regime=escape(name),
+        kind=t(f"obligation.kind.{kind if f'obligation.kind.{kind}' in catalog() else 'other'}", locale),
         recipient=escape(data.get("recipient") or ""),
         sent=when(datetime.fromisoformat(data["sent_at"])),
         reference=escape(data.get("reference") or "") or "—",
@@ -219,39 +213,34 @@ def obligations(
     now: datetime,
     command: str,
 ) -> list[dict[str, Any]]:
-    """Which regimes apply and why, deadline and time left, state, and the facts still unknown."""
+    """Which obligations apply and why, each with its own clock (deadline, time left, state), and
+    the facts still unknown."""
     blocks: list[dict[str, Any]] = [header(t("obligations.title", locale, key=incident.key))]
     if incident.is_drill:
         blocks.append(section(t("notify.drill", locale)))
-    by_id = {v.regime_id: v for v in views}
-    shown = [a for a in evaluated if a.status != "does_not_apply" and not a.regime.register_only]
-    for app in shown[:20]:
-        view = by_id.get(app.regime.id)
+    by_id = {v.id: v for v in views}
+    shown = [a for a in evaluated if a.status != "does_not_apply" and not a.register_only]
+    for app in shown[:40]:
+        view = by_id.get(app.id)
         status = t(f"obligations.status.{app.status}", locale)
-        lines = [f"*{escape(app.regime.name.get(locale))}* · {status}"]
+        lines = [f"*{escape(app.name.get(locale))}* · {status}"]
         if view is not None:
             lines.append(_clock_status(view, locale, now) + assumed_start(app, locale, command))
         if app.reasons:
             lines.append(t("obligations.why", locale, why="; ".join(r.get(locale) for r in app.reasons)))
         if app.missing_facts:
             lines.append(t("obligations.missing", locale, facts=fact_labels(app.missing_facts, locale)))
-        if app.regime.target_note:
-            lines.append(f"_{escape(app.regime.target_note.get(locale))}_")
+        if app.obligation.target_note:
+            lines.append(f"_{escape(app.obligation.target_note.get(locale))}_")
+        lines.append(f"_{t('obligations.record_with', locale, command=command, id=app.id)}_")
         blocks.append(section(clip("\n".join(lines), 2900)))
     if not shown:
         blocks.append(section(t("obligations.none", locale)))
-    register = [a for a in evaluated if a.regime.register_only and a.status != "does_not_apply"]
+    register = [a for a in evaluated if a.register_only and a.status != "does_not_apply"]
     if register:
-        blocks.append(
-            context(
-                t(
-                    "obligations.register",
-                    locale,
-                    names=", ".join(a.regime.name.get(locale) for a in register),
-                )
-            )
-        )
-    not_applying = [a.regime.name.get(locale) for a in evaluated if a.status == "does_not_apply"]
+        names = ", ".join(a.name.get(locale) for a in register)
+        blocks.append(context(clip(t("obligations.register", locale, names=names), 2900)))
+    not_applying = _not_applying(evaluated, locale)
     if not_applying:
         blocks.append(
             context(clip(t("obligations.not_applying", locale, names=", ".join(not_applying)), 2900))
@@ -267,3 +256,19 @@ def obligations(
     else:
         blocks.append(context(t("obligations.all_known", locale)))
     return blocks[:50]
+
+
+def _not_applying(evaluated: list[Applicability], locale: str) -> list[str]:
+    """A regime none of whose obligations applies reads as its name; an obligation that does not
+    apply while others of its regime may, as the regime and its recipient."""
+    by_regime: dict[str, list[Applicability]] = {}
+    for app in evaluated:
+        by_regime.setdefault(app.regime.id, []).append(app)
+    names: list[str] = []
+    for apps in by_regime.values():
+        out = [a for a in apps if a.status == "does_not_apply"]
+        if len(out) == len(apps):
+            names.append(apps[0].regime.name.get(locale))
+        else:
+            names += [a.name.get(locale) for a in out]
+    return names

@@ -211,7 +211,7 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
                 ],
                 [
                     [
-                        c.applicability.regime.name.get(locale),
+                        c.name.get(locale),
                         L(f"applies.{c.applicability.status}"),
                         T(c.applicability.clock_start) if c.applicability.clock_start else "—",
                         T(c.deadline_at) if c.deadline_at else "—",

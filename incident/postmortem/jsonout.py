@@ -88,6 +88,7 @@ def _common(pm: PostMortem, include_privileged: bool) -> dict[str, Any]:
         "clocks": [
             {
                 "regime": c.regime_id,
+                "obligation": c.id,
                 "applicability": c.applicability.status,
                 "clock_start": iso(c.applicability.clock_start),
                 "deadline_at": iso(c.deadline_at),

@@ -79,7 +79,7 @@ LABELS: dict[str, Text] = {
     "basis.resolved": Text("解决", "resolved"),
     "basis.closed": Text("关闭", "closed"),
     # clocks
-    "col.regime": Text("法规", "Regime"),
+    "col.regime": Text("义务（法规 → 接收方）", "Obligation (regime → recipient)"),
     "col.applies": Text("适用", "Applies"),
     "col.clock_start": Text("起算", "Clock start"),
     "col.deadline": Text("期限", "Deadline"),

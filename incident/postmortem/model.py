@@ -86,6 +86,7 @@ class Interval:
     start_basis: str
     end_basis: str
     seconds: float | None
+    # A time to notify: the obligation (``<regime id>/<key>``) and how it reads.
     regime: str | None = None
     regime_name: Text | None = None
 
@@ -124,8 +125,8 @@ class PostMortem:
                     "clock_start",
                     "notified",
                     _between(start, view.notified_at),
-                    regime=view.regime_id,
-                    regime_name=view.applicability.regime.name,
+                    regime=view.id,
+                    regime_name=view.name,
                 )
             )
         out.append(

@@ -73,6 +73,7 @@ from incident.regimes.model import (
     Regimes,
     Source,
     obligation_id,
+    obligation_title,
     split_obligation_id,
 )
 from incident.text import Text
@@ -139,6 +140,7 @@ __all__ = [
     "is_missed",
     "load_regimes",
     "obligation_id",
+    "obligation_title",
     "parse_condition",
     "reminder_times",
     "split_obligation_id",

@@ -16,7 +16,7 @@ from typing import Literal
 from incident.regimes.conditions import Outcome
 from incident.regimes.durations import Duration
 from incident.regimes.facts import CLOCK_START_LABELS, Facts
-from incident.regimes.model import After, DeadlineOverride, Obligation, Regime, Regimes
+from incident.regimes.model import After, DeadlineOverride, Obligation, Regime, Regimes, obligation_title
 from incident.text import Text
 
 Status = Literal["applies", "does_not_apply", "unknown"]
@@ -58,6 +58,11 @@ class Applicability:
     @property
     def applies(self) -> bool:
         return self.status == "applies"
+
+    @property
+    def name(self) -> Text:
+        """The regime's name and the obligation's recipient, in both languages."""
+        return obligation_title(self.regime, self.obligation)
 
     @property
     def register_only(self) -> bool:

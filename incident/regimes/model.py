@@ -150,6 +150,13 @@ class Category:
     name: Text
 
 
+def obligation_title(regime: Regime, obligation: Obligation) -> Text:
+    """How an obligation reads in both languages: its regime, then who is told."""
+    return Text(
+        f"{regime.name.zh_CN} → {obligation.recipient.zh_CN}", f"{regime.name.en} → {obligation.recipient.en}"
+    )
+
+
 def obligation_id(regime_id: str, key: str) -> str:
     return f"{regime_id}{OBLIGATION_SEPARATOR}{key}"
 

@@ -108,7 +108,7 @@ def render(report: Report, locale: str, audience: str = "internal") -> str:
             "|---|---|---|---|---|---|---|",
         ]
     for r in (r for r in report.register if not r.drill):
-        notes = ", ".join(f"{d.regime}: {L('decision.' + d.decision)}" for d in r.decisions) or (
+        notes = ", ".join(f"{d.obligation}: {L('decision.' + d.decision)}" for d in r.decisions) or (
             L("decision.not_notified") if r.not_notified_rationale else "—"
         )
         people = "—" if r.people_affected is None else str(r.people_affected)
