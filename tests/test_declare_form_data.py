@@ -261,6 +261,44 @@ async def test_a_regime_added_to_a_copy_of_the_file_is_selectable_at_once_with_i
         assert not slack.violations()
 
 
+def with_guam_from_determination(data: dict[str, Any]) -> None:
+    """Guam's clock runs from the determination that a breach occurred (as Colorado's does)."""
+    with_guam(data)
+    data["regimes"][-1]["obligations"][0]["clock_start"] = "determined_at"
+
+
+async def test_a_duty_running_from_the_determination_asks_for_it(db_url: str, tmp_path: Path) -> None:
+    path = regimes_copy(tmp_path, with_guam_from_determination)
+    async with running_bot(db_url, regimes_file=path) as slack:
+        await open_declare(slack)
+        modal = await choose(slack, ["Guam"])
+        assert "determined_at" in block_ids(modal) and "aware_at" not in block_ids(modal)
+        hint = block(modal, "determined_at")["hint"]["text"]  # type: ignore[index]
+        assert "Guam breach notice (test regime)" in hint and "assumed start" in hint
+        # Before it is known, the clock still runs: from discovery, marked assumed.
+        delivery = await slack.alice.submit({"Severity": "SEV2"})
+        assert not delivery.errors, delivery.errors
+        await slack.settle()
+        incident = await slack.incident()
+        assert incident.determined_at is None
+        card = slack.channel(incident.channel_id).pins[0].all_text
+        line = next(x for x in card.splitlines() if "Guam breach notice (test regime)" in x)
+        assert "left" in line and "assumed start" in line
+        # Set later in the facts form, the clock moves to it.
+        determined = int(slack.rt.clock.now().timestamp()) - HOUR
+        await slack.heidi.command("facts", channel=incident.channel_id)
+        await slack.settle()
+        assert "Guam breach notice" in block(slack.heidi.modal(), "determined_at")["hint"]["text"]  # type: ignore[index]
+        delivery = await slack.heidi.submit({"determined_at": determined})
+        assert not delivery.errors, delivery.errors
+        await slack.settle()
+        assert int((await slack.incident()).determined_at.timestamp()) == determined  # type: ignore[union-attr]
+        card = slack.channel(incident.channel_id).pins[0].all_text
+        line = next(x for x in card.splitlines() if "Guam breach notice (test regime)" in x)
+        assert "left" in line and "assumed" not in line
+        assert not slack.violations()
+
+
 def with_many_places(data: dict[str, Any]) -> None:
     """120 more codes: past Slack's 100 options a menu must load its options as one types."""
     codes = [
