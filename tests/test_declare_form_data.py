@@ -172,9 +172,10 @@ async def test_choosing_the_eu_asks_when_the_firm_became_aware_and_records_it(sl
     assert declared.data["aware_at"] is not None
     assert int(_at(declared.data["aware_at"])) == aware_at
     # The GDPR clock runs from the awareness time given, not from an assumed start.
-    card = slack.channel(incident.channel_id).pins[0].all_text
-    line = next(x for x in card.splitlines() if "GDPR Art. 33" in x)
-    assert "left" in line and "assumed" not in line
+    await slack.dave.command("obligations", channel=incident.channel_id)
+    await slack.settle()
+    gdpr = slack.dave.ephemerals[-1].text_of("GDPR Art. 33")
+    assert "left" in gdpr and "assumed start" not in gdpr
     assert not slack.violations()
 
 
