@@ -10,7 +10,12 @@ from typing import Any
 
 import yaml
 
+from bot.embedded import SANDBOX_ROLES
+from bot.runtime import Runtime
+from bot.settings import load_settings
+from incident.clock import FollowClock
 from incident.regimes import DEFAULT_REGIMES_PATH
+from sandbox.server import DEFAULT_APP_TOKEN, DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
 from sandbox.workspace import OpenView
 from tests.harness import Slack, running_bot
 
@@ -426,3 +431,39 @@ async def test_the_facts_form_refuses_an_unknown_jurisdiction(slack: Slack) -> N
     await slack.settle()
     assert (await slack.incident()).jurisdictions == ["CN", "EU"]
     assert "facts_changed" not in await slack.kinds(incident)
+
+
+async def test_the_menu_loads_its_options_over_socket_mode_too(db_url: str, tmp_path: Path) -> None:
+    sb = await Sandbox.start()
+    settings = load_settings(
+        slack_bot_token=DEFAULT_BOT_TOKEN,
+        slack_signing_secret=DEFAULT_SIGNING_SECRET,
+        slack_app_token=DEFAULT_APP_TOKEN,
+        slack_api_url=sb.api_url,
+        database_url=db_url,
+        roles_file=SANDBOX_ROLES,
+        regimes_file=regimes_copy(tmp_path, with_many_places),
+    )
+    rt = Runtime(settings, clock=FollowClock(sb.clock.now))
+    await rt.start()
+    handler = rt.socket_handler()
+    try:
+        await handler.connect_async()
+        sb.transport = "socket"
+
+        async def idle() -> None:
+            await rt.idle(timeout=15.0)
+
+        sb.idle_probe = idle
+        alice = sb.person("alice")
+        await alice.command("declare Guam payroll exposed")
+        await sb.settle()
+        assert [o["value"] for o in await alice.suggest(alice.modal(), "jurisdictions", "guam")] == ["US-GU"]
+        delivery = await alice.submit({"Severity": "SEV3", "Jurisdictions": ["Guam"]})
+        assert not delivery.errors, delivery.errors
+        await sb.settle()
+        assert not sb.violations
+    finally:
+        await handler.close_async()
+        await rt.stop()
+        await sb.stop()
