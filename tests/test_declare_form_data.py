@@ -336,6 +336,20 @@ async def test_past_100_places_the_menu_loads_them_as_one_types(db_url: str, tmp
         assert not slack.violations()
 
 
+async def test_a_scenario_prefills_the_menu_that_loads_as_one_types(db_url: str, tmp_path: Path) -> None:
+    async with running_bot(db_url, regimes_file=regimes_copy(tmp_path, with_many_places)) as slack:
+        modal = await open_declare(slack, command="drill portal-credential-stuffing")
+        element = block(modal, "jurisdictions")["element"]  # type: ignore[index]
+        assert element["type"] == "multi_external_select"
+        assert sorted(o["value"] for o in element["initial_options"]) == ["CN", "EU"]
+        assert "aware_at" in block_ids(modal)
+        delivery = await slack.alice.submit({})
+        assert not delivery.errors, delivery.errors
+        await slack.settle()
+        assert (await slack.incident()).jurisdictions == ["CN", "EU"]
+        assert not slack.violations()
+
+
 # The facts form -------------------------------------------------------------------------------------
 
 NEW_FLAGS = {

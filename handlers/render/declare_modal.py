@@ -49,6 +49,7 @@ def declare_modal(
     playbook_options = [option(pb.title.get(locale), pid) for pid, pb in sorted(playbooks.items())]
     default_pb = next(o for o in playbook_options if o["value"] == default_playbook)
     drill_option = option(t("declare.option.drill", locale), "drill")
+    given = initial or {}
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": mrkdwn(t("declare.modal.intro", locale))},
         input_block(
@@ -77,7 +78,12 @@ def declare_modal(
         input_block(
             "data_categories",
             t("declare.field.data_categories", locale),
-            categories_element(regimes, locale, t("forms.placeholder.data_categories", locale)),
+            categories_element(
+                regimes,
+                locale,
+                t("forms.placeholder.data_categories", locale),
+                given.get("data_categories") or (),
+            ),
         ),
         input_block(
             "people_affected",
@@ -92,7 +98,12 @@ def declare_modal(
         input_block(
             "jurisdictions",
             t("declare.field.jurisdictions", locale),
-            jurisdictions_element(regimes, locale, t("forms.placeholder.jurisdictions", locale)),
+            jurisdictions_element(
+                regimes,
+                locale,
+                t("forms.placeholder.jurisdictions", locale),
+                given.get("jurisdictions") or (),
+            ),
             dispatch=True,
             hint=t("forms.hint.jurisdictions", locale),
         ),
@@ -143,7 +154,7 @@ def declare_modal(
     for block in blocks:
         if initial and block.get("block_id") in initial:
             _prefill(block["element"], initial[block["block_id"]])
-    chosen = list((initial or {}).get("jurisdictions") or [])
+    chosen = list(given.get("jurisdictions") or [])
     return {
         "type": "modal",
         "callback_id": CallbackId.DECLARE,
@@ -223,13 +234,10 @@ def _prefill(element: dict[str, Any], value: Any) -> None:
         chosen = next((o for o in options if o["value"] == value), None)
         if chosen:
             element["initial_option"] = chosen
-    elif kind in ("checkboxes", "multi_static_select", "multi_external_select"):
+    elif kind == "multi_external_select":
+        return  # built with its choices: the options it would list are not in the form
+    elif kind in ("checkboxes", "multi_static_select"):
         options = options + [o for g in element.get("option_groups") or [] for o in g["options"]]
-        if kind == "multi_external_select":
-            element["initial_options"] = [
-                o for o in element.get("initial_options") or [] if o["value"] in value
-            ]
-            return
         chosen_many = [o for o in options if o["value"] in value]
         if chosen_many:
             element["initial_options"] = chosen_many
