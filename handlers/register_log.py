@@ -21,8 +21,8 @@ from handlers.errors import refuse_fields, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import CallbackId
-from handlers.render.common import clip, escape, input_block, input_value, mrkdwn, option, plain
-from handlers.render.labels import obligation_named
+from handlers.render.common import escape, input_block, input_value, mrkdwn, option, plain
+from handlers.render.labels import obligation_named, obligation_option
 from handlers.render.regime_choices import categories_element
 from incident import roster
 from incident.clocks import clocks
@@ -148,8 +148,8 @@ async def on_log_submitted(
 
 
 def nonotify_modal(incident_id: int, obligations: list[tuple[str, str]], locale: str) -> dict[str, Any]:
-    """Decide not to notify under one obligation: ``obligations`` are (id, name) of the open ones."""
-    options = [option(clip(name, 75), oid) for oid, name in obligations[:100]]
+    """Decide not to notify under one obligation: ``obligations`` are (id, option text) of the open ones."""
+    options = [option(name, oid) for oid, name in obligations[:100]]
     return {
         "type": "modal",
         "callback_id": CallbackId.NO_NOTIFY,
@@ -202,7 +202,10 @@ async def nonotify_command(ctx: CommandCtx) -> None:
     if not views:
         await ctx.reply(t("nonotify.error.no_regimes", ctx.locale))
         return
-    named = [(v.id, v.name.get(incident.locale)) for v in views]
+    locale = incident.locale
+    named = [
+        (v.id, obligation_option(v.applicability.regime.name, v.obligation.recipient, locale)) for v in views
+    ]
     await ctx.client.views_open(
         trigger_id=ctx.trigger_id, view=nonotify_modal(incident.id, named, incident.locale)
     )

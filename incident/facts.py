@@ -7,13 +7,15 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from incident import reminders
-from incident.clocks import EXTRA_FACTS, facts_of
+from incident.clocks import EXTRA_FACTS, judged
 from incident.config import IncidentConfig
-from incident.regimes import Change, Regimes, diff, evaluate
+from incident.regimes import Change, Regimes, diff
 from storage import timeline
 from storage.db import Database
-from storage.models import Incident
+from storage.models import Incident, Notification
 
 # More people than live on Earth is a typing mistake (and would overflow the column).
 MAX_PEOPLE = 10_000_000_000
@@ -144,8 +146,10 @@ async def update(
 ) -> FactsChanged:
     """Record new facts, re-judge the clocks, re-derive the reminders: one transaction.
 
-    Logs ``facts_changed`` (before / after of each changed fact) and, when a regime's verdict or
-    deadline moved, ``clocks_reevaluated`` with what moved. Unchanged facts change nothing.
+    Logs ``facts_changed`` (before / after of each changed fact) and, when an obligation's verdict
+    or deadline moved, ``clocks_reevaluated`` with what moved (one line per obligation: its regime
+    and recipient). A recorded clock start (awareness, determination) moves the clocks that ran from
+    an assumed one. Unchanged facts change nothing.
     """
     inp = normalised(inp)
     async with database.transaction() as db:
@@ -155,9 +159,12 @@ async def update(
         changed = {k: (old_data[k], new_data[k]) for k in FACT_FIELDS if old_data[k] != new_data[k]}
         if not changed:
             return FactsChanged(incident, {}, [])
-        old_eval = evaluate(facts_of(incident), config.regimes)
+        sent = list(
+            (await db.execute(select(Notification).where(Notification.incident_id == incident_id))).scalars()
+        )
+        old_eval = judged(incident, sent, config.regimes)
         _apply(incident, inp)
-        new_eval = evaluate(facts_of(incident), config.regimes)
+        new_eval = judged(incident, sent, config.regimes)
         await db.flush()
         await timeline.append(
             db,
@@ -184,6 +191,7 @@ async def update(
                     "changes": [
                         {
                             "regime": m.regime_id,
+                            "obligation": m.obligation_id,
                             "kind": m.kind,
                             "before": m.old_status,
                             "after": m.new_status,

@@ -155,7 +155,10 @@ async def test_clocks_that_apply_come_first_and_the_may_apply_ones_fold_into_one
     )
     text = card_of(slack, incident).text_of("Regulatory clocks")
     lines = text.splitlines()
-    assert lines[1].startswith("*Processor tells the controller (the client)*") and "left" in lines[1]
+    assert (
+        lines[1].startswith("*Processor tells the controller (the client) → The client")
+        and "left" in lines[1]
+    )
     folded = re.fullmatch(r"(\d+) more may apply: (.+) unknown — set them with `/breach facts`\.", lines[-1])
     assert folded, lines[-1]
     async with slack.db.session() as s:

@@ -117,7 +117,8 @@ async def test_breachroom_drill_plays_the_scenario_and_writes_the_post_mortem(
     assert "alice  declare" in printed and "-drill-" in printed
     assert "missed on purpose: Personal-information breach notice (PIPL Art. 57)" in printed
     assert "reminders" in printed and "clocks open" in printed
-    assert "clocks met 2, missed 1" in printed
+    # Per obligation: GDPR 33 and 34 met; the PIPL authority notified late, the individuals never.
+    assert "clocks met 2, missed 2" in printed
     md = next(out.glob("br-*-portal-credential-stuffing-postmortem.md"))
     html = md.with_suffix(".html")
     assert f"post-mortem: {md}" in printed and f"post-mortem: {html}" in printed

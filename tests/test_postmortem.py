@@ -266,7 +266,8 @@ async def test_the_post_mortem_written_on_close_says_what_was_done(slack: Slack)
     assert len(files) == 1, "closing uploads one post-mortem"
     summary, md = files[0]
     B = datetime.fromtimestamp(base, UTC)
-    assert f"Post-mortem of {closed.key}" in summary and "1 met, 2 missed" in summary
+    # Clocks count obligations: the PIPL authority met; the PIPL individuals, GDPR 33 and 34 missed.
+    assert f"Post-mortem of {closed.key}" in summary and "1 met, 3 missed" in summary
 
     # Summary and impact
     assert f"- **Incident**: {closed.key}" in md and "Client portal payroll export leaked" in md
@@ -294,9 +295,10 @@ async def test_the_post_mortem_written_on_close_says_what_was_done(slack: Slack)
     assert "| 4d |" in row(md, "Durations", "Time to resolve")
 
     # Regulatory clocks: met or missed, with the reference numbers
-    assert "1 met, 2 missed" in md
-    assert "| met | PIPL-2026-0042 |" in row(md, "Regulatory clocks", PIPL)
-    assert stamp(B + timedelta(hours=18)) in row(md, "Regulatory clocks", PIPL)
+    assert "1 met, 3 missed" in md
+    assert "| met | PIPL-2026-0042 |" in row(md, "Regulatory clocks", PIPL + " → The authority")
+    assert "missed (not notified)" in row(md, "Regulatory clocks", PIPL + " → The affected individuals")
+    assert stamp(B + timedelta(hours=18)) in row(md, "Regulatory clocks", PIPL + " → The authority")
     assert "| missed (notified late) | DPC-77421 |" in row(md, "Regulatory clocks", GDPR33)
     assert stamp(B + timedelta(hours=70)) in row(md, "Regulatory clocks", GDPR33)
     assert "missed (not notified)" in row(md, "Regulatory clocks", GDPR34)

@@ -14,6 +14,7 @@ from incident.errors import NotFound
 from incident.regimes import (
     CLOCK_STARTS,
     REMINDER_OFFSETS,
+    After,
     Applicability,
     Duration,
     Facts,
@@ -42,9 +43,9 @@ US_TAX_BREACH = Facts(
 )
 
 
-def verdict(facts: Facts, regime_id: str, regimes: Regimes = REGIMES) -> Applicability:
-    (found,) = [a for a in evaluate(facts, regimes) if a.regime.id == regime_id]
-    return found
+def verdict(facts: Facts, named: str, regimes: Regimes = REGIMES) -> Applicability:
+    """The verdict on an obligation (``<regime id>/<key>``), or on a regime's first obligation."""
+    return next(a for a in evaluate(facts, regimes) if named in (a.id, a.regime.id))
 
 
 def with_(facts: Facts, **changes: object) -> Facts:
@@ -94,13 +95,16 @@ def test_the_packaged_file_holds_every_regime_of_the_domain_table() -> None:
         "us-sec-8k-105": ("materiality_decided_at", "4bd"),
     }
     for regime in REGIMES:
-        assert (regime.clock_start, regime.deadline and str(regime.deadline)) == expected[regime.id]
+        for obligation in regime.obligations:
+            clock = (obligation.clock_start, obligation.deadline and str(obligation.deadline))
+            assert clock == expected[regime.id], obligation.id
 
 
 def test_every_regime_cites_a_source_and_the_state_deadlines_are_flagged_unverified() -> None:
     for regime in REGIMES:
         assert regime.sources, regime.id
-        assert regime.notify and regime.notice_contents, regime.id
+        assert regime.obligations, regime.id
+        assert any(o.notice_contents for o in regime.obligations), regime.id
     for regime_id in (
         "us-state-ca",
         "us-state-co",
@@ -114,8 +118,9 @@ def test_every_regime_cites_a_source_and_the_state_deadlines_are_flagged_unverif
 
 def test_laws_that_say_immediately_carry_an_editable_target_note() -> None:
     for regime_id in ("cn-pipl-57", "eu-gdpr-34", "us-irs-tax-pro", "processor-notify-controller"):
-        note = REGIMES.get(regime_id).target_note
-        assert note is not None and note.zh_CN and note.en
+        for obligation in REGIMES.get(regime_id).obligations:
+            note = obligation.target_note
+            assert note is not None and note.zh_CN and note.en
 
 
 # --------------------------------------------------------------------------- GDPR
@@ -363,11 +368,11 @@ def test_clock_starts_are_normalised_to_utc() -> None:
     assert facts.discovered_at.tzinfo is UTC
 
 
-def test_naive_times_and_unknown_categories_are_refused() -> None:
+def test_naive_times_and_malformed_categories_are_refused() -> None:
     with pytest.raises(InvalidFact):
         Facts(discovered_at=datetime(2026, 3, 2, 9, 0))
     with pytest.raises(InvalidFact):
-        Facts(data_categories=frozenset({"ssn"}))
+        Facts(data_categories=frozenset({"SSN!"}))
     with pytest.raises(InvalidFact):
         Facts(people_affected=-1)
 
@@ -391,11 +396,17 @@ def test_diff_reports_ftc_starting_to_apply_when_the_count_rises_past_500() -> N
 def test_diff_reports_a_moved_deadline_and_a_regime_that_stops_applying() -> None:
     before = evaluate(cn_breach(people_affected=2_000_000), REGIMES)
     after = evaluate(cn_breach(people_affected=2_000_000, critical_infrastructure=False), REGIMES)
-    (moved,) = diff(before, after)
-    assert (moved.regime_id, moved.kind) == ("cn-cac-report", "deadline_changed")
-    assert moved.new_deadline_at == MONDAY + timedelta(hours=4)
+    moves = {c.obligation_id: c for c in diff(before, after)}
+    assert sorted((k, c.kind) for k, c in moves.items()) == [
+        ("cn-cac-report/cii_protection_dept", "status_changed"),
+        ("cn-cac-report/police", "deadline_changed"),
+        ("cn-cac-report/provincial_cac", "deadline_changed"),
+    ]
+    assert moves["cn-cac-report/provincial_cac"].new_deadline_at == MONDAY + timedelta(hours=4)
+    assert "CAC" in moves["cn-cac-report/provincial_cac"].describe().en
+    assert "provincial CAC office" in moves["cn-cac-report/provincial_cac"].describe().en
     gone = diff(after, evaluate(cn_breach(people_affected=10), REGIMES))
-    assert [(c.regime_id, c.kind) for c in gone] == [("cn-cac-report", "stopped")]
+    assert ("cn-cac-report/provincial_cac", "stopped") in [(c.obligation_id, c.kind) for c in gone]
 
 
 # --------------------------------------------------------------------------- clock state and reminders
@@ -471,7 +482,9 @@ facts_strategy = st.builds(
     filings_disrupted_near_deadline=_optional(st.booleans()),
     discovered_at=_optional(_times),
     aware_at=_optional(_times),
+    determined_at=_optional(_times),
     materiality_decided_at=_optional(_times),
+    declared_at=_optional(_times),
 )
 
 
@@ -479,7 +492,7 @@ facts_strategy = st.builds(
 @given(facts_strategy)
 def test_evaluate_never_raises_and_every_running_clock_has_a_deadline(facts: Facts) -> None:
     results = evaluate(facts, REGIMES)
-    assert [a.regime.id for a in results] == list(REGIMES.ids())
+    assert [a.id for a in results] == [o.id for o in REGIMES.obligations()]
     for a in results:
         assert a.status in ("applies", "does_not_apply", "unknown")
         assert a.reasons, a.regime.id
@@ -489,10 +502,10 @@ def test_evaluate_never_raises_and_every_running_clock_has_a_deadline(facts: Fac
         if a.status == "does_not_apply":
             assert a.deadline_at is None
         if a.status == "applies" and a.clock_start is not None:
-            assert a.regime.register_only or a.deadline_at is not None
+            assert a.register_only or a.deadline_at is not None
             assert a.deadline_at is None or a.deadline_at > a.clock_start
-        if a.status == "applies" and not a.regime.register_only and a.clock_start is None:
-            assert a.regime.clock_start in a.missing_facts
+        if a.status == "applies" and not a.register_only and a.clock_start is None:
+            assert a.obligation.clock_start in a.missing_facts
         for name in a.missing_facts:
             assert name in Facts.__dataclass_fields__
             assert getattr(facts, name) is None
@@ -502,21 +515,31 @@ def test_evaluate_never_raises_and_every_running_clock_has_a_deadline(facts: Fac
 
 
 GOOD_REGIME = """\
+version: 2
+jurisdictions:
+  - group: {zh-CN: 美国, en: United States}
+    codes:
+      - {code: US, name: {zh-CN: 美国, en: United States}}
+categories:
+  - {key: national_id, name: {zh-CN: 身份证件号码, en: national ID}}
 regimes:
   - id: test-regime
     name: {zh-CN: 测试, en: Test}
     jurisdiction: US
     applies_when: {fact: people_affected, at_least: 10}
-    clock_start: discovered_at
-    deadline: 72h
-    notify:
-      - key: someone
-        text: {zh-CN: 某人, en: Someone}
-    notice_contents:
-      - key: what
-        text: {zh-CN: 内容, en: What}
     sources:
       - cite: Some Act s. 1
+    obligations:
+      - key: someone
+        recipient: {zh-CN: 某人, en: Someone}
+        recipient_kind: authority
+        clock_start: discovered_at
+        deadline: 72h
+        notice_contents:
+          - key: what
+            text: {zh-CN: 内容, en: What}
+            fill: people_affected
+            ask: forensics
 """
 
 
@@ -535,37 +558,118 @@ def problems_of(tmp_path: Path, text: str) -> list[tuple[int | None, str]]:
 def test_a_minimal_file_loads(tmp_path: Path) -> None:
     regimes = load_regimes(write(tmp_path, GOOD_REGIME))
     assert regimes.ids() == ("test-regime",)
-    assert str(regimes.get("test-regime").deadline) == "72h"
+    (obligation,) = regimes.get("test-regime").obligations
+    assert obligation.id == "test-regime/someone" and str(obligation.deadline) == "72h"
+    assert obligation.languages == ("en",) and obligation.recipient_kind == "authority"
+    assert obligation.notice_contents[0].fill == "people_affected"
+    assert regimes.jurisdiction_codes() == ("US",) and regimes.category_keys() == ("national_id",)
+    assert regimes.jurisdictions[0].name.en == "United States"
+    assert regimes.category_name("national_id").zh_CN == "身份证件号码"
 
 
 def test_loader_rejects_a_bad_duration_naming_its_line(tmp_path: Path) -> None:
     problems = problems_of(tmp_path, GOOD_REGIME.replace("deadline: 72h", "deadline: 3 days"))
     assert len(problems) == 1
     line, message = problems[0]
-    assert line == 7
+    assert line == 20
     assert "'3 days' is not a duration" in message
     with pytest.raises(ConfigError) as caught:
         load_regimes(write(tmp_path, GOOD_REGIME.replace("deadline: 72h", "deadline: 3 days")))
-    assert "regimes.yaml:7:" in str(caught.value)
+    assert "regimes.yaml:20:" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("start", "says"),
+    [
+        ("noticed_at", "clock_start 'noticed_at' is not one of"),
+        ("{after: nobody}", "after: 'nobody' is not an obligation of this regime"),
+        ("{after: someone}", "'someone' cannot start after itself"),
+        ("{before: someone}", "{after: <obligation key>}"),
+    ],
+)
+def test_loader_rejects_a_malformed_clock_naming_its_line(tmp_path: Path, start: str, says: str) -> None:
+    ((line, message),) = problems_of(
+        tmp_path, GOOD_REGIME.replace("clock_start: discovered_at", f"clock_start: {start}")
+    )
+    assert line == 19 and says in message
+
+
+def test_loader_rejects_clocks_that_start_after_each_other_in_a_circle(tmp_path: Path) -> None:
+    text = GOOD_REGIME.replace("clock_start: discovered_at", "clock_start: {after: other}") + (
+        "      - key: other\n"
+        "        recipient: {zh-CN: 另一人, en: Another}\n"
+        "        recipient_kind: individuals\n"
+        "        clock_start: {after: someone}\n"
+        "        deadline: 30d\n"
+    )
+    problems = problems_of(tmp_path, text)
+    assert [line for line, _ in problems] == [19, 29]
+    assert all("circle" in message for _, message in problems)
+
+
+def test_an_after_clock_loads_and_names_its_predecessor(tmp_path: Path) -> None:
+    text = GOOD_REGIME + (
+        "      - key: attorney_general\n"
+        "        recipient: {zh-CN: 总检察长, en: The Attorney General}\n"
+        "        recipient_kind: attorney_general\n"
+        "        clock_start: {after: someone}\n"
+        "        deadline: 15d\n"
+    )
+    obligation = load_regimes(write(tmp_path, text)).obligation("test-regime/attorney_general")
+    assert obligation.clock_start == After("someone")
 
 
 def test_loader_rejects_an_unknown_fact_naming_its_line(tmp_path: Path) -> None:
     text = GOOD_REGIME.replace("{fact: people_affected, at_least: 10}", "{fact: victims, at_least: 10}")
     ((line, message),) = problems_of(tmp_path, text)
-    assert line == 5 and "unknown fact 'victims'" in message
+    assert line == 12 and "unknown fact 'victims'" in message
+
+
+def test_loader_rejects_unlisted_jurisdictions_and_categories(tmp_path: Path) -> None:
+    text = GOOD_REGIME.replace("jurisdiction: US", "jurisdiction: US-FL").replace(
+        "{fact: people_affected, at_least: 10}",
+        "{all: [{fact: jurisdictions, includes: CN}, {fact: data_categories, any_of: [health]}]}",
+    )
+    problems = problems_of(tmp_path, text)
+    assert [line for line, _ in problems] == [11, 12, 12]
+    messages = " | ".join(m for _, m in problems)
+    assert "'US-FL' is not listed under jurisdictions" in messages
+    assert (
+        "CN is not listed under jurisdictions" in messages
+        and "unknown data categories ['health']" in messages
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "says"),
+    [
+        ("fill: people_affected", "fill: shoe_size", 24, "fill 'shoe_size' is not a record field"),
+        ("ask: forensics", "ask: astrologer", 25, "ask 'astrologer' is not a role"),
+        (
+            "recipient_kind: authority",
+            "recipient_kind: regulator",
+            18,
+            "recipient_kind 'regulator' is not one of",
+        ),
+        ("version: 2", "version: 1", 1, "this Breachroom reads version 2"),
+    ],
+)
+def test_loader_checks_the_v2_vocabularies(tmp_path: Path, old: str, new: str, line: int, says: str) -> None:
+    ((found, message),) = problems_of(tmp_path, GOOD_REGIME.replace(old, new))
+    assert found == line and says in message
 
 
 def test_loader_rejects_a_missing_translation(tmp_path: Path) -> None:
     ((line, message),) = problems_of(
         tmp_path, GOOD_REGIME.replace("{zh-CN: 某人, en: Someone}", "{en: Someone}")
     )
-    assert line == 10 and "missing the zh-CN translation" in message
+    assert line == 17 and "missing the zh-CN translation" in message
 
 
 def test_loader_rejects_a_duplicate_id(tmp_path: Path) -> None:
     body = GOOD_REGIME.split("regimes:\n", 1)[1]
     ((line, message),) = problems_of(tmp_path, GOOD_REGIME + body)
-    assert line == 16 and "duplicate id 'test-regime' (first on line 2)" in message
+    assert line == 26 and "duplicate id 'test-regime' (first on line 9)" in message
 
 
 def test_loader_reports_every_problem_at_once(tmp_path: Path) -> None:
@@ -575,20 +679,25 @@ def test_loader_reports_every_problem_at_once(tmp_path: Path) -> None:
         .replace("at_least: 10", "at_least: many")
     )
     lines = sorted(line for line, _ in problems_of(tmp_path, text))
-    assert lines == [5, 6, 7]
+    assert lines == [12, 19, 20]
 
 
 def test_loader_rejects_a_clock_start_without_a_deadline(tmp_path: Path) -> None:
-    ((line, message),) = problems_of(tmp_path, GOOD_REGIME.replace("    deadline: 72h\n", ""))
-    assert line == 2 and "a clock_start needs a deadline" in message
+    ((line, message),) = problems_of(tmp_path, GOOD_REGIME.replace("        deadline: 72h\n", ""))
+    assert line == 16 and "a clock_start needs a deadline" in message
 
 
 def test_asking_for_an_unknown_regime_is_a_domain_error() -> None:
     with pytest.raises(NotFound):
         REGIMES.get("us-state-zz")
+    with pytest.raises(NotFound):
+        REGIMES.obligation("eu-gdpr-33/nobody")
     assert "eu-gdpr-33" in REGIMES and len(REGIMES) == len(REGIMES.ids())
 
 
-def test_every_clock_start_named_in_the_file_is_a_facts_field() -> None:
+def test_every_clock_start_named_in_the_file_is_a_facts_field_or_an_obligation() -> None:
     for regime in REGIMES:
-        assert regime.clock_start is None or regime.clock_start in CLOCK_STARTS
+        keys = {o.key for o in regime.obligations}
+        for obligation in regime.obligations:
+            start = obligation.clock_start
+            assert start is None or start in CLOCK_STARTS or (isinstance(start, After) and start.key in keys)

@@ -184,7 +184,10 @@ async def test_register_rows_match_what_was_done(
     assert await asyncio.to_thread(cli, ["register", "--format", "csv", "--out", str(out)]) == 0
     exported = list(csv.DictReader(io.StringIO(out.read_text())))
     assert [r["key"] for r in exported] == [real.key, practice.key, entry.key]
-    assert "eu-gdpr-33: notified" in exported[0]["decisions"] and exported[1]["drill"] == "yes"
+    assert (
+        "eu-gdpr-33/lead_supervisory_authority: notified" in exported[0]["decisions"]
+        and exported[1]["drill"] == "yes"
+    )
 
 
 async def test_report_figures_and_the_client_version(slack: Slack) -> None:

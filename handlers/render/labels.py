@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from handlers.i18n import catalog, t
-from handlers.render.common import when
+from handlers.render.common import clip, when
 from incident.regimes import Applicability, Regimes, obligation_title
+from incident.text import Text
 
 # Slack's error codes (and our own `deactivated` / `unreachable`) → the reason a person reads.
 _REASONS = {
@@ -73,3 +74,16 @@ def obligation_named(regimes: Regimes, named: str, locale: str) -> str:
         obligation = regimes.obligation(named)
         return obligation_title(regimes.get(obligation.regime_id), obligation).get(locale)
     return regimes.get(named).name.get(locale) if named in regimes else named
+
+
+def obligation_option(regime: Text, recipient: Text, locale: str, limit: int = 75) -> str:
+    """An obligation as a select option (Slack cuts option text at 75). The recipient keeps up to
+    30 characters; a longer regime name loses its middle, keeping the citation at its end."""
+    name, who = regime.get(locale), recipient.get(locale)
+    room = limit - 3
+    who = clip(who, max(30, room - len(name)))
+    keep = room - len(who)
+    if len(name) > keep:
+        head = keep // 2
+        name = name[: head - 1].rstrip() + "…" + name[len(name) - (keep - head) :].lstrip()
+    return f"{name} → {who}"

@@ -22,7 +22,7 @@ from handlers.render.common import (
     section,
     when,
 )
-from handlers.render.labels import assumed_start, fact_labels
+from handlers.render.labels import assumed_start, fact_labels, obligation_option
 from incident.clocks import ClockView
 from incident.limits import Field, limit
 from incident.notifications import NotificationInput
@@ -42,7 +42,12 @@ def notify_modal(
         blocks.append(section(t("notify.drill", locale)))
     options = [
         option(
-            clip(v.name.get(locale), 70)
+            obligation_option(
+                v.applicability.regime.name,
+                v.obligation.recipient,
+                locale,
+                75 - len(t("notify.may_apply", locale)),
+            )
             + ("" if v.applicability.status == "applies" else t("notify.may_apply", locale)),
             v.id,
         )

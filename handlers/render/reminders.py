@@ -33,9 +33,9 @@ VALUE = "value"
 class Subject:
     """What a reminder is about, already resolved to the incident's language by the caller."""
 
-    title: str = ""  # checklist item / role / regime name / follow-up text
+    title: str = ""  # checklist item / role / the obligation's regime name / follow-up text
     owner: str | None = None  # who the item or action belongs to
-    recipients: list[str] = field(default_factory=list)  # who a regime says to notify
+    recipients: list[str] = field(default_factory=list)  # who the obligation says to notify
     every: timedelta | None = None  # status-update cadence
     last_update_at: datetime | None = None
 
