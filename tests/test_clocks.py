@@ -12,7 +12,7 @@ async def declare(slack: Slack, title: str = "Payroll files of EU clients expose
     await slack.settle()
     fields = {
         "Severity": "SEV2",
-        "Data categories": ["Payroll"],
+        "Data categories": ["payroll"],
         "Jurisdictions": ["EU / EEA"],
         "Was the data encrypted (key safe)?": "No",
         "Our role for this data": "Controller (we decide why the data is processed)",

@@ -33,7 +33,7 @@ async def declare(slack: Slack, person: str = "alice", title: str = SECRET_TITLE
     fields = {
         "Severity": "SEV2",
         "What happened": "A client-portal export of payroll records was downloaded by an unknown IP.",
-        "Data categories": ["Payroll", "National ID / SSN / TIN"],
+        "Data categories": ["payroll", "national ID"],
         "Estimated people affected": "1200",
         "Affected clients": "Acme Trading\nBeta Foods",
         "Jurisdictions": ["EU / EEA", "China"],
