@@ -141,6 +141,6 @@ async def overview(db: AsyncSession, incident: Incident, config: IncidentConfig,
         clocks=clocks(incident, notifications, config.regimes, now, declined),
         pending_setup=pending_setup(incident),
         skipped=skipped(incident),
-        suggestion=suggest(incident),
+        suggestion=suggest(incident, config.regimes),
         undelivered=await outbox.dead_count(db, incident.id),
     )

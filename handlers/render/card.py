@@ -101,7 +101,7 @@ def suggestion_facts(s: Suggestion, locale: str) -> str:
     parts: list[str] = []
     if s.people_affected is not None:
         parts.append(t("dayone.suggest.people", locale, count=f"{s.people_affected:,}"))
-    parts += [t(f"category.{c}", locale) for c in s.data_categories]
+    parts += [name.get(locale) for name in s.data_categories]
     if s.encrypted is not None:
         parts.append(t("dayone.suggest.encrypted" if s.encrypted else "dayone.suggest.not_encrypted", locale))
     return joined(parts, locale) if parts else t("dayone.suggest.no_facts", locale)
