@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident.config import IncidentConfig
 from incident.limits import Field, limit, too_long
@@ -109,8 +109,8 @@ async def next_number(db: AsyncSession, year: int, dialect: str) -> int:
     stmt = (
         insert(KeySequence)
         .values(year=year, last=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last": KeySequence.last + 1})
-        .returning(KeySequence.last)
+        .on_conflict_do_update(index_elements=["year"], set_={"last": col(KeySequence.last) + 1})
+        .returning(col(KeySequence.last))
     )
     return int((await db.execute(stmt)).scalar_one())
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import select
 
 from incident import reminders
 from incident.clocks import EXTRA_FACTS, judged

@@ -159,10 +159,12 @@ def parse_facts(view: dict[str, Any]) -> tuple[object, FactsInput, dict[str, str
             people = int(str(raw).strip())
         except ValueError:
             errors["people_affected"] = "facts.error.not_a_number"
-    times: dict[str, datetime | None] = {}
+    # Keyword arguments of FactsInput by field name: the clock starts, then the yes/no/unknown facts.
+    times: dict[str, Any] = {}
     for start in TIMES:
         stamp = input_value(values, start).get("selected_date_time")
         times[start] = datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None
+    flags: dict[str, Any] = {field: _tri(values, block) for block, field in FLAGS}
     role = (input_value(values, "processor_role").get("selected_option") or {}).get("value")
     inp = FactsInput(
         people_affected=people,
@@ -173,7 +175,7 @@ def parse_facts(view: dict[str, Any]) -> tuple[object, FactsInput, dict[str, str
             o["value"] for o in input_value(values, "jurisdictions").get("selected_options") or []
         ),
         processor_role=role if role in ("controller", "processor") else None,
-        **times,  # type: ignore[arg-type]
-        **{field: _tri(values, block) for block, field in FLAGS},
+        **times,
+        **flags,
     )
     return _meta(view).get("incident_id"), inp, errors
