@@ -13,6 +13,8 @@ Keys and their values:
 - ``locale``: ``zh-CN`` or ``en``
 - ``cadence.<SEV1..SEV4>``: a duration such as ``45m`` or ``2h``
 - ``report_channel``: a channel id; ``report_schedule``: ``monthly``, ``quarterly`` or ``off``
+- ``firm.<fact>``: the firm's yes/no answer to a fact about itself (``incident/firm_facts.py``);
+  no setting = unknown
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 from incident.config import IncidentConfig
+from incident.firm_facts import FIRM_FACTS
+from incident.firm_facts import PREFIX as FIRM_PREFIX
+from incident.firm_facts import setting_key as firm_key
 from incident.regimes import Duration
 from incident.roles_config import CHANNEL_ID, HOLDER_ID, USERGROUP_ID
 from incident.severity import SEVERITIES
@@ -66,6 +71,7 @@ def known_keys(role_keys: Iterable[str]) -> tuple[str, ...]:
         *(cadence_key(s) for s in SEVERITIES),
         REPORT_CHANNEL,
         REPORT_SCHEDULE,
+        *(firm_key(f) for f in FIRM_FACTS),
     )
 
 
@@ -92,6 +98,10 @@ def problem(key: str, value: Any, role_keys: Iterable[str]) -> str | None:
         return None if value in LOCALES else f"language must be one of {', '.join(LOCALES)}"
     if key == REPORT_SCHEDULE:
         return None if value in REPORT_SCHEDULES else f"schedule must be one of {', '.join(REPORT_SCHEDULES)}"
+    if key.startswith(FIRM_PREFIX):
+        if key.removeprefix(FIRM_PREFIX) not in FIRM_FACTS:
+            return f"unknown fact about the firm {key.removeprefix(FIRM_PREFIX)!r}"
+        return None if isinstance(value, bool) else "a fact about the firm is true or false"
     if key.startswith(CADENCE_PREFIX):
         if key.removeprefix(CADENCE_PREFIX) not in SEVERITIES:
             return f"unknown severity {key.removeprefix(CADENCE_PREFIX)!r}"
