@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,13 +24,16 @@ from handlers.render.common import (
     when,
 )
 from handlers.render.drafts import draft_button
+from handlers.render.firm_facts import from_settings_line, uncovered_line
 from handlers.render.labels import assumed_start, fact_labels, obligation_option
 from incident.clocks import ClockView
 from incident.declare import DATA_CATEGORIES, JURISDICTIONS
 from incident.facts import FactsInput
+from incident.firm_facts import FIRM_FACTS
 from incident.limits import Field, limit
 from incident.notifications import NotificationInput
 from incident.regimes import Applicability
+from incident.text import Text
 from storage.models import Incident, TimelineEvent
 
 # --------------------------------------------------------------------------- notify
@@ -220,12 +224,21 @@ def obligations(
     locale: str,
     now: datetime,
     command: str,
+    firm: Mapping[str, bool] | None = None,
+    uncovered: Sequence[Text] = (),
 ) -> list[dict[str, Any]]:
     """Which obligations apply and why, each with its own clock (deadline, time left, state), and
-    the facts still unknown."""
+    the facts still unknown. ``firm``: the facts taken from the firm's settings; ``uncovered``: the
+    incident's places no regime covers."""
     blocks: list[dict[str, Any]] = [header(t("obligations.title", locale, key=incident.key))]
     if incident.is_drill:
         blocks.append(section(t("notify.drill", locale)))
+    warning = uncovered_line(uncovered, locale)
+    if warning:
+        blocks.append(section(warning))
+    from_firm = from_settings_line(firm or {}, locale, command)
+    if from_firm:
+        blocks.append(context(from_firm))
     by_id = {v.id: v for v in views}
     shown = [a for a in evaluated if a.status != "does_not_apply" and not a.register_only]
     for app in shown[:40]:
@@ -358,6 +371,9 @@ def facts_modal(incident: Incident, facts: FactsInput, locale: str) -> dict[str,
             locale,
         ),
         _radio("crime_suspected", t("facts.field.crime_suspected", locale), facts.crime_suspected, locale),
+        # Facts about the firm: "not sure" takes the firm's answer from App Home's Settings.
+        context(t("firm_facts.facts_form.intro", locale)),
+        *(_radio(f, t(f"firm_facts.setting.{f}", locale), getattr(facts, f), locale) for f in FIRM_FACTS),
     ]
     return {
         "type": "modal",
@@ -403,5 +419,6 @@ def parse_facts(view: dict[str, Any]) -> tuple[object, FactsInput, dict[str, str
         high_risk=_tri(values, "high_risk"),
         critical_infrastructure=_tri(values, "critical_infrastructure"),
         crime_suspected=_tri(values, "crime_suspected"),
+        **{f: _tri(values, f) for f in FIRM_FACTS},
     )
     return notify_meta(view).get("incident_id"), inp, errors
