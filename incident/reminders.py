@@ -308,13 +308,18 @@ def clock_subjects(views: Iterable[ClockView]) -> list[ClockSubject]:
     them (those that decide whether they apply first, then the rest, such as an unknown start)."""
     out: list[ClockSubject] = []
     maybe: dict[tuple[str, datetime], list[ClockView]] = {}
+    # An alternative already notified (or declined) answers the regime's duty for that deadline:
+    # its siblings that only may apply stay on the card but no longer remind.
+    answered = {
+        (v.regime_id, v.deadline_at) for v in views if v.state not in ("open", "overdue") and v.deadline_at
+    }
     for view in views:
         deadline = view.deadline_at
         if view.state not in ("open", "overdue") or not deadline:
             continue
         if view.applicability.status == "applies":
             out.append(ClockSubject(view.id, (view.id,), deadline))
-        elif view.applicability.status == "unknown":
+        elif view.applicability.status == "unknown" and (view.regime_id, deadline) not in answered:
             maybe.setdefault((view.regime_id, deadline), []).append(view)
     for (regime_id, deadline), group in maybe.items():
         missing = list(dict.fromkeys(f for v in group for f in v.applicability.missing_facts))

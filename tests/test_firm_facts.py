@@ -209,3 +209,37 @@ def test_may_apply_alternatives_remind_once_per_regime_and_deadline() -> None:
     incident.facts = {"eu_main_establishment": False}
     assert facts_of(incident, firm).eu_main_establishment is False
     assert [a for a in evaluate(facts_of(incident, firm), regimes) if a.id.startswith("eu-gdpr-33/")]
+
+
+def test_an_alternative_already_notified_silences_its_may_apply_siblings() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from storage.models import Incident, Notification
+
+    regimes = load_config().regimes
+    found = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    incident = Incident(
+        key="INC-2",
+        title="t",
+        severity="SEV2",
+        declared_by="U1",
+        declared_at=found,
+        discovered_at=found,
+        jurisdictions=["EU"],
+        data_categories=["payroll"],
+        encrypted=False,
+        processor_role="controller",
+    )
+    told = Notification(
+        incident_id=1,
+        regime="eu-gdpr-33",
+        obligation="every_supervisory_authority",
+        recipient_kind="authority",
+        recipient="DPC",
+        sent_at=found + timedelta(hours=5),
+        sent_by="U1",
+    )
+    now = found + timedelta(hours=6)
+    before = [s.key for s in clock_subjects(clocks(incident, [], regimes, now))]
+    after = [s.key for s in clock_subjects(clocks(incident, [told], regimes, now))]
+    assert "eu-gdpr-33:may" in before and "eu-gdpr-33:may" not in after
