@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,11 +24,13 @@ from handlers.render.common import (
     when,
 )
 from handlers.render.drafts import draft_button
+from handlers.render.firm_facts import from_settings_line, uncovered_line
 from handlers.render.labels import assumed_start, fact_labels, obligation_option
 from incident.clocks import ClockView
 from incident.limits import Field, limit
 from incident.notifications import NotificationInput
 from incident.regimes import Applicability
+from incident.text import Text
 from storage.models import Incident, TimelineEvent
 
 # --------------------------------------------------------------------------- notify
@@ -218,12 +221,21 @@ def obligations(
     locale: str,
     now: datetime,
     command: str,
+    firm: Mapping[str, bool] | None = None,
+    uncovered: Sequence[Text] = (),
 ) -> list[dict[str, Any]]:
     """Which obligations apply and why, each with its own clock (deadline, time left, state), and
-    the facts still unknown."""
+    the facts still unknown. ``firm``: the facts taken from the firm's settings; ``uncovered``: the
+    incident's places no regime covers."""
     blocks: list[dict[str, Any]] = [header(t("obligations.title", locale, key=incident.key))]
     if incident.is_drill:
         blocks.append(section(t("notify.drill", locale)))
+    warning = uncovered_line(uncovered, locale)
+    if warning:
+        blocks.append(section(warning))
+    from_firm = from_settings_line(firm or {}, locale, command)
+    if from_firm:
+        blocks.append(context(from_firm))
     by_id = {v.id: v for v in views}
     shown = [a for a in evaluated if a.status != "does_not_apply" and not a.register_only]
     for app in shown[:40]:
