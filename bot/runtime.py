@@ -7,13 +7,14 @@ import hashlib
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 
 import handlers
 from bot import logs
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.slack_client import CountingWebClient, build_client
+from bot.slack_client import CountingWebClient, build_client, open_session
 from handlers import effects, workspace
 from handlers.deps import Deps
 from handlers.reminders import deliver
@@ -101,6 +102,7 @@ class Runtime:
             raise_error_for_unhandled_request=False,
         )
         handlers.register(self.app, self.deps)
+        self._http: aiohttp.ClientSession | None = None
         self._started = False
 
     def socket_handler(self) -> Any:
@@ -111,7 +113,16 @@ class Runtime:
         return AsyncSocketModeHandler(self.app, self.settings.slack_app_token, web_client=self.client)
 
     async def start(self) -> None:
-        """Learn who the bot is; Slack being unreachable here is not fatal (handlers ask again)."""
+        """Open the Web API's connection pool and learn who the bot is; Slack being unreachable
+        here is not fatal (handlers ask again)."""
+        self._http = open_session(self.client)
+        try:
+            await self._start()
+        except BaseException:
+            await self._close_http()
+            raise
+
+    async def _start(self) -> None:
         try:
             auth = await self.client.auth_test()
             self.deps.bot_user_id = auth.get("user_id")
@@ -161,5 +172,14 @@ class Runtime:
         await self.engine.stop()
         if not await self.tracker.wait_idle(timeout=grace):
             log.warning("stopping with %d listener(s) still running", self.tracker.count)
+        await self._close_http()
         await self.db.dispose()
         self._started = False
+
+    async def _close_http(self) -> None:
+        """Close the connection pool; a listener still running past the grace period then calls
+        Slack on a session of its own (slack_sdk's fallback for a closed one)."""
+        if self._http is not None:
+            self.client.session = None
+            await self._http.close()
+            self._http = None

@@ -7,6 +7,7 @@ import math
 import random
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -81,6 +82,16 @@ class CountingWebClient(AsyncWebClient):
             if self.metrics is not None:
                 self.metrics.slack_errors.labels(api_method, type(exc).__name__).inc()
             raise
+
+
+def open_session(client: AsyncWebClient) -> aiohttp.ClientSession:
+    """One HTTP session (one pool of kept-alive connections) for every Web API call of `client`
+    and of the per-request clients Bolt makes from it: without one, slack_sdk opens a session and
+    a new TCP connection for each call. The caller closes it. slack_sdk applies its timeout only
+    to the sessions it makes itself, so this one carries it. Must run inside the event loop."""
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=client.timeout))
+    client.session = session
+    return session
 
 
 def build_client(token: str, base_url: str, metrics: Metrics, *, timeout: int = 10) -> CountingWebClient:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pypinyin import lazy_pinyin
-
 CHANNEL_MAX = 80
 _NOT_ALLOWED = re.compile(r"[^a-z0-9]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -19,6 +17,10 @@ def incident_key(year: int, number: int) -> str:
 def slugify(title: str) -> str:
     """A readable ASCII slug: Chinese becomes pinyin, accents are dropped, the rest becomes dashes."""
     if _CJK.search(title):
+        # Imported here: loading its phrase dictionary takes a second, which every process
+        # (each CLI command, each test worker) would pay whether or not it names a channel.
+        from pypinyin import lazy_pinyin
+
         title = " ".join(lazy_pinyin(title, errors="default"))
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     return _NOT_ALLOWED.sub("-", ascii_title.lower()).strip("-")

@@ -17,6 +17,8 @@ import yaml
 
 from sandbox.clock import Clock
 
+# libyaml's parser when PyYAML has it: every sandbox (every test) reads the seed.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SEED = Path(__file__).resolve().parent / "data" / "workspace.yaml"
 EMAIL_DOMAIN = "sandbox-accounting.example"
 
@@ -316,7 +318,7 @@ class Workspace:
     @classmethod
     def from_seed(cls, path: Path = SEED, clock: Clock | None = None) -> Workspace:
         ws = cls(clock)
-        seed = yaml.safe_load(path.read_text(encoding="utf-8"))
+        seed = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
         team = seed["team"]
         ws.team_id, ws.team_name, ws.team_domain = team["id"], team["name"], team["domain"]
         bot = seed["bot"]

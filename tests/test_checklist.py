@@ -115,6 +115,8 @@ async def test_a_restricted_item_is_refused_to_others_and_nothing_changes(slack:
     assert len(slack.sb.calls("chat.update")) == calls_before
 
     await slack.erin.click(notify, "Done", near=SUPERVISORY)  # the owner may
+    # One after the other: two clicks in flight at once record in whichever order they finish.
+    await slack.settle()
     await slack.heidi.click(notify, "Done", near="Report to the personal-information")  # and the commander
     await slack.settle()
     assert [e.actor for e in await events(slack, incident, "item_done")] == ["UERIN0001", "UHEIDI001"]
