@@ -22,6 +22,7 @@ from handlers.render.common import (
     when,
 )
 from incident import workspace_settings as ws
+from incident.firm_facts import PREFIX as FIRM_PREFIX
 from incident.roles_config import RolesConfig
 from incident.severity import SEVERITIES
 from incident.text import LOCALES
@@ -148,8 +149,8 @@ def setting_label(key: str, roles: RolesConfig, locale: str) -> str:
         return t("settings.label.role", locale, role=name)
     if key.startswith(ws.CADENCE_PREFIX):
         return t("settings.label.cadence", locale, severity=key.removeprefix(ws.CADENCE_PREFIX))
-    if key.startswith(ws.FIRM_PREFIX):
-        return t(f"firm_facts.setting.{key.removeprefix(ws.FIRM_PREFIX)}", locale)
+    if key.startswith(FIRM_PREFIX):
+        return t(f"firm_facts.setting.{key.removeprefix(FIRM_PREFIX)}", locale)
     return t(f"settings.label.{key}", locale)
 
 
