@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident import firm_facts, roster
 from incident.clocks import NO_NOTIFY, ClockView, clocks
@@ -48,6 +49,7 @@ from storage.models import (
     Reminder,
     TimelineEvent,
 )
+from storage.sql import rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +321,13 @@ def clock_subjects(views: Iterable[ClockView]) -> list[ClockSubject]:
             continue
         if view.applicability.status == "applies":
             out.append(ClockSubject(view.id, (view.id,), deadline))
-        elif view.applicability.status == "unknown" and (view.regime_id, deadline) not in answered:
+        elif (
+            view.applicability.status == "unknown"
+            and (view.regime_id, deadline) not in answered
+            # While nobody has said where the people affected are, every law in the file may apply:
+            # those clocks show on the card, but only a place that is known reminds.
+            and "jurisdictions" not in view.applicability.missing_facts
+        ):
             maybe.setdefault((view.regime_id, deadline), []).append(view)
     for (regime_id, deadline), group in maybe.items():
         missing = list(dict.fromkeys(f for v in group for f in v.applicability.missing_facts))
@@ -430,21 +438,23 @@ async def sync(
             values["target"] = w.target
         if values:
             expected = row.status
-            result = await db.execute(
-                update(Reminder).where(Reminder.id == row.id, Reminder.status == expected).values(**values)
+            updated += await rows_changed(
+                db,
+                update(Reminder)
+                .where(col(Reminder.id) == row.id, col(Reminder.status) == expected)
+                .values(**values),
             )
-            updated += result.rowcount
     # Only rows sync derived (they carry a dedupe key) are sync's to cancel; one-off rows stay.
     stale = [
         r.id for r in state.rows if r.status == PENDING and r.dedupe_key and r.dedupe_key not in wanted_keys
     ]
     if stale:
-        result = await db.execute(
+        cancelled = await rows_changed(
+            db,
             update(Reminder)
-            .where(Reminder.id.in_(stale), Reminder.status == PENDING)
-            .values(status=CANCELLED, claimed_until=None, claimed_by=None)
+            .where(col(Reminder.id).in_(stale), col(Reminder.status) == PENDING)
+            .values(status=CANCELLED, claimed_until=None, claimed_by=None),
         )
-        cancelled = result.rowcount
     await db.flush()
     return Synced(added, updated, cancelled)
 
@@ -453,18 +463,22 @@ async def active_incident_ids(database: Database) -> list[int]:
     """Incidents that may want reminders: not closed, or closed with open follow-ups or pending rows."""
     async with database.session() as db:
         followups = select(ActionItem.incident_id).where(
-            ActionItem.status == "open", ActionItem.due_at.is_not(None)
+            ActionItem.status == "open", col(ActionItem.due_at).is_not(None)
         )
         pending = select(Reminder.incident_id).where(
-            Reminder.status == PENDING, Reminder.incident_id.is_not(None)
+            Reminder.status == PENDING, col(Reminder.incident_id).is_not(None)
         )
         rows = await db.execute(
             select(Incident.id)
             .where(
                 Incident.kind == "incident",
-                or_(Incident.status != "closed", Incident.id.in_(followups), Incident.id.in_(pending)),
+                or_(
+                    col(Incident.status) != "closed",
+                    col(Incident.id).in_(followups),
+                    col(Incident.id).in_(pending),
+                ),
             )
-            .order_by(Incident.id)
+            .order_by(col(Incident.id))
         )
         return [i for i in rows.scalars() if i is not None]
 
@@ -534,7 +548,7 @@ async def due_incidents(database: Database, now: datetime) -> list[int]:
     async with database.session() as db:
         rows = await db.execute(
             select(Reminder.incident_id)
-            .where(leases.claimable(Reminder, now), Reminder.incident_id.is_not(None))  # type: ignore[union-attr]
+            .where(leases.claimable(Reminder, now), col(Reminder.incident_id).is_not(None))
             .distinct()
         )
         return [i for i in rows.scalars() if i is not None]
@@ -568,9 +582,14 @@ async def mark_sent(
         if row.incident_id is not None:
             # The incident row lock comes first, as in sync: no lock-order cycle between the two.
             await timeline.lock_incident(db, row.incident_id)
-        result = await db.execute(
+        sent = await rows_changed(
+            db,
             update(Reminder)
-            .where(Reminder.id == reminder_id, Reminder.status == CLAIMED, Reminder.claimed_by == worker)
+            .where(
+                col(Reminder.id) == reminder_id,
+                col(Reminder.status) == CLAIMED,
+                col(Reminder.claimed_by) == worker,
+            )
             .values(
                 status=SENT,
                 sent_at=now,
@@ -578,9 +597,9 @@ async def mark_sent(
                 message_ts=message_ts,
                 claimed_until=None,
                 attempts=row.attempts + 1,
-            )
+            ),
         )
-        if result.rowcount != 1:
+        if sent != 1:
             return False
         if row.incident_id is not None:
             await timeline.append(
@@ -626,7 +645,11 @@ async def mark_failed(
         retry_at = now + backoff(attempts, retry_after)
         await db.execute(
             update(Reminder)
-            .where(Reminder.id == reminder_id, Reminder.status == CLAIMED, Reminder.claimed_by == worker)
+            .where(
+                col(Reminder.id) == reminder_id,
+                col(Reminder.status) == CLAIMED,
+                col(Reminder.claimed_by) == worker,
+            )
             .values(
                 status=PENDING,
                 attempts=attempts,
@@ -791,15 +814,17 @@ async def record_status_update(
                 await db.execute(
                     update(Reminder)
                     .where(
-                        Reminder.incident_id == incident_id, Reminder.kind == STATUS, Reminder.status == SENT
+                        col(Reminder.incident_id) == incident_id,
+                        col(Reminder.kind) == STATUS,
+                        col(Reminder.status) == SENT,
                     )
                     .values(status=DONE)
-                    .returning(Reminder.id)
+                    .returning(col(Reminder.id))
                 )
             ).scalars()
         )
         await sync(db, incident, config, now, cadence_of)
-        return StatusUpdate(incident, answered, clean)
+        return StatusUpdate(incident, [i for i in answered if i is not None], clean)
 
 
 @dataclass(frozen=True)
