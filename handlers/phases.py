@@ -20,6 +20,7 @@ from handlers.errors import refuse_fields, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
+from handlers.listener import listener
 from handlers.render.common import actions, button, clip, escape, mrkdwn, plain, section, user
 from incident import checklist, phases, roster
 from incident.checklist import ID_LIMIT
@@ -340,17 +341,6 @@ async def on_override_submitted(
 
 
 def register(app: Any, deps: Deps) -> None:
-    def bind(func: Any) -> Any:
-        async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await func(ack=ack, body=body, client=client, deps=deps)
-
-        return deps.tracker.wrap(listener)
-
-    async def submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await on_override_submitted(ack, body, view, client, deps)
-
-    gate.action(app, deps, ActionId.CARD_NEXT_PHASE, Find.VALUE)(bind(on_card_next_phase))
-    gate.action(app, deps, ActionId.PHASE_OVERRIDE, Find.VALUE)(bind(on_override_button))
-    gate.view(app, deps, CallbackId.PHASE_OVERRIDE, Find.FORM)(deps.tracker.wrap(submitted))
+    gate.action(app, deps, ActionId.CARD_NEXT_PHASE, Find.VALUE)(listener(deps, on_card_next_phase))
+    gate.action(app, deps, ActionId.PHASE_OVERRIDE, Find.VALUE)(listener(deps, on_override_button))
+    gate.view(app, deps, CallbackId.PHASE_OVERRIDE, Find.FORM)(listener(deps, on_override_submitted))

@@ -20,6 +20,7 @@ from handlers.errors import refuse_fields, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import CallbackId
+from handlers.listener import listener
 from handlers.render.common import escape, input_block, input_value, mrkdwn, option, plain
 from handlers.render.labels import obligation_named, obligation_option
 from incident import roster
@@ -251,15 +252,5 @@ async def announce_declined(deps: Deps, incident: Incident, event: TimelineEvent
 
 
 def register(app: Any, deps: Deps) -> None:
-    async def log_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await on_log_submitted(ack, body, view, client, deps)
-
-    async def nonotify_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await on_nonotify_submitted(ack, body, view, client, deps)
-
-    gate.view(app, deps, CallbackId.LOG_EVENT, Find.NONE)(deps.tracker.wrap(log_submitted))
-    gate.view(app, deps, CallbackId.NO_NOTIFY, Find.FORM)(deps.tracker.wrap(nonotify_submitted))
+    gate.view(app, deps, CallbackId.LOG_EVENT, Find.NONE)(listener(deps, on_log_submitted))
+    gate.view(app, deps, CallbackId.NO_NOTIFY, Find.FORM)(listener(deps, on_nonotify_submitted))
