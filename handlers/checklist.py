@@ -25,7 +25,7 @@ from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.listener import listener
 from handlers.render.checklist import item_title
-from handlers.render.common import clip, mrkdwn, plain, user, when
+from handlers.render.common import clip, modal, mrkdwn, plain, user, when
 from handlers.views import load
 from incident import checklist
 from incident.checklist import ItemChanged, ItemRef, Outcome
@@ -169,15 +169,14 @@ def _channel_of(body: dict[str, Any]) -> str:
 def item_modal(
     callback_id: str, title: str, item_text: str, block: dict[str, Any], metadata: dict[str, Any], locale: str
 ) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain(title, 24),
-        "submit": plain(t("checklist.modal.submit", locale), 24),
-        "close": plain(t("checklist.modal.cancel", locale), 24),
-        "private_metadata": json.dumps(metadata),
-        "blocks": [{"type": "section", "text": mrkdwn(f"*{item_text}*")}, block],
-    }
+    return modal(
+        callback_id,
+        title=title,
+        submit=t("checklist.modal.submit", locale),
+        close=t("checklist.modal.cancel", locale),
+        metadata=metadata,
+        blocks=[{"type": "section", "text": mrkdwn(f"*{item_text}*")}, block],
+    )
 
 
 def _text_input(block_id: str, label: str, max_length: int, initial: str | None = None) -> dict[str, Any]:

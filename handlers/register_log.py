@@ -21,7 +21,7 @@ from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.listener import listener
-from handlers.render.common import escape, input_block, input_value, mrkdwn, option, plain
+from handlers.render.common import escape, input_block, input_value, modal, mrkdwn, option
 from handlers.render.labels import obligation_named, obligation_option
 from incident import roster
 from incident.declare import DATA_CATEGORIES, SEVERITIES
@@ -39,13 +39,12 @@ DECIDERS = ("legal", "compliance")
 
 def log_modal(locale: str) -> dict[str, Any]:
     severities = [option(s, s) for s in SEVERITIES]
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.LOG_EVENT,
-        "title": plain(t("log.modal.title", locale), 24),
-        "submit": plain(t("log.modal.submit", locale), 24),
-        "close": plain(t("declare.modal.cancel", locale), 24),
-        "blocks": [
+    return modal(
+        CallbackId.LOG_EVENT,
+        title=t("log.modal.title", locale),
+        submit=t("log.modal.submit", locale),
+        close=t("declare.modal.cancel", locale),
+        blocks=[
             {"type": "section", "text": mrkdwn(t("log.modal.intro", locale))},
             _input(
                 "title",
@@ -88,7 +87,7 @@ def log_modal(locale: str) -> dict[str, Any]:
                 hint=t("log.field.rationale_hint", locale),
             ),
         ],
-    }
+    )
 
 
 def parse_log(view: dict[str, Any]) -> tuple[LogInput, dict[str, str]]:
@@ -147,14 +146,13 @@ async def on_log_submitted(
 def nonotify_modal(incident_id: int, obligations: list[tuple[str, str]], locale: str) -> dict[str, Any]:
     """Decide not to notify under one obligation: ``obligations`` are (id, option text) of the open ones."""
     options = [option(name, oid) for oid, name in obligations[:100]]
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.NO_NOTIFY,
-        "private_metadata": json.dumps({"incident_id": incident_id}),
-        "title": plain(t("nonotify.modal.title", locale), 24),
-        "submit": plain(t("nonotify.modal.submit", locale), 24),
-        "close": plain(t("declare.modal.cancel", locale), 24),
-        "blocks": [
+    return modal(
+        CallbackId.NO_NOTIFY,
+        title=t("nonotify.modal.title", locale),
+        submit=t("nonotify.modal.submit", locale),
+        close=t("declare.modal.cancel", locale),
+        metadata={"incident_id": incident_id},
+        blocks=[
             _input(
                 "obligation",
                 t("nonotify.field.obligation", locale),
@@ -167,7 +165,7 @@ def nonotify_modal(incident_id: int, obligations: list[tuple[str, str]], locale:
                 hint=t("nonotify.field.rationale_hint", locale),
             ),
         ],
-    }
+    )
 
 
 async def require_decider(client: AsyncWebClient, deps: Deps, incident_id: int, user: str) -> None:

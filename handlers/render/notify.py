@@ -17,8 +17,8 @@ from handlers.render.common import (
     header,
     input_block,
     input_value,
+    modal,
     option,
-    plain,
     section,
     when,
 )
@@ -128,15 +128,14 @@ def notify_modal(
             )
         )
     title = "notify.modal.title_drill" if incident.is_drill else "notify.modal.title"
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.NOTIFY,
-        "title": plain(t(title, locale), 24),
-        "submit": plain(t("notify.modal.submit", locale), 24),
-        "close": plain(t("notify.modal.cancel", locale), 24),
-        "private_metadata": json.dumps({"incident_id": incident.id, "obligation": chosen.id}),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.NOTIFY,
+        title=t(title, locale),
+        submit=t("notify.modal.submit", locale),
+        close=t("notify.modal.cancel", locale),
+        metadata={"incident_id": incident.id, "obligation": chosen.id},
+        blocks=blocks,
+    )
 
 
 def notify_meta(view: dict[str, Any]) -> dict[str, Any]:
@@ -359,15 +358,14 @@ def facts_modal(incident: Incident, facts: FactsInput, locale: str) -> dict[str,
         ),
         _radio("crime_suspected", t("facts.field.crime_suspected", locale), facts.crime_suspected, locale),
     ]
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.FACTS,
-        "title": plain(t("facts.modal.title", locale), 24),
-        "submit": plain(t("facts.modal.submit", locale), 24),
-        "close": plain(t("facts.modal.cancel", locale), 24),
-        "private_metadata": json.dumps({"incident_id": incident.id}),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.FACTS,
+        title=t("facts.modal.title", locale),
+        submit=t("facts.modal.submit", locale),
+        close=t("facts.modal.cancel", locale),
+        metadata={"incident_id": incident.id},
+        blocks=blocks,
+    )
 
 
 def _tri(values: dict[str, Any], block_id: str) -> bool | None:
