@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import signal
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bench.procs import until_terminated
 
 
 async def main(port: int, secret: str) -> None:
@@ -49,9 +50,7 @@ async def main(port: int, secret: str) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     print("ready", flush=True)
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await stop.wait()
+    await until_terminated()
     await runner.cleanup()
 
 

@@ -29,6 +29,7 @@ from sqlmodel import col, select
 
 from bench.databases import postgres_available, scratch
 from bench.load import table
+from incident import checklist
 from incident.config import IncidentConfig, load_config
 from incident.declare import DeclareInput, declare
 from incident.postmortem import build, render
@@ -142,19 +143,7 @@ def _event(
     summary: str,
     data: dict[str, Any],
 ) -> dict[str, Any]:
-    event = TimelineEvent(
-        incident_id=incident_id,
-        seq=seq,
-        at=at,
-        actor=actor,
-        kind=kind,
-        summary=summary,
-        data=data,
-        prev_hash=prev,
-        hash="",
-    )
-    digest = timeline.chain_hash(prev, event, BENCH_KEYS.current)
-    return {
+    row: dict[str, Any] = {
         "incident_id": incident_id,
         "seq": seq,
         "at": at,
@@ -163,9 +152,9 @@ def _event(
         "summary": summary,
         "data": data,
         "prev_hash": prev,
-        "hash": digest,
-        "key_id": BENCH_KEYS.current_id,
     }
+    digest = timeline.chain_hash(prev, TimelineEvent(**row, hash=""), BENCH_KEYS.current)
+    return {**row, "hash": digest, "key_id": BENCH_KEYS.current_id}
 
 
 async def make_incident(database: Database, config: IncidentConfig, size: int, start: datetime) -> int:
@@ -198,24 +187,9 @@ async def make_incident(database: Database, config: IncidentConfig, size: int, s
     span = timedelta(days=20)
     step = span / size
     async with database.transaction() as db:
-        last = (
-            await db.execute(
-                select(TimelineEvent.seq, TimelineEvent.hash)
-                .where(TimelineEvent.incident_id == iid)
-                .order_by(col(TimelineEvent.seq).desc())
-                .limit(1)
-            )
-        ).one()
-        seq, prev = last[0], last[1]
-        items = list(
-            (
-                await db.execute(
-                    select(ChecklistItem)
-                    .where(ChecklistItem.incident_id == iid)
-                    .order_by(col(ChecklistItem.position))
-                )
-            ).scalars()
-        )
+        (last,) = await timeline.events(db, iid, limit=1, newest_first=True)
+        seq, prev = last.seq, last.hash
+        items = sorted(await checklist.items_of(db, iid), key=lambda item: item.position)
         playbook_phases = [p["key"] for p in (incident.playbook_snapshot or {}).get("phases", [])]
         remaining = size - seq
         # Where the structured events go: phase moves, item outcomes, handoffs, records.

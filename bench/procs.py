@@ -50,5 +50,12 @@ async def process(
                 await proc.wait()
 
 
+async def until_terminated() -> None:
+    """Wait for the SIGTERM with which `process` stops a target."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+
+
 def parse(line: str) -> dict[str, Any]:
     return json.loads(line)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 from pathlib import Path
 
 import aiohttp
 
+from bench.procs import until_terminated
 from sandbox.server import Sandbox
 
 
@@ -100,9 +100,7 @@ async def main(args: argparse.Namespace) -> None:
     await asyncio.to_thread(Path(args.response_url_file).write_text, "\n".join(pool))
     info = {"bot_url": args.bot_url, "channel": incident_channel, "done": fresh[0], "fresh": fresh}
     print(json.dumps(info), flush=True)
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await stop.wait()
+    await until_terminated()
     await sb.stop()
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 
+from bench.procs import until_terminated
 from bot.embedded import embedded
 from storage.migrate import upgrade
 
@@ -49,9 +49,7 @@ async def main(args: argparse.Namespace) -> None:
         ]
         await asyncio.to_thread(Path(args.response_url_file).write_text, "\n".join(pool))
         print(json.dumps({"bot_url": env.bot_url, **info}), flush=True)
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await stop.wait()
+        await until_terminated()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from handlers.errors import reply_error, tell
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import CallbackId
+from handlers.listener import listener
 from handlers.records import warn_redacted
 from handlers.render.common import user
 from incident import lookup, records
@@ -183,15 +184,6 @@ async def announce_retracted(deps: Deps, incident: Incident, event: TimelineEven
 
 
 def register(app: Any, deps: Deps) -> None:
-    async def shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await on_shortcut(ack, body, client, deps)
-
-    async def added(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        await on_reaction_added(body, event, client, deps)
-
-    async def removed(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        await on_reaction_removed(body, event, client, deps)
-
-    gate.shortcut(app, deps, CallbackId.ADD_TO_TIMELINE, Find.CHANNEL)(deps.tracker.wrap(shortcut))
-    gate.event(app, deps, "reaction_added", Find.CHANNEL)(deps.tracker.wrap(added))
-    gate.event(app, deps, "reaction_removed", Find.CHANNEL)(deps.tracker.wrap(removed))
+    gate.shortcut(app, deps, CallbackId.ADD_TO_TIMELINE, Find.CHANNEL)(listener(deps, on_shortcut))
+    gate.event(app, deps, "reaction_added", Find.CHANNEL)(listener(deps, on_reaction_added))
+    gate.event(app, deps, "reaction_removed", Find.CHANNEL)(listener(deps, on_reaction_removed))

@@ -23,8 +23,9 @@ from handlers.errors import message_for, refuse_fields, tell
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
+from handlers.listener import listener
 from handlers.render.checklist import item_title
-from handlers.render.common import clip, mrkdwn, plain, user, when
+from handlers.render.common import clip, modal, mrkdwn, plain, user, when
 from handlers.views import load
 from incident import checklist
 from incident.checklist import ItemChanged, ItemRef, Outcome
@@ -168,15 +169,14 @@ def _channel_of(body: dict[str, Any]) -> str:
 def item_modal(
     callback_id: str, title: str, item_text: str, block: dict[str, Any], metadata: dict[str, Any], locale: str
 ) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain(title, 24),
-        "submit": plain(t("checklist.modal.submit", locale), 24),
-        "close": plain(t("checklist.modal.cancel", locale), 24),
-        "private_metadata": json.dumps(metadata),
-        "blocks": [{"type": "section", "text": mrkdwn(f"*{item_text}*")}, block],
-    }
+    return modal(
+        callback_id,
+        title=title,
+        submit=t("checklist.modal.submit", locale),
+        close=t("checklist.modal.cancel", locale),
+        metadata=metadata,
+        blocks=[{"type": "section", "text": mrkdwn(f"*{item_text}*")}, block],
+    )
 
 
 def _text_input(block_id: str, label: str, max_length: int, initial: str | None = None) -> dict[str, Any]:
@@ -297,19 +297,6 @@ async def _submitted(
 
 
 def register(app: Any, deps: Deps) -> None:
-
-    def bind(func: Any) -> Any:
-        async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await func(ack=ack, body=body, client=client, deps=deps)
-
-        return deps.tracker.wrap(listener)
-
-    def opener(kind: str) -> Any:
-        async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await _open_modal(ack, body, client, deps, kind)
-
-        return deps.tracker.wrap(listener)
-
     async def na(ref: ItemRef, actor: str, reason: Any) -> ItemChanged:
         return await checklist.mark_not_applicable(
             deps.db, ref, str(reason), actor=actor, now=deps.clock.now(), redact_on=deps.redact_sensitive
@@ -324,18 +311,13 @@ def register(app: Any, deps: Deps) -> None:
         )
 
     def submitter(block_id: str, action: str, submit: Submit) -> Any:
-        async def listener(
-            ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-        ) -> None:
-            await _submitted(ack, body, view, client, deps, block_id=block_id, action=action, submit=submit)
+        return listener(deps, _submitted, block_id=block_id, action=action, submit=submit)
 
-        return deps.tracker.wrap(listener)
-
-    gate.action(app, deps, ActionId.ITEM_DONE, Find.ITEM)(bind(on_done))
-    gate.action(app, deps, ActionId.ITEM_REOPEN, Find.ITEM)(bind(on_reopen))
-    gate.action(app, deps, ActionId.ITEM_NA, Find.ITEM)(opener("na"))
-    gate.action(app, deps, ActionId.ITEM_ASSIGN, Find.ITEM)(opener("assign"))
-    gate.action(app, deps, ActionId.ITEM_NOTE, Find.ITEM)(opener("note"))
+    gate.action(app, deps, ActionId.ITEM_DONE, Find.ITEM)(listener(deps, on_done))
+    gate.action(app, deps, ActionId.ITEM_REOPEN, Find.ITEM)(listener(deps, on_reopen))
+    gate.action(app, deps, ActionId.ITEM_NA, Find.ITEM)(listener(deps, _open_modal, kind="na"))
+    gate.action(app, deps, ActionId.ITEM_ASSIGN, Find.ITEM)(listener(deps, _open_modal, kind="assign"))
+    gate.action(app, deps, ActionId.ITEM_NOTE, Find.ITEM)(listener(deps, _open_modal, kind="note"))
     gate.view(app, deps, CallbackId.ITEM_NA, Find.FORM)(submitter("reason", "na", na))
     gate.view(app, deps, CallbackId.ITEM_ASSIGN, Find.FORM)(submitter("assignee", "assign", assign))
     gate.view(app, deps, CallbackId.ITEM_NOTE, Find.FORM)(submitter("note", "note", note))

@@ -20,6 +20,7 @@ from handlers.errors import refuse_fields, tell
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
+from handlers.listener import listener
 from handlers.publish import ensure_setup
 from handlers.render.common import actions, button, context, section
 from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_declare, with_clock_starts
@@ -200,18 +201,7 @@ async def on_refresh_card(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
 
 
 def register(app: Any, deps: Deps) -> None:
-    def bind(func: Any) -> Any:
-        async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await func(ack=ack, body=body, client=client, deps=deps)
-
-        return deps.tracker.wrap(listener)
-
-    async def submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await on_declare_submitted(ack, body, view, client, deps)
-
-    gate.view(app, deps, CallbackId.DECLARE, Find.NONE)(deps.tracker.wrap(submitted))
-    gate.action(app, deps, ActionId.JURISDICTIONS, Find.NONE)(bind(on_jurisdictions_chosen))
-    gate.action(app, deps, ActionId.CARD_RETRY_SETUP, Find.SETUP)(bind(on_retry_setup))
-    gate.action(app, deps, ActionId.CARD_REFRESH, Find.VALUE)(bind(on_refresh_card))
+    gate.view(app, deps, CallbackId.DECLARE, Find.NONE)(listener(deps, on_declare_submitted))
+    gate.action(app, deps, ActionId.JURISDICTIONS, Find.NONE)(listener(deps, on_jurisdictions_chosen))
+    gate.action(app, deps, ActionId.CARD_RETRY_SETUP, Find.SETUP)(listener(deps, on_retry_setup))
+    gate.action(app, deps, ActionId.CARD_REFRESH, Find.VALUE)(listener(deps, on_refresh_card))

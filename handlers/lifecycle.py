@@ -22,6 +22,7 @@ from handlers.errors import refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
+from handlers.listener import listener
 from handlers.render.card import card, card_text
 from handlers.render.lifecycle import (
     close_modal,
@@ -43,15 +44,6 @@ Handler = Callable[[AsyncAck, dict[str, Any], AsyncWebClient, Deps], Awaitable[N
 
 
 Opener = Callable[[AsyncWebClient, Deps, Incident, str, str], Awaitable[None]]
-
-
-def listener(deps: Deps, func: Handler) -> Any:
-    """A tracked Bolt listener for `func`; a failure reaches the one error handler (handlers/errors.py)."""
-
-    async def run(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await func(ack, body, client, deps)
-
-    return deps.tracker.wrap(run)
 
 
 def command_opening(open_form: Opener) -> Callable[[CommandCtx], Awaitable[None]]:

@@ -17,6 +17,7 @@ from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, reply_error
 from handlers.gate import Find
 from handlers.ids import ActionId, CallbackId
+from handlers.listener import listener
 from handlers.reminders import parse_id
 from handlers.render.labels import obligation_named
 from handlers.render.notify import notify_meta, notify_modal, parse_notify, recorded_line
@@ -120,13 +121,5 @@ async def announce_recorded(deps: Deps, incident: Incident, event: TimelineEvent
 
 
 def register(app: Any, deps: Deps) -> None:
-    async def chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await on_regime_chosen(ack, body, client, deps)
-
-    async def submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await on_submitted(ack, body, view, client, deps)
-
-    gate.action(app, deps, ActionId.NOTIFY_REGIME, Find.FORM)(deps.tracker.wrap(chosen))
-    gate.view(app, deps, CallbackId.NOTIFY, Find.FORM)(deps.tracker.wrap(submitted))
+    gate.action(app, deps, ActionId.NOTIFY_REGIME, Find.FORM)(listener(deps, on_regime_chosen))
+    gate.view(app, deps, CallbackId.NOTIFY, Find.FORM)(listener(deps, on_submitted))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,7 +19,18 @@ from handlers.errors import refuse_fields, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.render.common import actions, button, clip, escape, mrkdwn, plain, section, user
+from handlers.listener import listener
+from handlers.render.common import (
+    actions,
+    button,
+    clip,
+    escape,
+    input_block,
+    modal,
+    mrkdwn,
+    section,
+    user,
+)
 from incident import checklist, phases, roster
 from incident.checklist import ID_LIMIT
 from incident.errors import Invalid
@@ -165,30 +175,22 @@ def override_modal(incident: Incident, move: PhaseMove, channel: str) -> dict[st
         to=_title(playbook, move.to_phase, locale),
         items=_item_lines(playbook, move.blocking, locale) or "—",
     )
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.PHASE_OVERRIDE,
-        "title": plain(t("phase.modal.title", locale), 24),
-        "submit": plain(t("phase.modal.submit", locale), 24),
-        "close": plain(t("checklist.modal.cancel", locale), 24),
-        "private_metadata": json.dumps(
-            {"incident": incident.id, "from": move.from_phase, "channel": channel}
-        ),
-        "blocks": [
+    return modal(
+        CallbackId.PHASE_OVERRIDE,
+        title=t("phase.modal.title", locale),
+        submit=t("phase.modal.submit", locale),
+        close=t("checklist.modal.cancel", locale),
+        metadata={"incident": incident.id, "from": move.from_phase, "channel": channel},
+        blocks=[
             {"type": "section", "text": mrkdwn(intro)},
-            {
-                "type": "input",
-                "block_id": "reason",
-                "label": plain(t("phase.modal.reason", locale)),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": True,
-                    "max_length": phases.REASON_MAX,
-                },
-            },
+            input_block(
+                "reason",
+                t("phase.modal.reason", locale),
+                {"type": "plain_text_input", "multiline": True, "max_length": phases.REASON_MAX},
+                optional=False,
+            ),
         ],
-    }
+    )
 
 
 async def gate_preview(deps: Deps, incident: Incident) -> PhaseMove:
@@ -340,17 +342,6 @@ async def on_override_submitted(
 
 
 def register(app: Any, deps: Deps) -> None:
-    def bind(func: Any) -> Any:
-        async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await func(ack=ack, body=body, client=client, deps=deps)
-
-        return deps.tracker.wrap(listener)
-
-    async def submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await on_override_submitted(ack, body, view, client, deps)
-
-    gate.action(app, deps, ActionId.CARD_NEXT_PHASE, Find.VALUE)(bind(on_card_next_phase))
-    gate.action(app, deps, ActionId.PHASE_OVERRIDE, Find.VALUE)(bind(on_override_button))
-    gate.view(app, deps, CallbackId.PHASE_OVERRIDE, Find.FORM)(deps.tracker.wrap(submitted))
+    gate.action(app, deps, ActionId.CARD_NEXT_PHASE, Find.VALUE)(listener(deps, on_card_next_phase))
+    gate.action(app, deps, ActionId.PHASE_OVERRIDE, Find.VALUE)(listener(deps, on_override_button))
+    gate.view(app, deps, CallbackId.PHASE_OVERRIDE, Find.FORM)(listener(deps, on_override_submitted))

@@ -19,6 +19,7 @@ from handlers.errors import refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin, may_see
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
+from handlers.listener import listener
 from handlers.render import records as render
 from handlers.views import load
 from incident import lookup, records
@@ -234,20 +235,7 @@ async def announce_action_done(deps: Deps, incident: Incident, event: TimelineEv
 
 
 def register(app: Any, deps: Deps) -> None:
-    def view_listener(func: Any) -> Any:
-        async def listener(
-            ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-        ) -> None:
-            await func(ack, body, view, client, deps)
-
-        return deps.tracker.wrap(listener)
-
-    async def done_listener(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await on_action_done(ack, body, client, respond, deps)
-
-    gate.view(app, deps, CallbackId.DECISION, Find.FORM)(view_listener(on_decision_submitted))
-    gate.view(app, deps, CallbackId.EVIDENCE, Find.FORM)(view_listener(on_evidence_submitted))
-    gate.view(app, deps, CallbackId.ACTION_ITEM, Find.FORM)(view_listener(on_action_submitted))
-    gate.action(app, deps, ActionId.ACTION_DONE, Find.ACTION_ITEM)(deps.tracker.wrap(done_listener))
+    gate.view(app, deps, CallbackId.DECISION, Find.FORM)(listener(deps, on_decision_submitted))
+    gate.view(app, deps, CallbackId.EVIDENCE, Find.FORM)(listener(deps, on_evidence_submitted))
+    gate.view(app, deps, CallbackId.ACTION_ITEM, Find.FORM)(listener(deps, on_action_submitted))
+    gate.action(app, deps, ActionId.ACTION_DONE, Find.ACTION_ITEM)(listener(deps, on_action_done))

@@ -20,7 +20,8 @@ from handlers.errors import refuse_fields, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import CallbackId
-from handlers.render.common import escape, input_block, input_value, mrkdwn, option, plain
+from handlers.listener import listener
+from handlers.render.common import escape, input_block, input_value, modal, mrkdwn, option
 from handlers.render.labels import obligation_named, obligation_option
 from handlers.render.regime_choices import categories_element
 from incident import roster
@@ -40,13 +41,12 @@ DECIDERS = ("legal", "compliance")
 
 def log_modal(locale: str, regimes: Regimes) -> dict[str, Any]:
     severities = [option(s, s) for s in SEVERITIES]
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.LOG_EVENT,
-        "title": plain(t("log.modal.title", locale), 24),
-        "submit": plain(t("log.modal.submit", locale), 24),
-        "close": plain(t("declare.modal.cancel", locale), 24),
-        "blocks": [
+    return modal(
+        CallbackId.LOG_EVENT,
+        title=t("log.modal.title", locale),
+        submit=t("log.modal.submit", locale),
+        close=t("declare.modal.cancel", locale),
+        blocks=[
             {"type": "section", "text": mrkdwn(t("log.modal.intro", locale))},
             _input(
                 "title",
@@ -86,7 +86,7 @@ def log_modal(locale: str, regimes: Regimes) -> dict[str, Any]:
                 hint=t("log.field.rationale_hint", locale),
             ),
         ],
-    }
+    )
 
 
 def parse_log(view: dict[str, Any]) -> tuple[LogInput, dict[str, str]]:
@@ -149,14 +149,13 @@ async def on_log_submitted(
 def nonotify_modal(incident_id: int, obligations: list[tuple[str, str]], locale: str) -> dict[str, Any]:
     """Decide not to notify under one obligation: ``obligations`` are (id, option text) of the open ones."""
     options = [option(name, oid) for oid, name in obligations[:100]]
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.NO_NOTIFY,
-        "private_metadata": json.dumps({"incident_id": incident_id}),
-        "title": plain(t("nonotify.modal.title", locale), 24),
-        "submit": plain(t("nonotify.modal.submit", locale), 24),
-        "close": plain(t("declare.modal.cancel", locale), 24),
-        "blocks": [
+    return modal(
+        CallbackId.NO_NOTIFY,
+        title=t("nonotify.modal.title", locale),
+        submit=t("nonotify.modal.submit", locale),
+        close=t("declare.modal.cancel", locale),
+        metadata={"incident_id": incident_id},
+        blocks=[
             _input(
                 "obligation",
                 t("nonotify.field.obligation", locale),
@@ -169,7 +168,7 @@ def nonotify_modal(incident_id: int, obligations: list[tuple[str, str]], locale:
                 hint=t("nonotify.field.rationale_hint", locale),
             ),
         ],
-    }
+    )
 
 
 async def require_decider(client: AsyncWebClient, deps: Deps, incident_id: int, user: str) -> None:
@@ -254,15 +253,5 @@ async def announce_declined(deps: Deps, incident: Incident, event: TimelineEvent
 
 
 def register(app: Any, deps: Deps) -> None:
-    async def log_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await on_log_submitted(ack, body, view, client, deps)
-
-    async def nonotify_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await on_nonotify_submitted(ack, body, view, client, deps)
-
-    gate.view(app, deps, CallbackId.LOG_EVENT, Find.NONE)(deps.tracker.wrap(log_submitted))
-    gate.view(app, deps, CallbackId.NO_NOTIFY, Find.FORM)(deps.tracker.wrap(nonotify_submitted))
+    gate.view(app, deps, CallbackId.LOG_EVENT, Find.NONE)(listener(deps, on_log_submitted))
+    gate.view(app, deps, CallbackId.NO_NOTIFY, Find.FORM)(listener(deps, on_nonotify_submitted))

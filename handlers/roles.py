@@ -23,7 +23,8 @@ from handlers.errors import refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.lifecycle import about, button_opening, form_incident, listener
+from handlers.lifecycle import about, button_opening, form_incident
+from handlers.listener import listener
 from handlers.publish import PERSONAL_DM_ERRORS, dm_role_duties
 from handlers.render.lifecycle import assign_role_modal, parse_assign_role, roster
 from handlers.views import load, slack_error

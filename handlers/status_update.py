@@ -14,6 +14,7 @@ from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, reply_error
 from handlers.gate import Find
 from handlers.ids import ActionId, CallbackId
+from handlers.listener import listener
 from handlers.reminders import parse_id, refresh_reminder
 from handlers.render.reminders import parse_status_update, status_update_modal, status_update_post
 from incident import reminders
@@ -79,17 +80,10 @@ async def on_submitted(
 
 
 def register(app: Any, deps: Deps) -> None:
-    async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await on_post_update_clicked(ack, body, client, deps)
-
-    async def submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await on_submitted(ack, body, view, client, deps)
-
-    gate.action(app, deps, ActionId.CARD_POST_UPDATE, Find.VALUE)(deps.tracker.wrap(clicked))
-    gate.action(app, deps, ActionId.REMINDER_POST_UPDATE, Find.VALUE)(deps.tracker.wrap(clicked))
-    gate.view(app, deps, CallbackId.STATUS_UPDATE, Find.FORM)(deps.tracker.wrap(submitted))
+    clicked = listener(deps, on_post_update_clicked)
+    gate.action(app, deps, ActionId.CARD_POST_UPDATE, Find.VALUE)(clicked)
+    gate.action(app, deps, ActionId.REMINDER_POST_UPDATE, Find.VALUE)(clicked)
+    gate.view(app, deps, CallbackId.STATUS_UPDATE, Find.FORM)(listener(deps, on_submitted))
 
 
 @announcer("status_update")

@@ -14,7 +14,7 @@ from handlers.errors import reply_error, tell
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId
-from handlers.lifecycle import listener
+from handlers.listener import listener
 from incident import suggestion
 from incident.errors import DomainError
 from storage import outbox

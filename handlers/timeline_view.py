@@ -16,6 +16,7 @@ from handlers.deps import Deps
 from handlers.errors import reply_error
 from handlers.gate import Find
 from handlers.ids import ActionId
+from handlers.listener import listener
 from handlers.render.chain import anchor_metadata, heads_line, mismatch_text, verify_blocks
 from handlers.render.timeline import timeline_blocks, verify_text
 from incident import records
@@ -86,9 +87,4 @@ async def verify_command(ctx: CommandCtx) -> None:
 
 
 def register(app: Any, deps: Deps) -> None:
-    async def card_timeline(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await on_card_timeline(ack, body, client, respond, deps)
-
-    gate.action(app, deps, ActionId.CARD_TIMELINE, Find.VALUE)(deps.tracker.wrap(card_timeline))
+    gate.action(app, deps, ActionId.CARD_TIMELINE, Find.VALUE)(listener(deps, on_card_timeline))

@@ -123,18 +123,9 @@ class Sandbox:
     # -- lifecycle ----------------------------------------------------------------------
 
     @classmethod
-    async def start(
-        cls,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        signing_secret: str = DEFAULT_SIGNING_SECRET,
-        bot_token: str = DEFAULT_BOT_TOKEN,
-        app_token: str = DEFAULT_APP_TOKEN,
-        seed: Path = SEED,
-        clock: Clock | None = None,
-        scopes: Iterable[str] | None = None,
-    ) -> Sandbox:
-        sandbox = cls(signing_secret, bot_token, app_token, seed, clock, scopes)
+    async def start(cls, host: str = "127.0.0.1", port: int = 0, **settings: Any) -> Sandbox:
+        """A sandbox made with `settings` (the keywords `Sandbox(...)` takes), serving on host:port."""
+        sandbox = cls(**settings)
         await sandbox._serve(host, port)
         return sandbox
 

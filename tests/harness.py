@@ -51,6 +51,16 @@ def shared_config(env: dict[str, Any]) -> IncidentConfig | None:
     return sandbox_config()
 
 
+# The declare form's answers most tests start from (a payroll export, EU and China clients).
+DECLARE_FIELDS: dict[str, object] = {
+    "Severity": "SEV2",
+    "Data categories": ["payroll", "national ID"],
+    "Estimated people affected": "1200",
+    "Affected clients": "Acme Trading\nBeta Foods",
+    "Jurisdictions": ["EU / EEA", "China"],
+}
+
+
 @dataclass
 class Slack:
     """What a test holds: the workspace, the bot, and the people in it."""
@@ -110,6 +120,21 @@ class Slack:
         """This test makes Slack refuse `method` with `error` on purpose; without this, any
         refused call fails the test when the bot stops."""
         self.sb.expect_rejected(method, error)
+
+
+async def submit_declaration(
+    slack: Slack, fields: dict[str, object], *, person: str = "alice", title: str = ""
+) -> Incident:
+    """`/breach declare [title]` in #general, the declare form submitted with `fields` (accepted):
+    the incident it made."""
+    who = slack.person(person)
+    await who.command(f"declare {title}" if title else "declare", channel="C0GENERAL1")
+    await slack.settle()
+    assert who.modal().data["callback_id"] == "declare"
+    delivery = await who.submit(fields)
+    assert not delivery.errors, delivery.errors
+    await slack.settle()
+    return await slack.incident()
 
 
 @asynccontextmanager

@@ -50,8 +50,7 @@ async def events(slack: Slack, incident: Incident, kind: str) -> list:
 
 
 async def test_done_ticks_the_item_and_the_card_counts_it(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     respond = checklist(slack, incident, "Respond")
     assert "⬜" in respond.text_of(ISOLATE) and "Technical lead" in respond.text_of(ISOLATE)
     assert "Respond 0 / 5" in slack.channel(incident.channel_id).pins[0].all_text
@@ -77,8 +76,7 @@ async def test_done_ticks_the_item_and_the_card_counts_it(slack: Slack) -> None:
 
 
 async def test_done_on_a_done_item_changes_nothing(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     respond = checklist(slack, incident, "Respond")
     before = as_seen_now(respond)
     await slack.bob.click(respond, "Done", near=ISOLATE)
@@ -97,8 +95,7 @@ async def test_done_on_a_done_item_changes_nothing(slack: Slack) -> None:
 
 
 async def test_a_restricted_item_is_refused_to_others_and_nothing_changes(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     notify = checklist(slack, incident, "Notify & communicate")
     calls_before = len(slack.sb.calls("chat.update"))
 
@@ -124,8 +121,7 @@ async def test_a_restricted_item_is_refused_to_others_and_nothing_changes(slack:
 
 
 async def test_not_applicable_asks_why_and_shows_it(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     notify = checklist(slack, incident, "Notify & communicate")
 
     await slack.erin.click(notify, "Not applicable", near="Report the incident to the provincial CAC")
@@ -145,8 +141,7 @@ async def test_not_applicable_asks_why_and_shows_it(slack: Slack) -> None:
 
 
 async def test_a_stale_done_never_turns_a_not_applicable_item_done(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     notify = checklist(slack, incident, "Notify & communicate")
     heidis_view = as_seen_now(notify)
     await slack.erin.click(notify, "Not applicable", near=SUPERVISORY)
@@ -167,8 +162,7 @@ async def test_a_stale_done_never_turns_a_not_applicable_item_done(slack: Slack)
 
 
 async def test_a_stale_click_never_reverts_a_reopen_and_redo(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     respond = checklist(slack, incident, "Respond")
     old = as_seen_now(respond)
     await slack.bob.click(respond, "Done", near=ISOLATE)
@@ -194,8 +188,7 @@ async def test_a_stale_click_never_reverts_a_reopen_and_redo(slack: Slack) -> No
 
 
 async def test_only_the_commander_reopens(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     respond = checklist(slack, incident, "Respond")
     await slack.bob.click(respond, "Done", near=ISOLATE)
     await slack.settle()
@@ -219,8 +212,7 @@ async def test_only_the_commander_reopens(slack: Slack) -> None:
 
 
 async def test_assign_and_note_show_on_the_item(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     respond = checklist(slack, incident, "Respond")
 
     await slack.heidi.click(respond, "Assign", near=ISOLATE)
@@ -246,8 +238,7 @@ async def test_assign_and_note_show_on_the_item(slack: Slack) -> None:
 
 
 async def test_someone_outside_the_channel_changes_nothing(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     respond = checklist(slack, incident, "Respond")
 
     await slack.mallory.click(respond, "Done", near=ISOLATE)
@@ -261,8 +252,7 @@ async def test_someone_outside_the_channel_changes_nothing(slack: Slack) -> None
 
 @pytest.mark.pg_only
 async def test_two_people_clicking_done_at_once_complete_it_once(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     respond = checklist(slack, incident, "Respond")
 
     await asyncio.gather(

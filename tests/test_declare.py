@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.harness import Slack
+from storage.models import Incident
+from tests.harness import DECLARE_FIELDS, Slack, submit_declaration
 
 TEAM = {
     "UALICE001",
@@ -24,29 +25,16 @@ TEAM = {
 SECRET_TITLE = "Payroll export of Acme Trading leaked"
 
 
-async def declare(slack: Slack, person: str = "alice", title: str = SECRET_TITLE, **values) -> None:
-    who = slack.person(person)
-    await who.command(f"declare {title}", channel="C0GENERAL1")
-    await slack.settle()
-    modal = who.modal()
-    assert modal.data["callback_id"] == "declare"
-    fields = {
-        "Severity": "SEV2",
-        "What happened": "A client-portal export of payroll records was downloaded by an unknown IP.",
-        "Data categories": ["payroll", "national ID"],
-        "Estimated people affected": "1200",
-        "Affected clients": "Acme Trading\nBeta Foods",
-        "Jurisdictions": ["EU / EEA", "China"],
-    }
-    fields.update(values)
-    delivery = await who.submit(fields)
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
+async def declare(
+    slack: Slack, person: str = "alice", title: str = SECRET_TITLE, **values: object
+) -> Incident:
+    what = "A client-portal export of payroll records was downloaded by an unknown IP."
+    fields = {**DECLARE_FIELDS, "What happened": what, **values}
+    return await submit_declaration(slack, fields, person=person, title=title)
 
 
 async def test_declare_opens_a_private_channel_with_exactly_the_team(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     assert incident.key.startswith("BR-") and incident.key.endswith("-0001")
     channel = slack.channel(incident.channel_id)
     assert channel.is_private
@@ -61,8 +49,7 @@ async def test_declare_opens_a_private_channel_with_exactly_the_team(slack: Slac
 
 
 async def test_announcement_carries_no_details(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     announce = slack.channel("security-announce").bot_messages[-1]
     text = announce.all_text
     assert incident.key in text and "SEV2" in text and "onfidential" in text
@@ -74,23 +61,20 @@ async def test_announcement_carries_no_details(slack: Slack) -> None:
 
 
 async def test_declarer_is_told_where_the_channel_is(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     told = slack.alice.ephemerals[-1].all_text
     assert incident.key in told and incident.channel_id in told
 
 
 async def test_each_role_holder_gets_their_duties_by_dm(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     dms = slack.heidi.dms
     assert any("Incident commander" in m.all_text and incident.key in m.all_text for m in dms)
     assert any("Technical lead" in m.all_text for m in slack.bob.dms)
 
 
 async def test_the_timeline_records_declaration_roles_and_channel(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     kinds = await slack.kinds(incident)
     assert kinds[0] == "declared"
     # Every role with a default holder in the sandbox firm: the nine departments and the DPO.
@@ -130,8 +114,7 @@ async def test_a_double_submitted_modal_makes_one_incident(slack: Slack) -> None
 
 async def test_a_failed_invite_is_recovered_by_retry(slack: Slack) -> None:
     slack.sb.faults.add(method="conversations.invite", kind="server_error", times=10)
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     channel = slack.channel(incident.channel_id)
     card = channel.pins[0]
     assert "Not done yet" in card.all_text and "inviting members" in card.all_text

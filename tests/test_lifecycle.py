@@ -43,8 +43,7 @@ def changes_since(slack: Slack, mark: int) -> list[str]:
 
 
 async def test_the_commander_changes_severity_card_topic_and_timeline_follow(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     await slack.heidi.command("severity sev1", channel=incident.channel_id)
     await slack.settle()
 
@@ -74,8 +73,7 @@ async def test_the_commander_changes_severity_card_topic_and_timeline_follow(sla
 
 
 async def test_the_deputy_changes_severity_from_the_card(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     await slack.ivan.select(card_of(slack, incident), "Severity", "SEV3")
     await slack.settle()
     assert (await slack.incident()).severity == "SEV3"
@@ -85,8 +83,7 @@ async def test_the_deputy_changes_severity_from_the_card(slack: Slack) -> None:
 
 
 async def test_choosing_the_same_severity_changes_and_logs_nothing(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     kinds = await slack.kinds(incident)
     mark = len(slack.sb.calls())
     await slack.heidi.command("severity 2", channel=incident.channel_id)
@@ -97,8 +94,7 @@ async def test_choosing_the_same_severity_changes_and_logs_nothing(slack: Slack)
 
 
 async def test_a_bad_severity_is_answered_with_the_choices(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     await slack.heidi.command("severity critical", channel=incident.channel_id)
     await slack.settle()
     told = slack.heidi.ephemerals[-1].all_text
@@ -107,8 +103,7 @@ async def test_a_bad_severity_is_answered_with_the_choices(slack: Slack) -> None
 
 
 async def test_a_member_without_a_managing_role_changes_nothing(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     card = card_of(slack, incident)
     kinds = await slack.kinds(incident)
     topic = slack.channel(incident.channel_id).topic
@@ -140,8 +135,7 @@ async def test_a_member_without_a_managing_role_changes_nothing(slack: Slack) ->
 
 
 async def test_an_outsider_learns_nothing_and_changes_nothing(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     kinds = await slack.kinds(incident)
     await slack.mallory.command(f"severity SEV4 {incident.key}", channel="C0GENERAL1")
     await slack.settle()
@@ -162,8 +156,7 @@ async def test_commands_outside_an_incident_channel_say_how_to_pick_one(slack: S
 
 
 async def test_status_shows_the_card_only_to_the_caller(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     posted = len(slack.channel(incident.channel_id).messages)
     await slack.alice.command("status", channel=incident.channel_id)
     await slack.settle()
@@ -210,8 +203,7 @@ async def test_list_shows_only_the_callers_incidents_open_first(slack: Slack) ->
 
 
 async def test_resolving_records_containment_then_resolution(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     slack.sb.clock.advance(3600)
     before = slack.rt.clock.now().replace(microsecond=0)
     await slack.heidi.click(card_of(slack, incident), "Resolve")
@@ -255,8 +247,7 @@ async def test_resolving_records_containment_then_resolution(slack: Slack) -> No
 
 
 async def test_resolving_an_open_incident_also_records_it_contained(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     slack.sb.clock.advance(3600)
     before = slack.rt.clock.now().replace(microsecond=0)
     await slack.heidi.command("resolve", channel=incident.channel_id)
@@ -274,8 +265,7 @@ async def test_resolving_an_open_incident_also_records_it_contained(slack: Slack
 
 
 async def test_resolve_times_must_be_past_and_in_order(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     slack.sb.clock.advance(3600)
     await slack.heidi.command("resolve", channel=incident.channel_id)
     await slack.settle()
@@ -297,8 +287,7 @@ async def test_resolve_times_must_be_past_and_in_order(slack: Slack) -> None:
 
 
 async def test_closing_records_lessons_publishes_the_post_mortem_then_archives(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     slack.sb.clock.advance(86400)
     before = slack.rt.clock.now().replace(microsecond=0)
     await slack.heidi.click(card_of(slack, incident), "Close")
@@ -340,8 +329,7 @@ async def test_closing_records_lessons_publishes_the_post_mortem_then_archives(s
 async def test_closing_without_archiving_keeps_the_channel_and_a_second_close_is_refused(
     slack: Slack,
 ) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     async with slack.db.transaction() as s:
         await s.execute(
             update(ChecklistItem).where(ChecklistItem.incident_id == incident.id).values(state="done")
@@ -368,8 +356,7 @@ async def test_closing_without_archiving_keeps_the_channel_and_a_second_close_is
 
 
 async def test_a_close_form_submitted_after_losing_command_is_refused(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     await slack.heidi.command("role incident_commander <@UBOB00001|bob>", channel=incident.channel_id)
     await slack.settle()
     await slack.bob.command("close", channel=incident.channel_id)
@@ -417,8 +404,7 @@ async def test_the_containment_time_shown_back_to_the_second_is_not_a_new_contai
 
 
 async def test_a_failed_archive_never_loses_the_close(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     slack.sb.faults.add(method="conversations.archive", kind="error:restricted_action", times=5)
     await slack.heidi.command("close", channel=incident.channel_id)
     await slack.settle()

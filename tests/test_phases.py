@@ -25,8 +25,7 @@ async def decisions(slack: Slack) -> list[Decision]:
 
 
 async def test_the_gate_refuses_and_lists_the_open_required_items(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     respond = checklist(slack, incident, "Respond")
     await slack.bob.click(respond, "Done", near="Isolate affected systems")
     await slack.settle()
@@ -56,8 +55,7 @@ async def test_the_gate_refuses_and_lists_the_open_required_items(slack: Slack) 
 
 
 async def test_the_commander_overrides_with_a_reason_on_record(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
 
     await slack.heidi.click(card(slack, incident), "Next phase")
     await slack.settle()
@@ -100,8 +98,7 @@ async def test_the_commander_overrides_with_a_reason_on_record(slack: Slack) -> 
 
 
 async def test_only_managers_may_override(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
 
     await slack.bob.command("phase override", channel=incident.channel_id)
     await slack.settle()
@@ -117,8 +114,7 @@ async def test_only_managers_may_override(slack: Slack) -> None:
 
 
 async def test_phase_alone_shows_where_the_incident_is(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
 
     await slack.alice.command("phase", channel=incident.channel_id)
     await slack.settle()
@@ -139,8 +135,7 @@ async def test_drive_an_incident_through_every_phase(slack: Slack) -> None:
     # Every checklist of every phase clicked in seconds: far faster than Slack lets chat.update
     # through (Tier 3), which this test is not about.
     slack.sb.rate_limits_enabled = False
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     playbook = playbook_of(incident)
     channel = slack.channel(incident.channel_id)
     # At declaration the first phase and the notify track are out; the rest wait their turn.

@@ -9,27 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import ActionItem, Decision, Evidence, Incident
-from tests.harness import Slack
+from tests.harness import DECLARE_FIELDS, Slack, submit_declaration
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 VISA = "4111111111111111"
 
 
 async def declare(slack: Slack, title: str = "Payroll export leaked", **values: object) -> Incident:
-    await slack.alice.command(f"declare {title}", channel="C0GENERAL1")
-    await slack.settle()
-    fields: dict[str, object] = {
-        "Severity": "SEV2",
-        "Data categories": ["payroll", "national ID"],
-        "Estimated people affected": "1200",
-        "Affected clients": "Acme Trading\nBeta Foods",
-        "Jurisdictions": ["EU / EEA", "China"],
-    }
-    fields.update(values)
-    delivery = await slack.alice.submit(fields)
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
-    return await slack.incident()
+    return await submit_declaration(slack, {**DECLARE_FIELDS, **values}, title=title)
 
 
 async def rows(slack: Slack, model: type) -> list:

@@ -19,7 +19,7 @@ from incident.limits import LIMITS, Field
 from incident.report import markdown
 from incident.report.model import Period, build
 from storage.models import ChecklistItem, Decision, Evidence, Incident, Notification, SQLModel
-from tests.harness import SIGNING_SECRET, Slack
+from tests.harness import SIGNING_SECRET, Slack, submit_declaration
 from tests.test_redact import numbers, prose
 
 HOUR = 3600
@@ -58,19 +58,13 @@ def assert_absent(where: str, haystack: str, needles: tuple[str, ...] | list[str
 
 
 async def declare(slack: Slack, **values: object) -> Incident:
-    await slack.alice.command("declare", channel="C0GENERAL1")
-    await slack.settle()
     fields: dict[str, object] = {
         "title": "Payroll export leaked",
         "Severity": "SEV2",
         "Data categories": ["payroll", "national ID"],
         "Jurisdictions": ["EU / EEA", "China"],
     }
-    fields.update(values)
-    delivery = await slack.alice.submit(fields)
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
-    return await slack.incident()
+    return await submit_declaration(slack, {**fields, **values})
 
 
 async def submit(slack: Slack, who: str, command: str, channel: str, values: dict) -> None:

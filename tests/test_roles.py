@@ -29,8 +29,7 @@ def card_of(slack: Slack, incident: Incident):
 
 
 async def test_a_handoff_keeps_history_invites_and_briefs_the_new_holder(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     channel = slack.channel(incident.channel_id)
     # Ivan left the incident channel earlier; taking the role brings him back.
     slack.sb.workspace.require_channel(incident.channel_id).members.remove("UIVAN0001")
@@ -55,8 +54,7 @@ async def test_a_handoff_keeps_history_invites_and_briefs_the_new_holder(slack: 
 
 
 async def test_the_roster_shows_holders_and_who_held_each_role_before(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     await slack.heidi.command(f"role tech_lead {IVAN}", channel=incident.channel_id)
     await slack.settle()
     await slack.heidi.command(f"role tech_lead {BOB}", channel=incident.channel_id)
@@ -74,8 +72,7 @@ async def test_the_roster_shows_holders_and_who_held_each_role_before(slack: Sla
 
 
 async def test_a_role_can_be_named_by_key_or_by_name_in_either_language(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     await slack.heidi.command(f"role 记录员 {IVAN}", channel=incident.channel_id)
     await slack.settle()
     await slack.heidi.command(f"role  customer CARE {IVAN}", channel=incident.channel_id)
@@ -95,8 +92,7 @@ def test_find_role_matches_keys_and_names_only() -> None:
 
 
 async def test_an_unknown_role_is_answered_with_the_list_and_changes_nothing(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     before = await slack.kinds(incident)
     await slack.heidi.command(f"role janitor {IVAN}", channel=incident.channel_id)
     await slack.settle()
@@ -106,8 +102,7 @@ async def test_an_unknown_role_is_answered_with_the_list_and_changes_nothing(sla
 
 
 async def test_the_assign_role_button_opens_a_form_that_hands_the_role_over(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     await slack.ivan.click(card_of(slack, incident), "Assign role")
     await slack.settle()
     form = slack.ivan.modal()
@@ -122,8 +117,7 @@ async def test_the_assign_role_button_opens_a_form_that_hands_the_role_over(slac
 
 
 async def test_someone_without_a_managing_role_cannot_assign_and_nothing_changes(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     kinds = await slack.kinds(incident)
     calls = len(slack.sb.calls())
     card = card_of(slack, incident)
@@ -150,8 +144,7 @@ async def test_someone_without_a_managing_role_cannot_assign_and_nothing_changes
 
 
 async def test_a_former_commander_loses_the_right_an_admin_keeps_it(slack: Slack) -> None:
-    await declare(slack)
-    incident = await slack.incident()
+    incident = await declare(slack)
     await slack.heidi.command(f"role incident_commander {BOB}", channel=incident.channel_id)
     await slack.settle()
     await slack.bob.command("role incident_commander <@UCAROL001|carol>", channel=incident.channel_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -97,6 +98,29 @@ def actions(*elements: dict[str, Any], block_id: str | None = None) -> dict[str,
     if block_id:
         block["block_id"] = block_id
     return block
+
+
+def modal(
+    callback_id: str,
+    *,
+    title: str,
+    submit: str,
+    close: str,
+    blocks: list[dict[str, Any]],
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A modal view; its title and buttons clipped to Slack's 24 characters, `metadata` as JSON."""
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain(close, 24),
+    }
+    if metadata is not None:
+        view["private_metadata"] = json.dumps(metadata)
+    view["blocks"] = blocks
+    return view
 
 
 def option(text: str, value: str) -> dict[str, Any]:

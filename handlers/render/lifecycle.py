@@ -8,7 +8,7 @@ from typing import Any
 
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
-from handlers.render.common import actions, button, context, header, option, plain, section, user, when
+from handlers.render.common import actions, button, context, header, modal, option, section, user, when
 from handlers.render.common import input_block as _input
 from handlers.render.common import input_value as _value
 from incident.errors import NotFound
@@ -20,15 +20,14 @@ from storage.models import AccessRequest, Incident, RoleAssignment
 
 def _modal(callback: CallbackId, incident: Incident, messages: str, locale: str) -> dict[str, Any]:
     """An empty form about `incident`; `messages` is the prefix of its title and submit texts."""
-    return {
-        "type": "modal",
-        "callback_id": callback,
-        "title": plain(t(f"{messages}.modal.title", locale), 24),
-        "submit": plain(t(f"{messages}.modal.submit", locale), 24),
-        "close": plain(t("lifecycle.modal.cancel", locale), 24),
-        "private_metadata": json.dumps({"incident": incident.id}),
-        "blocks": [],
-    }
+    return modal(
+        callback,
+        title=t(f"{messages}.modal.title", locale),
+        submit=t(f"{messages}.modal.submit", locale),
+        close=t("lifecycle.modal.cancel", locale),
+        metadata={"incident": incident.id},
+        blocks=[],
+    )
 
 
 def incident_of(view: dict[str, Any]) -> int:

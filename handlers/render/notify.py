@@ -18,8 +18,8 @@ from handlers.render.common import (
     header,
     input_block,
     input_value,
+    modal,
     option,
-    plain,
     section,
     when,
 )
@@ -129,15 +129,14 @@ def notify_modal(
             )
         )
     title = "notify.modal.title_drill" if incident.is_drill else "notify.modal.title"
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.NOTIFY,
-        "title": plain(t(title, locale), 24),
-        "submit": plain(t("notify.modal.submit", locale), 24),
-        "close": plain(t("notify.modal.cancel", locale), 24),
-        "private_metadata": json.dumps({"incident_id": incident.id, "obligation": chosen.id}),
-        "blocks": blocks,
-    }
+    return modal(
+        CallbackId.NOTIFY,
+        title=t(title, locale),
+        submit=t("notify.modal.submit", locale),
+        close=t("notify.modal.cancel", locale),
+        metadata={"incident_id": incident.id, "obligation": chosen.id},
+        blocks=blocks,
+    )
 
 
 def notify_meta(view: dict[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from handlers.render.common import (
     context,
     escape,
     input_block,
+    modal,
     option,
-    plain,
     section,
     user,
     when,
@@ -40,15 +40,14 @@ def _text_input(multiline: bool = True, max_length: int = MODAL_TEXT_MAX) -> dic
 
 
 def _modal(callback_id: str, title: str, submit: str, locale: str, incident: Incident, blocks: list) -> dict:
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain(title, 24),
-        "submit": plain(submit, 24),
-        "close": plain(t("records.modal.cancel", locale), 24),
-        "private_metadata": json.dumps({"incident": incident.id}),
-        "blocks": [section(t("records.modal.context", locale, key=incident.key)), *blocks],
-    }
+    return modal(
+        callback_id,
+        title=title,
+        submit=submit,
+        close=t("records.modal.cancel", locale),
+        metadata={"incident": incident.id},
+        blocks=[section(t("records.modal.context", locale, key=incident.key)), *blocks],
+    )
 
 
 def incident_of(view: dict[str, Any]) -> int:
