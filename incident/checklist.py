@@ -146,38 +146,6 @@ def _about(event: TimelineEvent, item: ChecklistItem) -> bool:
     return event.data.get("item_id") == item.id
 
 
-async def _log(
-    db: AsyncSession,
-    item: ChecklistItem,
-    before: dict[str, Any],
-    *,
-    kind: str,
-    actor: str,
-    now: datetime,
-    summary: str,
-    text: Redacted | None = None,
-) -> None:
-    item.version += 1
-    await db.flush()
-    await timeline.append(
-        db,
-        item.incident_id,
-        actor=actor,
-        kind=kind,
-        summary=summary,
-        data={
-            "item_id": item.id,
-            "item_key": item.item_key,
-            "phase": item.phase,
-            "version": item.version,
-            "before": before,
-            "after": snapshot(item),
-        }
-        | (with_counts({}, text) if text else {}),
-        at=now,
-    )
-
-
 async def _require_may_complete(db: AsyncSession, item: ChecklistItem, actor: str) -> None:
     holders = await roster.current(db, item.incident_id)
     if not may_complete(item, roster.roles_of(holders, actor)):
@@ -206,12 +174,30 @@ async def _change(
     summary: str,
     text: Redacted | None = None,
 ) -> ItemChanged:
-    """Set ``changes`` on the locked item and log them with the state before and after."""
+    """Set ``changes`` on the locked item, bump its version and log the state before and after."""
     clicked_stale = ref.version is not None and ref.version != item.version
     before = snapshot(item)
     for name, value in changes.items():
         setattr(item, name, value)
-    await _log(db, item, before, kind=kind, actor=actor, now=now, summary=summary, text=text)
+    item.version += 1
+    await db.flush()
+    await timeline.append(
+        db,
+        item.incident_id,
+        actor=actor,
+        kind=kind,
+        summary=summary,
+        data={
+            "item_id": item.id,
+            "item_key": item.item_key,
+            "phase": item.phase,
+            "version": item.version,
+            "before": before,
+            "after": snapshot(item),
+        }
+        | (with_counts({}, text) if text else {}),
+        at=now,
+    )
     return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
 
 
