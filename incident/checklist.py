@@ -146,17 +146,39 @@ def _about(event: TimelineEvent, item: ChecklistItem) -> bool:
     return event.data.get("item_id") == item.id
 
 
-async def _log(
+async def _require_may_complete(db: AsyncSession, item: ChecklistItem, actor: str) -> None:
+    holders = await roster.current(db, item.incident_id)
+    if not may_complete(item, roster.roles_of(holders, actor)):
+        raise NotAllowed(
+            "checklist.error.restricted",
+            role=item.owner_role,
+            owner=Person(holders.get(item.owner_role)),
+            commander=Person(holders.get(COMMANDER)),
+        )
+
+
+def _result(item: ChecklistItem, outcome: Outcome, ref: ItemRef) -> ItemChanged:
+    stale = ref.version is not None and ref.version != item.version
+    return ItemChanged(item=item, outcome=outcome, stale=stale)
+
+
+async def _change(
     db: AsyncSession,
     item: ChecklistItem,
-    before: dict[str, Any],
+    ref: ItemRef,
+    changes: dict[str, Any],
     *,
     kind: str,
     actor: str,
     now: datetime,
     summary: str,
     text: Redacted | None = None,
-) -> None:
+) -> ItemChanged:
+    """Set ``changes`` on the locked item, bump its version and log the state before and after."""
+    clicked_stale = ref.version is not None and ref.version != item.version
+    before = snapshot(item)
+    for name, value in changes.items():
+        setattr(item, name, value)
     item.version += 1
     await db.flush()
     await timeline.append(
@@ -176,40 +198,34 @@ async def _log(
         | (with_counts({}, text) if text else {}),
         at=now,
     )
+    return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
 
 
-async def _require_may_complete(db: AsyncSession, item: ChecklistItem, actor: str) -> None:
-    holders = await roster.current(db, item.incident_id)
-    if not may_complete(item, roster.roles_of(holders, actor)):
-        raise NotAllowed(
-            "checklist.error.restricted",
-            role=item.owner_role,
-            owner=Person(holders.get(item.owner_role)),
-            commander=Person(holders.get(COMMANDER)),
+async def _settle(
+    database: Database, ref: ItemRef, state: str, *, actor: str, now: datetime, reason: Redacted | None = None
+) -> ItemChanged:
+    """Mark an open item done or N/A (``state``): never the other way round, never over a newer change."""
+    async with database.transaction() as db:
+        item = await _lock(db, ref.item_id)
+        if item.state == state:
+            return _result(item, Outcome.ALREADY, ref)
+        if item.state in (DONE, NA):
+            return _result(item, Outcome.IS_NA if item.state == NA else Outcome.IS_DONE, ref)
+        if await _state_moved_since(db, item, ref.version):
+            return _result(item, Outcome.MOVED, ref)
+        await _require_may_complete(db, item, actor)
+        why = reason.text if reason is not None else None
+        summary = f"✅ {item.item_key}" if why is None else f"➖ {item.item_key}: {why}"
+        settled = {"state": state, "done_by": actor, "done_at": now, "na_reason": why}
+        kind = "item_done" if state == DONE else "item_na"
+        return await _change(
+            db, item, ref, settled, kind=kind, actor=actor, now=now, summary=summary, text=reason
         )
-
-
-def _result(item: ChecklistItem, outcome: Outcome, ref: ItemRef) -> ItemChanged:
-    stale = ref.version is not None and ref.version != item.version
-    return ItemChanged(item=item, outcome=outcome, stale=stale)
 
 
 async def complete(database: Database, ref: ItemRef, *, actor: str, now: datetime) -> ItemChanged:
     """Mark an item done. Idempotent; never turns an N/A item done; restricted items need the owner."""
-    async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
-        clicked_stale = ref.version is not None and ref.version != item.version
-        if item.state == DONE:
-            return _result(item, Outcome.ALREADY, ref)
-        if item.state == NA:
-            return _result(item, Outcome.IS_NA, ref)
-        if await _state_moved_since(db, item, ref.version):
-            return _result(item, Outcome.MOVED, ref)
-        await _require_may_complete(db, item, actor)
-        before = snapshot(item)
-        item.state, item.done_by, item.done_at, item.na_reason = DONE, actor, now, None
-        await _log(db, item, before, kind="item_done", actor=actor, now=now, summary=f"✅ {item.item_key}")
-        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
+    return await _settle(database, ref, DONE, actor=actor, now=now)
 
 
 async def mark_not_applicable(
@@ -219,32 +235,9 @@ async def mark_not_applicable(
     if too_long(Field.REASON, reason):
         raise Invalid("checklist.error.too_long", limit=REASON_MAX)
     clean = scrub(Field.REASON, reason, enabled=redact_on)
-    reason = clean.text
-    if not reason:
+    if not clean.text:
         raise Invalid("checklist.error.reason_required")
-    async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
-        clicked_stale = ref.version is not None and ref.version != item.version
-        if item.state == NA:
-            return _result(item, Outcome.ALREADY, ref)
-        if item.state == DONE:
-            return _result(item, Outcome.IS_DONE, ref)
-        if await _state_moved_since(db, item, ref.version):
-            return _result(item, Outcome.MOVED, ref)
-        await _require_may_complete(db, item, actor)
-        before = snapshot(item)
-        item.state, item.done_by, item.done_at, item.na_reason = NA, actor, now, reason
-        await _log(
-            db,
-            item,
-            before,
-            kind="item_na",
-            actor=actor,
-            now=now,
-            summary=f"➖ {item.item_key}: {reason}",
-            text=clean,
-        )
-        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
+    return await _settle(database, ref, NA, actor=actor, now=now, reason=clean)
 
 
 async def reopen(database: Database, ref: ItemRef, *, actor: str, now: datetime) -> ItemChanged:
@@ -254,15 +247,15 @@ async def reopen(database: Database, ref: ItemRef, *, actor: str, now: datetime)
         holders = await roster.current(db, item.incident_id)
         if holders.get(COMMANDER) != actor:
             raise NotAllowed("checklist.error.reopen_commander", commander=Person(holders.get(COMMANDER)))
-        clicked_stale = ref.version is not None and ref.version != item.version
         if item.state == OPEN:
             return _result(item, Outcome.ALREADY, ref)
         if await _state_moved_since(db, item, ref.version):
             return _result(item, Outcome.MOVED, ref)
-        before = snapshot(item)
-        item.state, item.done_by, item.done_at, item.na_reason = OPEN, None, None, None
-        await _log(db, item, before, kind="item_reopened", actor=actor, now=now, summary=f"↩️ {item.item_key}")
-        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
+        reopened = {"state": OPEN, "done_by": None, "done_at": None, "na_reason": None}
+        summary = f"↩️ {item.item_key}"
+        return await _change(
+            db, item, ref, reopened, kind="item_reopened", actor=actor, now=now, summary=summary
+        )
 
 
 async def assign(database: Database, ref: ItemRef, user: str, *, actor: str, now: datetime) -> ItemChanged:
@@ -273,12 +266,10 @@ async def assign(database: Database, ref: ItemRef, user: str, *, actor: str, now
         item = await _lock(db, ref.item_id)
         if item.assignee == user:
             return _result(item, Outcome.ALREADY, ref)
-        clicked_stale = ref.version is not None and ref.version != item.version
-        before = snapshot(item)
-        item.assignee = user
-        summary = f"{item.item_key}: {before['assignee'] or '—'} → {user}"
-        await _log(db, item, before, kind="item_assigned", actor=actor, now=now, summary=summary)
-        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
+        summary = f"{item.item_key}: {item.assignee or '—'} → {user}"
+        return await _change(
+            db, item, ref, {"assignee": user}, kind="item_assigned", actor=actor, now=now, summary=summary
+        )
 
 
 async def add_note(
@@ -288,27 +279,24 @@ async def add_note(
     if too_long(Field.NOTE, text):
         raise Invalid("checklist.error.too_long", limit=NOTE_MAX)
     clean = scrub(Field.NOTE, text, enabled=redact_on)
-    text = clean.text
-    if not text:
+    if not clean.text:
         raise Invalid("checklist.error.note_required")
     async with database.transaction() as db:
         item = await _lock(db, ref.item_id)
-        if item.note == text:
+        if item.note == clean.text:
             return _result(item, Outcome.ALREADY, ref)
-        clicked_stale = ref.version is not None and ref.version != item.version
-        before = snapshot(item)
-        item.note = text
-        await _log(
+        summary = f"📝 {item.item_key}: {clean.text}"
+        return await _change(
             db,
             item,
-            before,
+            ref,
+            {"note": clean.text},
             kind="item_note",
             actor=actor,
             now=now,
-            summary=f"📝 {item.item_key}: {text}",
+            summary=summary,
             text=clean,
         )
-        return ItemChanged(item=item, outcome=Outcome.CHANGED, stale=clicked_stale)
 
 
 def open_required(items: Collection[ChecklistItem]) -> list[ChecklistItem]:

@@ -44,9 +44,14 @@ def _stamp(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
-def _require_not_closed(incident: Incident) -> None:
+async def locked_open_for_manager(
+    db: AsyncSession, incident_id: int, actor: str, roles: RolesConfig, *, is_admin: bool = False
+) -> Incident:
+    """``roster.locked_for_manager``, refusing a closed incident (``AlreadyClosed``) too."""
+    incident = await locked_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
     if incident.status == CLOSED:
         raise AlreadyClosed(incident=incident.key)
+    return incident
 
 
 # Severity ---------------------------------------------------------------------------------------
@@ -74,8 +79,7 @@ async def change_severity(
     if severity not in SEVERITIES:
         raise Invalid("lifecycle.error.severity", given=severity, known=", ".join(SEVERITIES))
     async with database.transaction() as db:
-        incident = await locked_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
-        _require_not_closed(incident)
+        incident = await locked_open_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
         before = incident.severity
         if before == severity:
             return Changed(incident, changed=False)
@@ -161,8 +165,7 @@ async def resolve(
 ) -> Incident:
     """Record containment and/or resolution, each with its own timeline event."""
     async with database.transaction() as db:
-        incident = await locked_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
-        _require_not_closed(incident)
+        incident = await locked_open_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
         problems = check_resolution(incident, res, now)
         if problems:
             raise Invalid(next(iter(problems.values())), incident=incident.key)
@@ -206,8 +209,7 @@ async def close_preview(
 ) -> tuple[Incident, int]:
     """What the close form needs: the incident (refused if closed or not allowed) and its open items."""
     async with database.transaction() as db:
-        incident = await locked_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
-        _require_not_closed(incident)
+        incident = await locked_open_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
         return incident, await open_required_items(db, incident_id)
 
 
@@ -229,8 +231,7 @@ async def close(
     if not lessons:
         raise Invalid("lifecycle.error.lessons_required")
     async with database.transaction() as db:
-        incident = await locked_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
-        _require_not_closed(incident)
+        incident = await locked_open_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
         before = {"status": incident.status, "closed_at": None}
         still_open = await open_required_items(db, incident_id)
         incident.status = CLOSED

@@ -8,6 +8,7 @@ record, the timeline or the post-mortem.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -75,6 +76,37 @@ def _clipped(text: str, length: int) -> str:
 
 def _counted(*parts: Redacted) -> dict[str, object]:
     return with_counts({}, *parts)
+
+
+async def _insert_announced(
+    database: Database,
+    row: Evidence | ActionItem,
+    kind: str,
+    id_key: str,
+    data: Mapping[str, object],
+    parts: tuple[Redacted, ...],
+    *,
+    actor: str,
+    now: datetime,
+    stored: dict[str, str] | None = None,
+) -> Recorded:
+    """Insert a register row and its announced timeline event, which names the row by ``id_key``
+    and is summed up by the first guarded part, in one transaction."""
+    async with database.transaction() as db:
+        db.add(row)
+        await db.flush()
+        event = await timeline.append(
+            db,
+            row.incident_id,
+            actor=actor,
+            kind=kind,
+            announce=True,
+            summary=_summary(parts[0].text),
+            data={id_key: row.id, **data} | _counted(*parts),
+            at=now,
+        )
+    findings = tuple(finding for part in parts for finding in part.findings)
+    return Recorded(row.incident_id, kind, row.id, event.seq, event.summary, findings, stored or {})
 
 
 # Notes ------------------------------------------------------------------------------------------
@@ -165,23 +197,26 @@ async def write_decision(
     incident_id: int,
     text: Redacted,
     rationale: Redacted,
-    alternatives: Redacted,
+    alternatives: Redacted = Redacted(""),
     *,
-    approver: str | None,
-    privileged: bool,
+    approver: str | None = None,
+    privileged: bool = False,
     actor: str,
     now: datetime,
     kind: str = "decision",
     regime: str | None = None,
     obligation: str | None = None,
     extra: dict[str, object] | None = None,
+    summary: str | None = None,
+    announce: bool = True,
 ) -> tuple[Decision, TimelineEvent]:
     """The decision row and its ``decision`` event (announced in the channel), inside the caller's
     transaction, so a change a decision stands for (an approved notice) commits with it.
 
     ``kind`` tells decisions apart in the register (``decision`` a person's; others a feature's);
     ``extra`` is added to the event's data (never for a privileged decision, whose event says only
-    that one was taken)."""
+    that one was taken); ``summary`` replaces the decision's text as the event's summary, and
+    ``announce=False`` keeps it out of the channel."""
     row = Decision(
         incident_id=incident_id,
         kind=kind,
@@ -205,7 +240,7 @@ async def write_decision(
             {"decision_id": row.id, "privileged": True, "approver": approver}, text, rationale, alternatives
         )
     else:
-        summary = _summary(text.text)
+        summary = summary or _summary(text.text)
         data = {
             "decision_id": row.id,
             "privileged": False,
@@ -217,7 +252,7 @@ async def write_decision(
         }
         data = with_counts(data, text, rationale, alternatives)
     event = await timeline.append(
-        db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now, announce=True
+        db, incident_id, actor=actor, kind="decision", summary=summary, data=data, at=now, announce=announce
     )
     return row, event
 
@@ -270,45 +305,34 @@ async def add_evidence(
     location = scrub(Field.LOCATION, inp.location, enabled=redact_on)
     digest = _text(inp.sha256).lower() or None
     collected = (inp.collected_at or now).astimezone(UTC)
-    async with database.transaction() as db:
-        row = Evidence(
-            incident_id=incident_id,
-            description=description.text,
-            location=location.text,
-            sha256=digest,
-            custodian=inp.custodian,
-            collected_at=collected,
-            recorded_by=actor,
-            recorded_at=now,
-        )
-        db.add(row)
-        await db.flush()
-        event = await timeline.append(
-            db,
-            incident_id,
-            actor=actor,
-            kind="evidence_added",
-            announce=True,
-            summary=_summary(description.text),
-            data={
-                "evidence_id": row.id,
-                "description": description.text,
-                "location": location.text,
-                "sha256": digest,
-                "custodian": inp.custodian,
-                "collected_at": collected,
-            }
-            | _counted(description, location),
-            at=now,
-        )
-    return Recorded(
-        incident_id,
+    row = Evidence(
+        incident_id=incident_id,
+        description=description.text,
+        location=location.text,
+        sha256=digest,
+        custodian=inp.custodian,
+        collected_at=collected,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    data = {
+        "description": description.text,
+        "location": location.text,
+        "sha256": digest,
+        "custodian": inp.custodian,
+        "collected_at": collected,
+    }
+    stored = {"description": description.text, "location": location.text}
+    return await _insert_announced(
+        database,
+        row,
         "evidence_added",
-        row.id,
-        event.seq,
-        event.summary,
-        (*description.findings, *location.findings),
-        {"description": description.text, "location": location.text},
+        "evidence_id",
+        data,
+        (description, location),
+        actor=actor,
+        now=now,
+        stored=stored,
     )
 
 
@@ -349,36 +373,19 @@ async def add_action(
     if problems:
         raise Invalid(next(iter(problems.values())))
     text = scrub(Field.ACTION, inp.text, enabled=redact_on)
-    async with database.transaction() as db:
-        row = ActionItem(
-            incident_id=incident_id,
-            text=text.text,
-            owner=inp.owner,
-            due_at=inp.due_at,
-            category=inp.category,
-            created_by=actor,
-            created_at=now,
-        )
-        db.add(row)
-        await db.flush()
-        event = await timeline.append(
-            db,
-            incident_id,
-            actor=actor,
-            kind="action_added",
-            announce=True,
-            summary=_summary(text.text),
-            data={
-                "action_id": row.id,
-                "text": text.text,
-                "owner": inp.owner,
-                "due_at": inp.due_at,
-                "category": inp.category,
-            }
-            | _counted(text),
-            at=now,
-        )
-    return Recorded(incident_id, "action_added", row.id, event.seq, event.summary, text.findings)
+    row = ActionItem(
+        incident_id=incident_id,
+        text=text.text,
+        owner=inp.owner,
+        due_at=inp.due_at,
+        category=inp.category,
+        created_by=actor,
+        created_at=now,
+    )
+    data = {"text": text.text, "owner": inp.owner, "due_at": inp.due_at, "category": inp.category}
+    return await _insert_announced(
+        database, row, "action_added", "action_id", data, (text,), actor=actor, now=now
+    )
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,13 @@ class RegisterRow:
         return sum(1 for d in self.decisions if d.clock in ("late", "overdue"))
 
 
+def _not_notified(regime_id: str, obligation_id: str, name: Text, no: Decision) -> RegimeDecision:
+    """An obligation decided against: when, by whom and why it was not notified."""
+    return RegimeDecision(
+        regime_id, obligation_id, name, "not_notified", no.decided_at, no.decided_by, no.rationale, "declined"
+    )
+
+
 def decisions_for(
     incident: Incident,
     notifications: list[Notification],
@@ -108,18 +115,7 @@ def decisions_for(
                 )
             )
         elif no is not None:
-            out.append(
-                RegimeDecision(
-                    regime.id,
-                    view.id,
-                    name,
-                    "not_notified",
-                    no.decided_at,
-                    no.decided_by,
-                    no.rationale,
-                    "declined",
-                )
-            )
+            out.append(_not_notified(regime.id, view.id, name, no))
         else:
             out.append(RegimeDecision(regime.id, view.id, name, "pending", None, None, "", view.state))
     # A decision about an obligation the facts no longer show still belongs on record.
@@ -128,18 +124,7 @@ def decisions_for(
             continue
         obligation = regimes.obligation(oid)
         name = obligation_title(regimes.get(obligation.regime_id), obligation)
-        out.append(
-            RegimeDecision(
-                obligation.regime_id,
-                oid,
-                name,
-                "not_notified",
-                no.decided_at,
-                no.decided_by,
-                no.rationale,
-                "declined",
-            )
-        )
+        out.append(_not_notified(obligation.regime_id, oid, name, no))
     return out
 
 

@@ -12,15 +12,16 @@ from datetime import datetime
 
 from incident.clocks import facts_of
 from incident.errors import Conflict
-from incident.lifecycle import AlreadyClosed
+from incident.lifecycle import locked_open_for_manager
+from incident.records import write_decision
+from incident.redact import Redacted
 from incident.regimes import Regimes
 from incident.roles_config import RolesConfig
-from incident.roster import locked_for_manager
 from incident.severity import Severity, suggest_severity
 from incident.text import Text
 from storage import timeline
 from storage.db import Database
-from storage.models import Decision, Incident
+from storage.models import Incident
 
 DECISION_KIND = "severity"
 
@@ -80,9 +81,7 @@ async def accept(
     severity the incident already has changes nothing.
     """
     async with database.transaction() as db:
-        incident = await locked_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
-        if incident.status == "closed":
-            raise AlreadyClosed(incident=incident.key)
+        incident = await locked_open_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
         suggestion = suggest(incident)
         if suggestion.severity != severity:
             raise SuggestionChanged(key=incident.key, suggested=suggestion.severity)
@@ -91,31 +90,16 @@ async def accept(
             return Accepted(incident, before, changed=False)
         incident.severity = severity
         why = "; ".join(r.en for r in suggestion.reasons)
-        decision = Decision(
-            incident_id=incident_id,
-            kind=DECISION_KIND,
-            text=f"Severity {before} → {severity}, as the severity matrix suggests",
-            rationale=why,
-            decided_by=actor,
-            decided_at=now,
-        )
-        db.add(decision)
-        await db.flush()
-        await timeline.append(
+        decision, _ = await write_decision(
             db,
             incident_id,
+            Redacted(f"Severity {before} → {severity}, as the severity matrix suggests"),
+            Redacted(why),
             actor=actor,
-            kind="decision",
+            now=now,
+            kind=DECISION_KIND,
             summary=f"accepted the suggested severity {severity} ({before} before)",
-            data={
-                "decision_id": decision.id,
-                "privileged": False,
-                "text": decision.text,
-                "rationale": why,
-                "alternatives": "",
-                "approver": None,
-            },
-            at=now,
+            announce=False,
         )
         await timeline.append(
             db,

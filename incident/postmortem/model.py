@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from incident import firm_facts, roster
+from incident import checklist, firm_facts, roster
 from incident.clocks import ClockView, clocks
 from incident.config import IncidentConfig
 from incident.declare import first_phase
 from incident.notice_draft.drafts import drafts_of
 from incident.overview import playbook_of
 from incident.playbook import Opens, Playbook
+from incident.records import action_items
 from incident.text import Text
 from storage import timeline
 from storage.models import (
@@ -236,43 +238,28 @@ def role_spans(history: list[RoleAssignment], config: IncidentConfig) -> list[Ro
     return sorted(spans, key=lambda s: (order.get(s.role, len(order)), s.assumed_at))
 
 
+_Recorded = TypeVar("_Recorded", Notification, Decision, Evidence)
+
+
+async def _of_incident(
+    db: AsyncSession, model: type[_Recorded], incident_id: int, order: Any
+) -> list[_Recorded]:
+    """The incident's rows of one register, oldest (by ``order``) first."""
+    stmt = select(model).where(model.incident_id == incident_id).order_by(col(order))
+    return list((await db.execute(stmt)).scalars())
+
+
 async def build(db: AsyncSession, incident: Incident, config: IncidentConfig, now: datetime) -> PostMortem:
     """Everything the post-mortem says, read in one session. Clocks are judged as of close (or now)."""
     assert incident.id is not None
     playbook = playbook_of(incident)
     as_of = incident.closed_at or now
     iid = incident.id
-    items = list(
-        (
-            await db.execute(
-                select(ChecklistItem)
-                .where(ChecklistItem.incident_id == iid)
-                .order_by(col(ChecklistItem.position))
-            )
-        ).scalars()
-    )
-    notifications = list(
-        (
-            await db.execute(
-                select(Notification)
-                .where(Notification.incident_id == iid)
-                .order_by(col(Notification.sent_at))
-            )
-        ).scalars()
-    )
-    decisions = (
-        await db.execute(
-            select(Decision).where(Decision.incident_id == iid).order_by(col(Decision.decided_at))
-        )
-    ).scalars()
-    evidence = (
-        await db.execute(
-            select(Evidence).where(Evidence.incident_id == iid).order_by(col(Evidence.recorded_at))
-        )
-    ).scalars()
-    actions = (
-        await db.execute(select(ActionItem).where(ActionItem.incident_id == iid).order_by(col(ActionItem.id)))
-    ).scalars()
+    items = await checklist.items_of(db, iid)
+    notifications = await _of_incident(db, Notification, iid, Notification.sent_at)
+    decisions = await _of_incident(db, Decision, iid, Decision.decided_at)
+    evidence = await _of_incident(db, Evidence, iid, Evidence.recorded_at)
+    actions = await action_items(db, iid)
     events = await timeline.events(db, incident.id)
     # The same rows, checked in memory: reading a long timeline twice was half the build's time.
     verification = timeline.verify_rows(events, timeline.keys_of(db), incident)
