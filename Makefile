@@ -40,12 +40,14 @@ test: install
 	  fi; \
 	fi
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not processes" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m processes $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m bench

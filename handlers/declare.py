@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import gate
@@ -21,7 +22,7 @@ from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.publish import ensure_setup
 from handlers.render.common import actions, button, context, section
-from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_declare
+from handlers.render.declare_modal import FIELD_BLOCKS, declare_modal, parse_declare, with_clock_starts
 from handlers.views import load
 from incident.declare import declare, validate
 from incident.scenarios import builtin_scenarios, looks_like_scenario_id
@@ -42,6 +43,7 @@ async def open_declare_modal(
         config.playbooks,
         config.default_playbook,
         severity_help(ctx.locale),
+        config.regimes,
         title=(initial or {}).get("title") or ctx.args,
         drill=drill,
         origin_channel=ctx.channel_id,
@@ -84,6 +86,30 @@ async def drill_command(ctx: CommandCtx) -> None:
     await ctx.reply(
         t(head, ctx.locale, name=name, command=ctx.deps.command, scenarios="\n".join(lines) or "—")
     )
+
+
+async def on_jurisdictions_chosen(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, deps: Deps
+) -> None:
+    """The declare form's jurisdictions changed: ask for the clock starts a duty there may run
+    from (GDPR's awareness for the EU or UK, a state's determination), drop those no longer due."""
+    await ack()
+    view = body.get("view") or {}
+    if view.get("callback_id") != CallbackId.DECLARE or not view.get("id"):
+        return
+    action = (body.get("actions") or [{}])[0]
+    chosen = [str(o.get("value")) for o in action.get("selected_options") or [] if isinstance(o, dict)]
+    updated = with_clock_starts(view, deps.config.regimes, chosen)
+    if updated is None:
+        return
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+    except SlackApiError as exc:
+        # The form changed again meanwhile (another choice, already on its way here): that
+        # choice's update is the one that counts. A closed form needs nothing either.
+        if exc.response.get("error") not in ("hash_conflict", "not_found"):
+            raise
+        log.info("declare form not updated: %s", exc.response.get("error"))
 
 
 async def default_holders(client: AsyncWebClient, deps: Deps) -> dict[str, str]:
@@ -186,5 +212,6 @@ def register(app: Any, deps: Deps) -> None:
         await on_declare_submitted(ack, body, view, client, deps)
 
     gate.view(app, deps, CallbackId.DECLARE, Find.NONE)(deps.tracker.wrap(submitted))
+    gate.action(app, deps, ActionId.JURISDICTIONS, Find.NONE)(bind(on_jurisdictions_chosen))
     gate.action(app, deps, ActionId.CARD_RETRY_SETUP, Find.SETUP)(bind(on_retry_setup))
     gate.action(app, deps, ActionId.CARD_REFRESH, Find.VALUE)(bind(on_refresh_card))

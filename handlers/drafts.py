@@ -24,6 +24,7 @@ from handlers.ids import ActionId, CallbackId
 from handlers.postmortem import names_for
 from handlers.records import warn_redacted
 from handlers.render import drafts as render
+from incident import firm_facts
 from incident.errors import DomainError, NotFound
 from incident.limits import Field, limit
 from incident.notice_draft import drafts
@@ -47,7 +48,7 @@ async def draft_command(ctx: CommandCtx) -> None:
     regimes = deps.config.regimes
     name = next((w for w in ctx.words()[1:] if not KEY.fullmatch(w.upper())), None)
     if name is None:
-        listed = drafts.draftable(incident, regimes)
+        listed = drafts.draftable(incident, regimes, await firm_facts.read(deps.db))
         blocks = render.obligations_list(incident, listed, regimes, deps.command)
         await ctx.reply(t("drafts.list.title", incident.locale, key=incident.key), blocks=blocks)
         return

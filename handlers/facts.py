@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -17,10 +18,11 @@ from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.reminders import parse_id
-from handlers.render.common import escape, user
-from handlers.render.notify import facts_modal, parse_facts
+from handlers.render.common import escape, user, when
+from handlers.render.facts_modal import facts_modal, parse_facts
 from incident import facts
 from incident.errors import DomainError, NotFound
+from incident.regimes import Regimes
 from storage import timeline
 from storage.models import Incident, TimelineEvent
 
@@ -29,17 +31,21 @@ from storage.models import Incident, TimelineEvent
 async def facts_command(ctx: CommandCtx) -> None:
     deps = ctx.deps
     incident = await incident_for(ctx.client, deps, user=ctx.user_id, channel=ctx.channel_id, text=ctx.args)
-    view = facts_modal(incident, facts.current(incident), incident.locale)
+    view = facts_modal(incident, facts.current(incident), deps.config.regimes, incident.locale)
     await ctx.client.views_open(trigger_id=ctx.trigger_id, view=view)
 
 
-def _show(field: str, value: Any, locale: str) -> str:
+def _show(field: str, value: Any, locale: str, regimes: Regimes) -> str:
     if value is None or value == []:
         return t("facts.value.unknown", locale)
     if isinstance(value, bool):
         return t("declare.option.yes" if value else "declare.option.no", locale)
     if field == "data_categories":
-        return ", ".join(t(f"category.{v}", locale) for v in value)
+        return escape(", ".join(regimes.category_name(v).get(locale) for v in value))
+    if field == "jurisdictions":
+        return escape(", ".join(regimes.jurisdiction_name(v).get(locale) for v in value))
+    if field in ("aware_at", "determined_at") and isinstance(value, str):
+        return when(datetime.fromisoformat(value))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return escape(str(value))
@@ -86,9 +92,10 @@ async def announce_facts(deps: Deps, incident: Incident, event: TimelineEvent) -
     """What changed, and (from the `clocks_reevaluated` event written with it) how the clocks moved."""
     loc = incident.locale
     before, after = event.data.get("before") or {}, event.data.get("after") or {}
+    regimes = deps.config.regimes
     lines = [
-        f"• {t(f'facts.field.{field}', loc)}: {_show(field, before.get(field), loc)}"
-        f" → {_show(field, value, loc)}"
+        f"• {t(f'facts.field.{field}', loc)}: {_show(field, before.get(field), loc, regimes)}"
+        f" → {_show(field, value, loc, regimes)}"
         for field, value in after.items()
     ]
     text = t("facts.changed", loc, user=user(event.actor), changes="\n".join(lines))

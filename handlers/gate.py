@@ -262,6 +262,8 @@ def route_of(body: dict[str, Any]) -> tuple[str, str]:
         return "action", str(_action(body).get("action_id") or "")
     if kind in ("view_submission", "view_closed"):
         return "view", str((body.get("view") or {}).get("callback_id") or "")
+    if kind == "block_suggestion":
+        return "options", str(body.get("action_id") or "")
     if kind in ("shortcut", "message_action"):
         return "shortcut", str(body.get("callback_id") or "")
     if kind == "event_callback":
@@ -327,7 +329,8 @@ class Gate:
     ) -> BoltResponse:
         await ack()
         kind, _ = route_of(body)
-        if exc is not None and kind not in ("event", ""):
+        # Nobody is told about a refused event, or about a menu's options (a refusal is an empty menu).
+        if exc is not None and kind not in ("event", "options", ""):
             if kind != "command" and exc.key == "error.incident_not_found":
                 exc = NotFound("error.not_found")  # a button or form names no key to echo
             text = message_for(exc, self.deps.locale)
@@ -392,7 +395,13 @@ def answered_after_ack(deps: Deps, listener: Listener) -> Listener:
 
 def _register(app: Any, deps: Deps, kind: str, ident: str, how: Find) -> Callable[[Listener], Listener]:
     gate_of(deps).add(kind, ident, how)
-    bolt = {"action": app.action, "view": app.view, "shortcut": app.shortcut, "event": app.event}[kind]
+    bolt = {
+        "action": app.action,
+        "view": app.view,
+        "shortcut": app.shortcut,
+        "event": app.event,
+        "options": app.options,
+    }[kind]
 
     def register(listener: Listener) -> Listener:
         bolt(ident)(answered_after_ack(deps, listener))
@@ -407,6 +416,11 @@ def action(app: Any, deps: Deps, action_id: str, how: Find) -> Callable[[Listene
 
 def view(app: Any, deps: Deps, callback_id: str, how: Find) -> Callable[[Listener], Listener]:
     return _register(app, deps, "view", str(callback_id), how)
+
+
+def options(app: Any, deps: Deps, action_id: str, how: Find) -> Callable[[Listener], Listener]:
+    """An external select's options, loaded as someone types (Slack's block_suggestion)."""
+    return _register(app, deps, "options", str(action_id), how)
 
 
 def shortcut(app: Any, deps: Deps, callback_id: str, how: Find) -> Callable[[Listener], Listener]:

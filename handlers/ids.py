@@ -44,6 +44,11 @@ class ActionId(StrEnum):
     SETTINGS_EDIT = "settings_edit"
     # Draft the notice for one obligation (value: "<incident id>:<regime>/<key>")
     NOTICE_DRAFT = "notice_draft"
+    # The declare and facts forms' menus of the regimes file's jurisdictions and data categories
+    # (the declare form's jurisdictions dispatch: choosing them may ask for a clock's legal start;
+    # past 100 options either menu loads its options as one types)
+    JURISDICTIONS = "jurisdictions"
+    DATA_CATEGORIES = "data_categories"
 
 
 class CallbackId(StrEnum):

@@ -22,12 +22,14 @@ from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.render.common import escape, input_block, input_value, mrkdwn, option, plain
 from handlers.render.labels import obligation_named, obligation_option
+from handlers.render.regime_choices import categories_element
 from incident import roster
-from incident.declare import DATA_CATEGORIES, SEVERITIES
+from incident.declare import SEVERITIES
 from incident.errors import NotAllowed
 from incident.limits import Field, limit, too_long
 from incident.log_entry import LogInput, decline_notification, log_event, validate
 from incident.notifications import clock_views
+from incident.regimes import Regimes
 from storage.models import Incident, TimelineEvent
 
 # Fields here are required unless a call says otherwise.
@@ -36,7 +38,7 @@ _input = partial(input_block, optional=False)
 DECIDERS = ("legal", "compliance")
 
 
-def log_modal(locale: str) -> dict[str, Any]:
+def log_modal(locale: str, regimes: Regimes) -> dict[str, Any]:
     severities = [option(s, s) for s in SEVERITIES]
     return {
         "type": "modal",
@@ -65,10 +67,7 @@ def log_modal(locale: str) -> dict[str, Any]:
             _input(
                 "data_categories",
                 t("declare.field.data_categories", locale),
-                {
-                    "type": "checkboxes",
-                    "options": [option(t(f"category.{c}", locale), c) for c in DATA_CATEGORIES],
-                },
+                categories_element(regimes, locale, t("forms.placeholder.data_categories", locale)),
                 optional=True,
             ),
             _input(
@@ -119,7 +118,9 @@ def parse_log(view: dict[str, Any]) -> tuple[LogInput, dict[str, str]]:
 
 @subcommand("log", find=Find.NONE)
 async def log_command(ctx: CommandCtx) -> None:
-    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=log_modal(ctx.locale))
+    await ctx.client.views_open(
+        trigger_id=ctx.trigger_id, view=log_modal(ctx.locale, ctx.deps.config.regimes)
+    )
 
 
 async def on_log_submitted(
@@ -128,14 +129,16 @@ async def on_log_submitted(
     locale = deps.locale
     now = deps.clock.now()
     inp, errors = parse_log(view)
-    for field, key in validate(inp, now).items():
+    for field, key in validate(inp, now, deps.config.regimes).items():
         errors.setdefault(field, key)
     if errors:
         await refuse_fields(ack, errors, locale)
         return
     await ack()
     user = body["user"]["id"]
-    entry = await log_event(deps.db, inp, actor=user, now=now, locale=locale, redact_on=deps.redact_sensitive)
+    entry = await log_event(
+        deps.db, deps.config.regimes, inp, actor=user, now=now, locale=locale, redact_on=deps.redact_sensitive
+    )
     await tell(
         client,
         {"user_id": user},

@@ -19,6 +19,7 @@ from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId
 from handlers.render.common import when
+from handlers.render.labels import fact_labels
 from handlers.render.reminders import Subject, reminder_message
 from incident import reminders
 from incident.errors import DomainError, NotFound
@@ -56,7 +57,15 @@ async def subject_of(deps: Deps, row: Reminder, incident: Incident) -> Subject:
             return Subject(title=row.ref)
         obligation = regimes.obligation(row.ref)
         regime = regimes.get(obligation.regime_id)
-        return Subject(title=regime.name.get(locale), recipients=[obligation.recipient.get(locale)])
+        if not row.payload.get("may_apply"):
+            return Subject(title=regime.name.get(locale), recipients=[obligation.recipient.get(locale)])
+        named = [o for o in row.payload.get("obligations") or [row.ref] if regimes.has_obligation(o)]
+        return Subject(
+            title=regime.name.get(locale),
+            recipients=[regimes.obligation(o).recipient.get(locale) for o in named],
+            may_apply=True,
+            deciding=fact_labels(row.payload.get("deciding") or [], locale),
+        )
     async with deps.db.session() as db:
         action = await db.get(ActionItem, int(row.payload.get("action_id") or row.ref))
     return Subject(title=action.text if action else row.ref, owner=action.owner if action else None)

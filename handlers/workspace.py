@@ -27,6 +27,7 @@ from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.settings import Effective, Group, parse_settings, settings_blocks, settings_modal
+from incident import firm_facts
 from incident import workspace_settings as ws
 from incident.config import IncidentConfig
 from incident.severity import SEVERITIES
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 BASE = "settings_base"
 REPORT = "settings_report"  # deps.extras: the effective (channel, schedule) of the security report
+FIRM = "settings_firm"  # deps.extras: the firm's answers to facts about itself, as last read
 HISTORY_SHOWN = 8
 
 
@@ -106,6 +108,7 @@ async def refresh(deps: Deps, *, reschedule: bool = False) -> None:
         else values.get(ws.REPORT_SCHEDULE, base.report_schedule)
     )
     deps.extras[REPORT] = (channel, schedule)
+    deps.extras[FIRM] = firm_facts.answers(values)
     if reschedule:
         await ws.schedule_report(deps.db, channel, schedule, deps.clock.now())
 
@@ -126,6 +129,7 @@ def effective(deps: Deps) -> Effective:
         report_channel=channel,
         report_schedule=schedule,
         pinned=dict(base.pinned) if base else {},
+        firm=dict(deps.extras.get(FIRM) or {}),
     )
 
 
@@ -219,6 +223,8 @@ def register(app: Any, deps: Deps) -> None:
         await ack()
         keys = {c.key for c in done}
         await refresh(deps, reschedule=bool(keys & {ws.REPORT_CHANNEL, ws.REPORT_SCHEDULE}))
+        if firm_facts.changed(keys):
+            await firm_facts.restate(deps.db, deps.clock.now())
         await deps.reminders_changed()
         channel = deps.config.roles.announcement_channel
         if ws.ANNOUNCEMENT in keys and channel:

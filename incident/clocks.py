@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from incident import firm_facts
+from incident.firm_facts import FirmFacts
 from incident.regimes import (
     Applicability,
     ClockState,
@@ -38,9 +40,12 @@ EXTRA_FACTS = (
 NO_NOTIFY = "no_notify"
 
 
-def facts_of(incident: Incident) -> Facts:
-    """The incident's record as the facts the regimes are evaluated against (None = not known)."""
-    extra = incident.facts or {}
+def facts_of(incident: Incident, firm: FirmFacts | None = None) -> Facts:
+    """The incident's record as the facts the regimes are evaluated against (None = not known).
+
+    ``firm``: the firm's own answers (App Home's Settings); an incident's fact about the firm that
+    it has not answered itself takes the firm's answer."""
+    extra = {**(incident.facts or {}), **firm_facts.from_firm(incident, firm)}
     return Facts(
         jurisdictions=frozenset(incident.jurisdictions) if incident.jurisdictions else None,
         people_affected=incident.people_affected,
@@ -120,6 +125,7 @@ def clocks(
     regimes: Regimes,
     now: datetime,
     declined: Iterable[Decision] = (),
+    firm: FirmFacts | None = None,
 ) -> list[ClockView]:
     """One clock per obligation that applies or may apply (unknown facts), with its deadline, state
     and the notice that satisfied it. Register-only obligations have no clock.
@@ -136,7 +142,7 @@ def clocks(
     }
     met = {oid: n.sent_at for oid, n in sent.items()}
     views: list[ClockView] = []
-    for app in evaluate(facts_of(incident), regimes, met):
+    for app in evaluate(facts_of(incident, firm), regimes, met):
         if app.status == "does_not_apply" or app.register_only:
             continue
         n = sent.get(app.id)
@@ -155,8 +161,11 @@ def clocks(
 
 
 def judged(
-    incident: Incident, notifications: Iterable[Notification], regimes: Regimes
+    incident: Incident,
+    notifications: Iterable[Notification],
+    regimes: Regimes,
+    firm: FirmFacts | None = None,
 ) -> list[Applicability]:
     """Every obligation judged against the incident's facts, ``{after:}`` clocks from the notices sent."""
     sent = first_notifications(notifications, regimes)
-    return evaluate(facts_of(incident), regimes, {oid: n.sent_at for oid, n in sent.items()})
+    return evaluate(facts_of(incident, firm), regimes, {oid: n.sent_at for oid, n in sent.items()})

@@ -2,41 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from incident.config import IncidentConfig
 from incident.limits import Field, limit, too_long
 from incident.naming import incident_key
 from incident.playbook import Playbook
 from incident.redact import scrub, scrub_lines, with_counts
+from incident.regimes import Facts, Regimes, evaluate
 from incident.roles_config import COMMANDER
 from incident.roster import assign
 from incident.skips import Skip, note_skipped
+from incident.text import Text
 from storage import outbox, timeline
 from storage.db import Database
 from storage.models import ChecklistItem, Incident, KeySequence
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-DATA_CATEGORIES = (
-    "national_id",
-    "bank_account",
-    "tax_return",
-    "payroll",
-    "ledger",
-    "credentials",
-    "contact",
-    "other",
-)
-# "XX" (ISO 3166 user-assigned) stands for "somewhere else": no regime names it, the clocks accept it.
-JURISDICTIONS = ("CN", "EU", "US", "US-CA", "US-CO", "US-NY", "US-TX", "US-VT", "US-WA", "XX")
+# The data categories and jurisdictions a declaration may name are the regimes file's
+# (``config.regimes.categories`` / ``.jurisdictions``): a regime added there is selectable at once.
 TITLE_MAX = limit(Field.TITLE)
+# Legal clock starts the declare form asks for when an obligation that may apply runs from one;
+# until a person sets it, such a clock runs from discovery, assumed.
+ASKED_STARTS = ("aware_at", "determined_at")
 
 
 @dataclass
@@ -53,6 +48,7 @@ class DeclareInput:
     processor_role: str | None = None
     discovered_at: datetime | None = None
     aware_at: datetime | None = None
+    determined_at: datetime | None = None
     is_drill: bool = False
     playbook_id: str | None = None
     # The same submission delivered twice (double click, Slack retry) carries the same token.
@@ -76,14 +72,35 @@ def validate(inp: DeclareInput, now: datetime, config: IncidentConfig) -> dict[s
         errors["people_affected"] = "declare.error.negative"
     if inp.discovered_at is not None and inp.discovered_at > now:
         errors["discovered_at"] = "declare.error.future"
-    if inp.aware_at is not None and inp.aware_at > now:
-        errors["aware_at"] = "declare.error.future"
+    for start in ASKED_STARTS:
+        at = getattr(inp, start)
+        if at is not None and at > now:
+            errors[start] = "declare.error.future"
     if inp.playbook_id and inp.playbook_id not in config.playbooks:
         errors["playbook"] = "declare.error.playbook"
-    unknown = set(inp.data_categories) - set(DATA_CATEGORIES)
-    if unknown:
+    if set(inp.data_categories) - set(config.regimes.category_keys()):
         errors["data_categories"] = "declare.error.category"
+    if set(inp.jurisdictions) - set(config.regimes.jurisdiction_codes()):
+        errors["jurisdictions"] = "declare.error.jurisdiction"
     return errors
+
+
+def starts_to_ask(regimes: Regimes, jurisdictions: Iterable[str]) -> Mapping[str, tuple[Text, ...]]:
+    """The legal clock starts worth asking for once these jurisdictions are chosen: each start (of
+    ``ASKED_STARTS``) that some obligation which may apply to them runs from, with the names of
+    those obligations' regimes. Everything else about the incident is taken as not known yet, so
+    a start is asked for whenever the file has a duty that could run from it there (GDPR's
+    awareness for EU or UK, a state's determination for Colorado); nothing is asked before a
+    jurisdiction is chosen. Codes the file does not list are ignored."""
+    codes = frozenset(jurisdictions) & frozenset(regimes.jurisdiction_codes())
+    if not codes:
+        return {}
+    found: dict[str, dict[str, Text]] = {}
+    for judged in evaluate(Facts(jurisdictions=codes), regimes):
+        start = judged.obligation.clock_start
+        if judged.status != "does_not_apply" and start in ASKED_STARTS:
+            found.setdefault(str(start), {}).setdefault(judged.regime.id, judged.regime.name)
+    return {start: tuple(found[start].values()) for start in ASKED_STARTS if start in found}
 
 
 async def next_number(db: AsyncSession, year: int, dialect: str) -> int:
@@ -92,8 +109,8 @@ async def next_number(db: AsyncSession, year: int, dialect: str) -> int:
     stmt = (
         insert(KeySequence)
         .values(year=year, last=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last": KeySequence.last + 1})
-        .returning(KeySequence.last)
+        .on_conflict_do_update(index_elements=["year"], set_={"last": col(KeySequence.last) + 1})
+        .returning(col(KeySequence.last))
     )
     return int((await db.execute(stmt)).scalar_one())
 
@@ -189,6 +206,7 @@ async def declare(
                 declared_at=now,
                 discovered_at=inp.discovered_at or now,
                 aware_at=inp.aware_at,
+                determined_at=inp.determined_at,
                 data_categories=sorted(set(inp.data_categories)),
                 people_affected=inp.people_affected,
                 affected_clients=[c.text for c in clients],
@@ -214,6 +232,7 @@ async def declare(
                         "playbook": {"id": playbook.id, "version": playbook.version},
                         "discovered_at": incident.discovered_at,
                         "aware_at": incident.aware_at,
+                        "determined_at": incident.determined_at,
                         "data_categories": incident.data_categories,
                         "people_affected": incident.people_affected,
                         "affected_clients": incident.affected_clients,

@@ -7,9 +7,9 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import select
 
-from incident import reminders
+from incident import firm_facts, reminders
 from incident.clocks import EXTRA_FACTS, judged
 from incident.config import IncidentConfig
 from incident.regimes import Change, Regimes, diff
@@ -162,9 +162,10 @@ async def update(
         sent = list(
             (await db.execute(select(Notification).where(Notification.incident_id == incident_id))).scalars()
         )
-        old_eval = judged(incident, sent, config.regimes)
+        firm = await firm_facts.load(db)
+        old_eval = judged(incident, sent, config.regimes, firm)
         _apply(incident, inp)
-        new_eval = judged(incident, sent, config.regimes)
+        new_eval = judged(incident, sent, config.regimes, firm)
         await db.flush()
         await timeline.append(
             db,

@@ -12,12 +12,12 @@ from datetime import datetime
 
 from incident.clocks import NO_NOTIFY
 from incident.config import IncidentConfig
-from incident.declare import DATA_CATEGORIES, SEVERITIES, next_number
+from incident.declare import SEVERITIES, next_number
 from incident.errors import Invalid
 from incident.limits import Field, too_long
 from incident.naming import incident_key
 from incident.redact import scrub, with_counts
-from incident.regimes import split_obligation_id
+from incident.regimes import Regimes, split_obligation_id
 from storage import timeline
 from storage.db import Database
 from storage.models import Decision, Incident
@@ -38,7 +38,8 @@ class LogInput:
     is_drill: bool = False
 
 
-def validate(inp: LogInput, now: datetime) -> dict[str, str]:
+def validate(inp: LogInput, now: datetime, regimes: Regimes) -> dict[str, str]:
+    """Field → message key; the data categories are the regimes file's."""
     errors: dict[str, str] = {}
     if not inp.title.strip():
         errors["title"] = "log.error.title"
@@ -50,7 +51,7 @@ def validate(inp: LogInput, now: datetime) -> dict[str, str]:
         errors["people_affected"] = "log.error.negative"
     if inp.occurred_at is not None and inp.occurred_at > now:
         errors["occurred_at"] = "log.error.future"
-    if set(inp.data_categories) - set(DATA_CATEGORIES):
+    if set(inp.data_categories) - set(regimes.category_keys()):
         errors["data_categories"] = "log.error.category"
     for name, kind in TEXT_FIELDS.items():
         if too_long(kind, getattr(inp, name)):
@@ -59,10 +60,17 @@ def validate(inp: LogInput, now: datetime) -> dict[str, str]:
 
 
 async def log_event(
-    database: Database, inp: LogInput, *, actor: str, now: datetime, locale: str, redact_on: bool = True
+    database: Database,
+    regimes: Regimes,
+    inp: LogInput,
+    *,
+    actor: str,
+    now: datetime,
+    locale: str,
+    redact_on: bool = True,
 ) -> Incident:
     """One transaction: the register entry, its not-notified decision, and their timeline events."""
-    problems = validate(inp, now)
+    problems = validate(inp, now, regimes)
     if problems:
         raise Invalid("error.invalid", reason=", ".join(sorted(problems)))
     title, summary, rationale = (

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from incident import reminders
+from incident import firm_facts, reminders
 from incident.clocks import ClockView, clocks
 from incident.config import IncidentConfig
 from incident.errors import Invalid
@@ -73,7 +73,9 @@ async def clock_views(
     database: Database, incident: Incident, config: IncidentConfig, now: datetime
 ) -> list[ClockView]:
     """Every obligation's clock for the incident as it stands, with the notices recorded so far."""
-    return clocks(incident, await sent_notices(database, incident), config.regimes, now)
+    async with database.session() as db:
+        firm = await firm_facts.load(db)
+    return clocks(incident, await sent_notices(database, incident), config.regimes, now, firm=firm)
 
 
 async def sent_notices(database: Database, incident: Incident) -> list[Notification]:
@@ -124,7 +126,8 @@ async def record(
         existing = list(
             (await db.execute(select(Notification).where(Notification.incident_id == incident_id))).scalars()
         )
-        before = {v.id: v for v in clocks(incident, existing, config.regimes, now)}
+        firm = await firm_facts.load(db)
+        before = {v.id: v for v in clocks(incident, existing, config.regimes, now, firm=firm)}
         view = before.get(inp.obligation)
         row = Notification(
             incident_id=incident_id,
@@ -143,7 +146,7 @@ async def record(
         )
         db.add(row)
         await db.flush()
-        after = {v.id: v for v in clocks(incident, [*existing, row], config.regimes, now)}
+        after = {v.id: v for v in clocks(incident, [*existing, row], config.regimes, now, firm=firm)}
         clock = after.get(inp.obligation)
         drill = " (DRILL, practice only)" if incident.is_drill else ""
         await timeline.append(

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from incident import roster
+from incident import firm_facts, roster
 from incident.clocks import DECLINED, NO_NOTIFY, ClockView, clocks
 from incident.config import IncidentConfig
+from incident.coverage import uncovered_names
 from incident.playbook import Playbook
 from incident.roles_config import COMMANDER
 from incident.skips import Skip, declarer_commands, skipped
@@ -66,6 +67,8 @@ class Overview:
     suggestion: Suggestion | None = None
     # Effects for this incident that Slack kept refusing (storage/outbox.py): the view may be stale.
     undelivered: int = 0
+    # The incident's jurisdictions no regime of the loaded file covers (incident/coverage.py).
+    uncovered: list[Text] = field(default_factory=list)
 
     @property
     def clock_glance(self) -> ClockGlance:
@@ -138,9 +141,10 @@ async def overview(db: AsyncSession, incident: Incident, config: IncidentConfig,
         incident=incident,
         holders=await roster.current(db, incident.id),
         phases=phases,
-        clocks=clocks(incident, notifications, config.regimes, now, declined),
+        clocks=clocks(incident, notifications, config.regimes, now, declined, await firm_facts.load(db)),
+        uncovered=uncovered_names(incident.jurisdictions, config.regimes),
         pending_setup=pending_setup(incident),
         skipped=skipped(incident),
-        suggestion=suggest(incident),
+        suggestion=suggest(incident, config.regimes),
         undelivered=await outbox.dead_count(db, incident.id),
     )

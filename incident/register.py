@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from incident import firm_facts
 from incident.clocks import NO_NOTIFY, clocks, first_notifications, named_obligations
 from incident.config import IncidentConfig
+from incident.firm_facts import FirmFacts
 from incident.i18n import t
 from incident.notice_draft.drafts import ApprovedNotice, approved_notices, drafts_of
 from incident.regimes import obligation_title
@@ -76,6 +78,7 @@ def decisions_for(
     declined: list[Decision],
     config: IncidentConfig,
     now: datetime,
+    firm: FirmFacts | None = None,
 ) -> list[RegimeDecision]:
     """Per obligation that applies (or may): notified, explicitly not notified (with why), or pending."""
     regimes = config.regimes
@@ -86,7 +89,7 @@ def decisions_for(
         for oid in named_obligations(d.regime, d.obligation, regimes):
             declined_by_id.setdefault(oid, d)
     seen: set[str] = set()
-    for view in clocks(incident, notifications, regimes, now, declined):
+    for view in clocks(incident, notifications, regimes, now, declined, firm):
         regime = view.applicability.regime
         seen.add(view.id)
         name = view.name
@@ -167,6 +170,7 @@ async def rows(
         for d in (await db.execute(stmt_d)).scalars():
             declined[d.incident_id].append(d)
     drafted = await drafts_of(db, [i for i in ids if i is not None])
+    firm = await firm_facts.load(db)
     out = []
     for inc in incidents:
         assert inc.id is not None
@@ -187,7 +191,7 @@ async def rows(
                 people_affected=inc.people_affected,
                 affected_clients=list(inc.affected_clients or []),
                 jurisdictions=list(inc.jurisdictions or []),
-                decisions=decisions_for(inc, notifications[inc.id], declined[inc.id], config, now),
+                decisions=decisions_for(inc, notifications[inc.id], declined[inc.id], config, now, firm),
                 not_notified_rationale=inc.not_notified_rationale,
                 approved_notices=approved_notices(drafted[inc.id]),
             )

@@ -27,14 +27,14 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from incident import roster
-from incident.clocks import NO_NOTIFY, clocks
+from incident import firm_facts, roster
+from incident.clocks import NO_NOTIFY, ClockView, clocks
 from incident.config import IncidentConfig
 from incident.errors import Invalid, NotFound
 from incident.limits import Field
 from incident.overview import open_phase_keys, playbook_of
 from incident.redact import Redacted, scrub, with_counts
-from incident.regimes import REMINDER_OFFSETS, Duration
+from incident.regimes import CLOCK_STARTS, REMINDER_OFFSETS, Duration
 from incident.roles_config import COMMANDER
 from incident.severity import SEVERITIES, cadence
 from storage import leases, timeline
@@ -135,6 +135,7 @@ class State:
     last_update_at: datetime | None
     role_vacated_at: dict[str, datetime]
     declined: list[Decision] = field(default_factory=list)
+    firm: dict[str, bool] = field(default_factory=dict)  # the firm's answers (incident/firm_facts.py)
 
 
 def _ts(at: datetime) -> int:
@@ -222,27 +223,22 @@ def wanted(
                 )
             )
 
-        # Regulatory clocks that apply and are still open (or already overdue), one per obligation.
+        # Regulatory clocks still open (or already overdue): one reminder per obligation that
+        # applies, and one per regime and deadline for those that only may apply (alternatives
+        # such as GDPR's lead authority vs every authority, decided by one fact, remind once).
         targets = _dm_targets(state.holders, CLOCK_ROLES) or [commander]
         if inc.channel_id:
             targets = [inc.channel_id, *targets]
-        for view in clocks(inc, state.notifications, config.regimes, now, state.declined):
-            deadline = view.deadline_at
-            if (
-                view.applicability.status != "applies"
-                or view.state not in ("open", "overdue")
-                or not deadline
-            ):
-                continue
-            oid = view.id
-            moments = [(label, deadline - offset) for label, offset in REMINDER_OFFSETS]
+        views = clocks(inc, state.notifications, config.regimes, now, state.declined, state.firm)
+        for subject in clock_subjects(views):
+            moments = [(label, subject.deadline - offset) for label, offset in REMINDER_OFFSETS]
             for index, (label, at) in enumerate(moments):
                 # Superseded: a later reminder of the same clock is due too (the bot was down, or
                 # the facts put the clock start in the past). Only the latest one is worth sending.
                 if any(later <= now for _, later in moments[index + 1 :]):
                     continue
                 for target in targets:
-                    key = f"clock:{iid}:{oid}:{_ts(deadline)}:{label}:{target}"
+                    key = f"clock:{iid}:{subject.key}:{_ts(subject.deadline)}:{label}:{target}"
                     # A moment long past when first seen is skipped (the clock started late, e.g. a
                     # backdated discovery); a row that exists fires late, once.
                     if label != "overdue" and at < now - LATE_GRACE and key not in existing:
@@ -251,10 +247,10 @@ def wanted(
                         Wanted(
                             key,
                             CLOCK,
-                            oid,
+                            subject.ids[0],
                             target,
                             at,
-                            {"obligation": oid, "label": label, "deadline_at": deadline.isoformat()},
+                            {**subject.payload, "label": label, "deadline_at": subject.deadline.isoformat()},
                         )
                     )
 
@@ -274,6 +270,63 @@ def wanted(
                     {"action_id": action.id, "due_at": action.due_at.isoformat()},
                 )
             )
+    return out
+
+
+@dataclass(frozen=True)
+class ClockSubject:
+    """What one regulatory reminder is about: an obligation that applies, or the obligations of one
+    regime that may apply with the same deadline, and the facts that decide them."""
+
+    key: str  # the dedupe key's part naming it
+    ids: tuple[str, ...]
+    deadline: datetime
+    deciding: tuple[str, ...] = ()
+
+    @property
+    def may_apply(self) -> bool:
+        return bool(self.key.endswith(MAY_APPLY))
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if not self.may_apply:
+            return {"obligation": self.ids[0]}
+        return {
+            "obligation": self.ids[0],
+            "may_apply": True,
+            "obligations": list(self.ids),
+            "deciding": list(self.deciding),
+        }
+
+
+MAY_APPLY = ":may"
+
+
+def clock_subjects(views: Iterable[ClockView]) -> list[ClockSubject]:
+    """The regulatory reminders the clocks want: each obligation that applies on its own; those
+    whose status is unknown grouped per regime and deadline, naming the facts still needed to decide
+    them (those that decide whether they apply first, then the rest, such as an unknown start)."""
+    out: list[ClockSubject] = []
+    maybe: dict[tuple[str, datetime], list[ClockView]] = {}
+    # An alternative already notified (or declined) answers the regime's duty for that deadline:
+    # its siblings that only may apply stay on the card but no longer remind.
+    answered = {
+        (v.regime_id, v.deadline_at) for v in views if v.state not in ("open", "overdue") and v.deadline_at
+    }
+    for view in views:
+        deadline = view.deadline_at
+        if view.state not in ("open", "overdue") or not deadline:
+            continue
+        if view.applicability.status == "applies":
+            out.append(ClockSubject(view.id, (view.id,), deadline))
+        elif view.applicability.status == "unknown" and (view.regime_id, deadline) not in answered:
+            maybe.setdefault((view.regime_id, deadline), []).append(view)
+    for (regime_id, deadline), group in maybe.items():
+        missing = list(dict.fromkeys(f for v in group for f in v.applicability.missing_facts))
+        deciding = [f for f in missing if f not in CLOCK_STARTS] + [f for f in missing if f in CLOCK_STARTS]
+        out.append(
+            ClockSubject(f"{regime_id}{MAY_APPLY}", tuple(v.id for v in group), deadline, tuple(deciding))
+        )
     return out
 
 
@@ -307,6 +360,7 @@ async def load_state(db: AsyncSession, incident: Incident) -> State:
         last_update_at=last_update,
         role_vacated_at=vacated,
         declined=[d for d in await rows_of(Decision) if d.kind == NO_NOTIFY],
+        firm=await firm_facts.load(db),
     )
 
 

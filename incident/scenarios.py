@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from dataclasses import field
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -49,9 +50,9 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass
 
-from incident.declare import DATA_CATEGORIES, JURISDICTIONS, SEVERITIES
+from incident.declare import SEVERITIES
 from incident.playbook import parse_duration
-from incident.regimes import RECIPIENT_KINDS
+from incident.regimes import RECIPIENT_KINDS, Regimes, load_regimes
 from incident.text import Text
 from incident.yamlmodel import (
     STRICT,
@@ -113,8 +114,10 @@ PlaybookId = Annotated[str, Name(), Among("config", "playbook", lambda config: s
 ItemKey = Annotated[str, Name(), Among("playbook", "checklist item", lambda playbook: playbook.item_keys())]
 Tristate = Annotated[str, OneOf(TRISTATE), BeforeValidator(_yes_no)]  # the Before wraps the Plain
 DataRole = Annotated[str, OneOf(ROLES_OF_DATA)]
-Categories = tuple[Annotated[str, OneOf(DATA_CATEGORIES)], ...]
-Jurisdictions = tuple[Annotated[str, OneOf(JURISDICTIONS)], ...]
+# The firm's regimes file names the data categories and jurisdictions a scenario may use (the
+# packaged file's when no configuration is given).
+Categories = tuple[Annotated[str, Among("regimes", "data category", lambda r: r.category_keys())], ...]
+Jurisdictions = tuple[Annotated[str, Among("regimes", "jurisdiction", lambda r: r.jurisdiction_codes())], ...]
 Count = Annotated[StrictInt, Field(ge=0)]
 
 
@@ -374,12 +377,22 @@ class Scenario:
 # ---------------------------------------------------------------------------- loading
 
 
+def _context(config: IncidentConfig | None, people: Collection[str] | None) -> dict[str, Any]:
+    regimes = config.regimes if config is not None else _packaged_regimes()
+    return {"config": config, "people": people, "regimes": regimes}
+
+
+@cache
+def _packaged_regimes() -> Regimes:
+    return load_regimes()
+
+
 def load_scenario(
     source: str | Path, *, config: IncidentConfig | None = None, people: Collection[str] = DRILL_PEOPLE
 ) -> Scenario:
     """One scenario file (or YAML text). With ``config``, playbook items, roles and regimes are
     checked against the firm's configuration too. Raises ``ConfigError`` listing every mistake."""
-    return load_model(source, Scenario, what="a scenario", context={"config": config, "people": people})
+    return load_model(source, Scenario, what="a scenario", context=_context(config, people))
 
 
 def load_scenarios(
@@ -390,7 +403,7 @@ def load_scenarios(
 ) -> dict[str, Scenario]:
     """Every scenario in a folder (the built-in ones by default), by id; one ``ConfigError`` for all."""
     folder = Path(directory) if directory is not None else BUILTIN_DIR
-    context = {"config": config, "people": people}
+    context = _context(config, people)
     found = load_folder(folder, SUFFIXES, Scenario, what="scenario", context=context)
     return {key: scenario for key, (_, scenario) in found.items()}
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from incident.clocks import facts_of
 from incident.errors import Conflict
 from incident.lifecycle import AlreadyClosed
+from incident.regimes import Regimes
 from incident.roles_config import RolesConfig
 from incident.roster import locked_for_manager
 from incident.severity import Severity, suggest_severity
@@ -31,20 +32,22 @@ class Suggestion:
     severity: Severity
     reasons: tuple[Text, ...]
     people_affected: int | None
-    data_categories: tuple[str, ...]
+    data_categories: tuple[Text, ...]  # their names in the regimes file
     encrypted: bool | None
 
     def differs_from(self, incident: Incident) -> bool:
         return incident.severity != self.severity
 
 
-def suggest(incident: Incident) -> Suggestion:
+def suggest(incident: Incident, regimes: Regimes | None = None) -> Suggestion:
+    """The matrix's level for the incident's facts; ``regimes`` names its data categories."""
     severity, reasons = suggest_severity(facts_of(incident))
+    keys = sorted(incident.data_categories or ())
     return Suggestion(
         severity=severity,
         reasons=tuple(reasons),
         people_affected=incident.people_affected,
-        data_categories=tuple(sorted(incident.data_categories or ())),
+        data_categories=tuple(regimes.category_name(c) if regimes else Text(c, c) for c in keys),
         encrypted=incident.encrypted,
     )
 

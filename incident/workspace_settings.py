@@ -13,6 +13,8 @@ Keys and their values:
 - ``locale``: ``zh-CN`` or ``en``
 - ``cadence.<SEV1..SEV4>``: a duration such as ``45m`` or ``2h``
 - ``report_channel``: a channel id; ``report_schedule``: ``monthly``, ``quarterly`` or ``off``
+- ``firm.<fact>``: the firm's yes/no answer to a fact about itself (``incident/firm_facts.py``);
+  no setting = unknown
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 from incident.config import IncidentConfig
+from incident.firm_facts import FIRM_FACTS
+from incident.firm_facts import setting_key as firm_key
 from incident.regimes import Duration
 from incident.roles_config import CHANNEL_ID, HOLDER_ID, USERGROUP_ID
 from incident.severity import SEVERITIES
@@ -68,6 +72,7 @@ def known_keys(role_keys: Iterable[str]) -> tuple[str, ...]:
         *(cadence_key(s) for s in SEVERITIES),
         REPORT_CHANNEL,
         REPORT_SCHEDULE,
+        *(firm_key(f) for f in FIRM_FACTS),
     )
 
 
@@ -213,6 +218,9 @@ def export_yaml(values: Mapping[str, Any], name_of: Callable[[str], str | None])
         report["schedule"] = values[REPORT_SCHEDULE]
     if report:
         doc["report"] = report
+    firm = {f: values[firm_key(f)] for f in FIRM_FACTS if firm_key(f) in values}
+    if firm:
+        doc["firm_facts"] = firm
     head = "# Breachroom workspace settings: `breachroom config import` reads this file back.\n"
     return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
@@ -263,6 +271,7 @@ class _Settings:
         dict[Annotated[str, OneOf(SEVERITIES)], Annotated[str, PlainValidator(_cadence_text)]] | None
     ) = None
     report: _Report | None = None
+    firm_facts: dict[Annotated[str, OneOf(FIRM_FACTS)], bool] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -279,6 +288,7 @@ class _Settings:
             **{cadence_key(sev): every for sev, every in (self.status_update_every or {}).items()},
             REPORT_CHANNEL: report.channel,
             REPORT_SCHEDULE: report.schedule,
+            **{firm_key(fact): answer for fact, answer in (self.firm_facts or {}).items()},
         }
         return {key: value for key, value in values.items() if value is not None}
 

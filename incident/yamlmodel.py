@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from functools import cache
 from pathlib import Path
 from types import NoneType, UnionType
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -167,10 +166,14 @@ def unique(entries: Iterable[tuple[YamlPath, str]], what: str) -> list[Found]:
 # ---------------------------------------------------------------------------- loading
 
 
-@cache
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
 def adapter(model: type[T]) -> TypeAdapter[T]:
     """The (cached) pydantic adapter of a model; ``adapter(M).validate_python(snapshot)``."""
-    return TypeAdapter(model)
+    if model not in _ADAPTERS:
+        _ADAPTERS[model] = TypeAdapter(model)
+    return cast("TypeAdapter[T]", _ADAPTERS[model])
 
 
 def load_model(

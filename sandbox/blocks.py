@@ -32,6 +32,9 @@ MAX_MESSAGE_TEXT = 40000
 MAX_UPDATE_TEXT = 4000
 MAX_OPTION_TEXT = 75
 MAX_OPTIONS = 100
+MAX_OPTION_GROUPS = 100
+MAX_GROUP_LABEL = 75
+MAX_SUGGESTED_VALUE = 150
 
 
 def _err(text: str, pointer: str) -> str:
@@ -85,6 +88,58 @@ def _check_element(element: Any, pointer: str, out: list[str]) -> None:
     for g, group in enumerate(element.get("option_groups") or []):
         if isinstance(group, dict):
             _check_options(group.get("options"), f"{pointer}/option_groups/{g}/options", out)
+
+
+def check_options_answer(answer: Any) -> list[str]:
+    """What Slack rejects in an app's answer to a block_suggestion (an external select's options).
+
+    The answer is a JSON object with `options` (at most 100) or `option_groups` (at most 100,
+    each a label and at most 100 options); an option's text is at most 75 characters and its
+    value at most 150. Slack shows the person an error in the menu and no options otherwise.
+    """
+    if not isinstance(answer, dict):
+        return [_err("the options response must be a JSON object", "/")]
+    options, groups = answer.get("options"), answer.get("option_groups")
+    if options is None and groups is None:
+        return [_err("missing required field: options or option_groups", "/")]
+    if options is not None and groups is not None:
+        return [_err("provide options or option_groups, not both", "/")]
+    out: list[str] = []
+
+    def check(items: Any, pointer: str) -> None:
+        if not isinstance(items, list):
+            out.append(_err("must be an array", pointer))
+            return
+        _check_options(items, pointer, out)
+        for i, option in enumerate(items):
+            if not isinstance(option, dict) or not _text_of(option.get("text")):
+                out.append(_err("missing required field: text", f"{pointer}/{i}"))
+                continue
+            value = option.get("value")
+            if not isinstance(value, str) or not value:
+                out.append(_err("missing required field: value", f"{pointer}/{i}/value"))
+            elif len(value) > MAX_SUGGESTED_VALUE:
+                out.append(_too_long(MAX_SUGGESTED_VALUE, f"{pointer}/{i}/value"))
+
+    if options is not None:
+        check(options, "/options")
+    else:
+        if not isinstance(groups, list):
+            return [_err("must be an array", "/option_groups")]
+        if len(groups) > MAX_OPTION_GROUPS:
+            out.append(_err(f"must provide no more than {MAX_OPTION_GROUPS} items", "/option_groups"))
+        for g, group in enumerate(groups):
+            where = f"/option_groups/{g}"
+            if not isinstance(group, dict):
+                out.append(_err("must be an object", where))
+                continue
+            label = _text_of(group.get("label"))
+            if not label:
+                out.append(_err("missing required field: label", f"{where}/label"))
+            elif len(label) > MAX_GROUP_LABEL:
+                out.append(_too_long(MAX_GROUP_LABEL, f"{where}/label/text"))
+            check(group.get("options"), f"{where}/options")
+    return _dedupe(out)
 
 
 def _check_block_limits(block: dict[str, Any], pointer: str, out: list[str]) -> None:

@@ -25,11 +25,16 @@ SELECT_TYPES = (
     "radio_buttons",
     "checkboxes",
     "multi_static_select",
+    "multi_external_select",
     "multi_users_select",
     "multi_conversations_select",
     "datepicker",
     "timepicker",
 )
+# Menus whose options the app serves when someone types in them (a `block_suggestion`).
+EXTERNAL_TYPES = ("external_select", "multi_external_select")
+# Characters typed before Slack asks for options, unless the element says otherwise.
+DEFAULT_MIN_QUERY_LENGTH = 3
 
 
 def _text(obj: Any) -> str:
@@ -235,6 +240,93 @@ class Person:
             "enterprise": None,
         }
 
+    def _block_suggestion(
+        self,
+        msg: MessageView | None,
+        view: OpenView | None,
+        block: dict[str, Any],
+        element: dict[str, Any],
+        query: str,
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "type": "block_suggestion",
+            "user": self._user_obj(),
+            "container": self._container(msg, view),
+            "api_app_id": self.ws.app_id,
+            "token": self.sandbox_token,
+            "action_id": element.get("action_id", ""),
+            "block_id": block.get("block_id", ""),
+            "value": query,
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        if view is not None:
+            payload["view"] = view.data
+        else:
+            assert msg is not None
+            payload["channel"] = self._channel_obj(msg.channel)
+            if not msg.ephemeral:
+                payload["message"] = msg.data
+        return payload
+
+    async def _load_options(
+        self,
+        msg: MessageView | None,
+        view: OpenView | None,
+        block: dict[str, Any],
+        element: dict[str, Any],
+        query: str,
+    ) -> list[dict[str, Any]]:
+        """What the menu lists after typing `query`: nothing before `min_query_length` characters
+        (Slack does not ask), else the options the app answers with."""
+        if len(query) < int(element.get("min_query_length", DEFAULT_MIN_QUERY_LENGTH)):
+            return []
+        return await self.sandbox.suggest(self._block_suggestion(msg, view, block, element, query))
+
+    async def suggest(self, target: Any, placeholder_or_block: str, query: str = "") -> list[dict[str, Any]]:
+        """Type `query` into the external select found by placeholder, action_id or block_id: the
+        options the bot offers (flattened out of their groups)."""
+        blocks, msg, view = self._source(target)
+        block, element = self._select_element(blocks, placeholder_or_block, any_input=True)
+        if element.get("type") not in EXTERNAL_TYPES:
+            raise LookupError(f"{placeholder_or_block!r} is a {element.get('type')}, not an external select")
+        return await self._load_options(msg, view, block, element, query)
+
+    async def _served(
+        self,
+        msg: MessageView | None,
+        view: OpenView | None,
+        block: dict[str, Any],
+        element: dict[str, Any],
+        choice: Any,
+    ) -> dict[str, Any]:
+        """An external select's element with the options a person would see while picking
+        `choice` (typing each choice's text), so `_selection` can pick among them."""
+        if element.get("type") not in EXTERNAL_TYPES:
+            return element
+        picks = choice if isinstance(choice, list | tuple) else [choice]
+        seen: dict[str, dict[str, Any]] = {
+            o["value"]: o for o in element.get("initial_options") or [] if isinstance(o, dict)
+        }
+        for pick in picks:
+            for option in await self._load_options(msg, view, block, element, str(pick)):
+                seen.setdefault(str(option.get("value")), option)
+        return {**element, "options": list(seen.values())}
+
+    def _remember(
+        self, view: OpenView | None, block: dict[str, Any], element: dict[str, Any], chosen: dict
+    ) -> None:
+        """An input used in a modal keeps its value in the view's state, as Slack's does: the next
+        payload from the view (an action, the submission) carries it."""
+        if view is None or block.get("type") != "input":
+            return
+        state = view.data.setdefault("state", {"values": {}}).setdefault("values", {})
+        state.setdefault(block.get("block_id", ""), {})[element.get("action_id", "")] = {
+            "type": element.get("type"),
+            **chosen,
+        }
+
     # -- interactions -----------------------------------------------------------------------
 
     async def click(
@@ -275,13 +367,33 @@ class Person:
             action["style"] = element["style"]
         return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
 
-    async def select(self, target: Any, placeholder_or_block: str, option_text: str) -> Delivery:
+    async def select(self, target: Any, placeholder_or_block: str, option_text: str | list[str]) -> Delivery:
         """Pick `option_text` in the select/overflow found by placeholder, block_id or action_id.
 
         For users_select, `option_text` is a user name or id; for conversations/channels
-        selects, a channel name or id.
+        selects, a channel name or id; for a multi-select, the list of everything now chosen.
         """
         blocks, msg, view = self._source(target)
+        block, element = self._select_element(blocks, placeholder_or_block)
+        action = {
+            "action_id": element.get("action_id", ""),
+            "block_id": block.get("block_id", ""),
+            "type": element["type"],
+            "action_ts": f"{self.ws.clock.now():.6f}",
+        }
+        chosen = self._selection(await self._served(msg, view, block, element, option_text), option_text)
+        action.update(chosen)
+        if element["type"] != "overflow" and "placeholder" in element:
+            action["placeholder"] = element["placeholder"]
+        self._remember(view, block, element, chosen)
+        return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
+
+    def _select_element(
+        self, blocks: list[dict[str, Any]], placeholder_or_block: str, *, any_input: bool = False
+    ) -> tuple[dict, dict]:
+        """The (block, select) named by its placeholder or action_id, else by its block_id (an
+        input's element when it dispatches actions, or `any_input`; a section's accessory or one
+        in an actions block)."""
 
         def want(element: dict[str, Any]) -> str | bool:
             if element.get("type") not in SELECT_TYPES:
@@ -290,25 +402,21 @@ class Person:
             return "exact" if placeholder_or_block in keys else False
 
         try:
-            block, element = self._find(blocks, want, None)
+            return self._find(blocks, want, None)
         except LookupError:
             block = next((b for b in blocks if b.get("block_id") == placeholder_or_block), {})
-            found: dict[str, Any] | None = block.get("accessory") or next(
-                (e for e in block.get("elements") or [] if e.get("type") in SELECT_TYPES), None
+            element: dict[str, Any] | None = (
+                block.get("accessory")
+                or (
+                    block.get("element")
+                    if block.get("type") == "input" and (any_input or block.get("dispatch_action"))
+                    else None
+                )
+                or next((e for e in block.get("elements") or [] if e.get("type") in SELECT_TYPES), None)
             )
-            if not found:
+            if not element:
                 raise
-            element = found
-        action = {
-            "action_id": element.get("action_id", ""),
-            "block_id": block.get("block_id", ""),
-            "type": element["type"],
-            "action_ts": f"{self.ws.clock.now():.6f}",
-        }
-        action.update(self._selection(element, option_text))
-        if element["type"] != "overflow" and "placeholder" in element:
-            action["placeholder"] = element["placeholder"]
-        return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
+            return block, element
 
     async def act(
         self, target: Any, block_index: int, element_index: int | None = None, choice: Any = None
@@ -344,9 +452,11 @@ class Person:
                 if key in element:
                     action[key] = element[key]
         else:
-            action.update(self._selection(element, choice))
+            chosen = self._selection(await self._served(msg, view, block, element, choice), choice)
+            action.update(chosen)
             if element["type"] != "overflow" and "placeholder" in element:
                 action["placeholder"] = element["placeholder"]
+            self._remember(view, block, element, chosen)
         return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
 
     def _option(self, element: dict[str, Any], option_text: str) -> dict[str, Any]:
@@ -365,7 +475,7 @@ class Person:
         kind = element["type"]
         if kind in ("static_select", "external_select", "overflow", "radio_buttons"):
             return {"selected_option": self._option(element, str(choice))}
-        if kind in ("multi_static_select", "checkboxes"):
+        if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
             picks = choice if isinstance(choice, list | tuple) else [choice]
             return {"selected_options": [self._option(element, str(c)) for c in picks]}
         if kind == "users_select":
@@ -391,9 +501,15 @@ class Person:
 
     # -- modals -----------------------------------------------------------------------------
 
-    def _state_values(self, view: OpenView, values: dict[str, Any]) -> dict[str, Any]:
-        """Slack's view.state.values for the inputs named by label or block_id."""
+    def _state_values(
+        self, view: OpenView, values: dict[str, Any], served: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Slack's view.state.values for the inputs named by label or block_id; an input not named
+        keeps what was picked in it before (an action in the modal), else its initial value.
+
+        `served`: block_id → an external select with the options its choice was picked from."""
         state: dict[str, dict[str, Any]] = {}
+        before = (view.data.get("state") or {}).get("values") or {}
         remaining = dict(values)
         for block in view.data.get("blocks") or []:
             if block.get("type") != "input":
@@ -407,8 +523,9 @@ class Person:
             action_id = element.get("action_id", "")
             if key is None:
                 value: dict[str, Any] = {"type": element.get("type")}
-                value.update(self._empty(element))
+                value.update((before.get(block_id) or {}).get(action_id) or self._empty(element))
             else:
+                element = (served or {}).get(block_id, element)
                 value = {"type": element.get("type"), **self._selection(element, remaining.pop(key))}
             state.setdefault(block_id, {})[action_id] = value
         if remaining:
@@ -420,7 +537,7 @@ class Person:
         kind = element.get("type")
         if kind in ("static_select", "external_select", "radio_buttons"):
             return {"selected_option": element.get("initial_option")}
-        if kind in ("multi_static_select", "checkboxes"):
+        if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
             return {"selected_options": element.get("initial_options") or []}
         if kind == "users_select":
             return {"selected_user": element.get("initial_user")}
@@ -443,7 +560,9 @@ class Person:
         "update"/"push" replace/push the view, "errors" keeps it open (see `.errors`).
         """
         view = view or self.modal()
-        state = {"values": self._state_values(view, values or {})}
+        state = {
+            "values": self._state_values(view, values or {}, await self._served_inputs(view, values or {}))
+        }
         view.data["state"] = state
         payload = self.view_submission({**view.data, "state": state})
         result = await self.sandbox.deliver("interactive", payload)
@@ -462,6 +581,22 @@ class Person:
         else:
             self._pop(view)
         return result
+
+    async def _served_inputs(self, view: OpenView, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """For each external select among the inputs being filled: the options typing its choice
+        brings up (block_id → the element with them)."""
+        served: dict[str, dict[str, Any]] = {}
+        for block in view.data.get("blocks") or []:
+            element = block.get("element") or {}
+            if block.get("type") != "input" or element.get("type") not in EXTERNAL_TYPES:
+                continue
+            block_id, label = block.get("block_id", ""), _text(block.get("label"))
+            key = next((k for k in (block_id, label) if k and k in values), None)
+            if key is None:
+                key = next((k for k in values if k and k in label), None)
+            if key is not None:
+                served[block_id] = await self._served(None, view, block, element, values[key])
+        return served
 
     def _pop(self, view: OpenView) -> None:
         stack = self.ws.modal_stacks.get(self.id) or []

@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from sandbox import scopes as oauth_scopes
+from sandbox.blocks import check_options_answer
 from sandbox.clock import Clock
 from sandbox.faults import Faults, RateLimiter
 from sandbox.observe import ChannelView
@@ -278,6 +279,37 @@ class Sandbox:
             return await self._deliver(kind, payload, retry_num, retry_reason)
         finally:
             self.workspace.changed()
+
+    async def suggest(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        """Ask the bot for an external select's options (a `block_suggestion`), as Slack does
+        while someone types in the menu; the options it offered, flattened out of their groups.
+
+        Slack sends these to the app's Options Load URL (`message_menu_options_url` in the
+        manifest; the sandbox posts to the bot's one URL) and shows the person an error and no
+        options when the answer breaks its rules: that is a violation here, and no options.
+        """
+        delivery = await self.deliver("interactive", payload)
+        problems = ["[ERROR] the app did not answer"] if delivery.status != 200 else []
+        answer: Any = delivery.json
+        if not problems and answer is None:
+            # An empty 200 (Bolt's bare ack) is "no options": Slack shows an empty menu.
+            answer = {"options": []} if not delivery.body.strip() else delivery.body
+        problems = problems or check_options_answer(answer)
+        if problems:
+            self.workspace.violations.append(
+                Violation(
+                    "ack:block_suggestion",
+                    {"action_id": payload.get("action_id"), "value": payload.get("value")},
+                    "invalid_options",
+                    problems,
+                    self.clock.now(),
+                )
+            )
+            return []
+        assert isinstance(answer, dict)
+        if answer.get("options") is not None:
+            return list(answer["options"])
+        return [o for group in answer["option_groups"] for o in group.get("options") or []]
 
     async def _post(self, body: str, headers: dict[str, str]) -> tuple[int, str]:
         """POST one request to the bot: (status, text), or (0, "") if it never answered."""

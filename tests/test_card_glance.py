@@ -63,7 +63,8 @@ async def test_the_card_suggests_sev2_and_only_a_manager_accepts_it(slack: Slack
     incident = await declare(slack, **SUGGESTS_SEV2)
     card = card_of(slack, incident)
     assert (
-        "💡 Suggested *SEV2*: 1,200 people, National ID / SSN / TIN, Payroll, not encrypted" in card.all_text
+        "💡 Suggested *SEV2*: 1,200 people, national ID (ID card, SSN, TIN), payroll, not encrypted"
+        in card.all_text
     )
     assert "Accept SEV2" in card.buttons
 
@@ -136,7 +137,10 @@ async def test_the_suggestion_in_chinese(db_url: str) -> None:
     async with running_bot(db_url, locale="zh-CN") as slack:
         incident = await declare(slack, **SUGGESTS_SEV2)
         card = card_of(slack, incident)
-        assert "💡 建议级别 *SEV2*：1,200 人、身份证号 / SSN / TIN、工资数据、未加密" in card.all_text
+        assert (
+            "💡 建议级别 *SEV2*：1,200 人、身份证件号码（身份证 / SSN / TIN）、工资薪金资料、未加密"
+            in card.all_text
+        )
         assert "采纳 SEV2" in card.buttons
 
 

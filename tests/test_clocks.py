@@ -12,7 +12,7 @@ async def declare(slack: Slack, title: str = "Payroll files of EU clients expose
     await slack.settle()
     fields = {
         "Severity": "SEV2",
-        "Data categories": ["Payroll"],
+        "Data categories": ["payroll"],
         "Jurisdictions": ["EU / EEA"],
         "Was the data encrypted (key safe)?": "No",
         "Our role for this data": "Controller (we decide why the data is processed)",
@@ -42,6 +42,10 @@ async def obligations(slack: Slack, who: str = "dave") -> str:
 
 
 async def test_more_people_affected_starts_the_ftc_clock_on_the_record(slack: Slack) -> None:
+    from tests.test_settings import edit_settings
+
+    # The firm answered once, in App Home, that the FTC Safeguards Rule covers it.
+    await edit_settings(slack, "heidi", {"Covered by the FTC Safeguards Rule": "Yes"})
     await declare(
         slack,
         "Client tax returns exposed",
@@ -107,7 +111,8 @@ async def test_outsiders_cannot_read_or_change_the_facts(slack: Slack) -> None:
 async def test_gdpr_72_hours_met_by_a_recorded_notification(slack: Slack) -> None:
     await declare(slack)
     incident = await slack.incident()
-    await set_facts(slack, aware_at=int(slack.rt.clock.now().timestamp()))
+    # No EU establishment: GDPR's every-authority obligation applies (not the lead authority's).
+    await set_facts(slack, aware_at=int(slack.rt.clock.now().timestamp()), eu_main_establishment="no")
     slack.sb.clock.advance(70 * HOUR)
     await slack.dave.command("notify eu-gdpr-33", channel=incident.channel_id)
     await slack.settle()
@@ -134,7 +139,8 @@ async def test_gdpr_72_hours_met_by_a_recorded_notification(slack: Slack) -> Non
 async def test_gdpr_72_hours_overdue_when_nothing_is_recorded(slack: Slack) -> None:
     await declare(slack)
     incident = await slack.incident()
-    await set_facts(slack, aware_at=int(slack.rt.clock.now().timestamp()))
+    # No EU establishment: GDPR's every-authority obligation applies (not the lead authority's).
+    await set_facts(slack, aware_at=int(slack.rt.clock.now().timestamp()), eu_main_establishment="no")
     slack.sb.clock.advance(72 * HOUR + 60)
     await fire_due(slack)
     overdue = [m for m in slack.erin.dms if "GDPR Art. 33" in m.all_text and "overdue" in m.all_text]

@@ -33,7 +33,7 @@ async def declare(slack: Slack, person: str = "alice", title: str = SECRET_TITLE
     fields = {
         "Severity": "SEV2",
         "What happened": "A client-portal export of payroll records was downloaded by an unknown IP.",
-        "Data categories": ["Payroll", "National ID / SSN / TIN"],
+        "Data categories": ["payroll", "national ID"],
         "Estimated people affected": "1200",
         "Affected clients": "Acme Trading\nBeta Foods",
         "Jurisdictions": ["EU / EEA", "China"],
@@ -93,7 +93,8 @@ async def test_the_timeline_records_declaration_roles_and_channel(slack: Slack) 
     incident = await slack.incident()
     kinds = await slack.kinds(incident)
     assert kinds[0] == "declared"
-    assert kinds.count("role_assigned") == 9
+    # Every role with a default holder in the sandbox firm: the nine departments and the DPO.
+    assert kinds.count("role_assigned") == 10
     assert "channel_created" in kinds and "members_invited" in kinds
 
 

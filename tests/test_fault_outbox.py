@@ -236,7 +236,7 @@ class Script:
     async def declare(self) -> None:
         fields = {
             "Severity": "SEV2",
-            "Data categories": ["Payroll"],
+            "Data categories": ["payroll"],
             "Jurisdictions": ["China"],
             "Affected clients": "Acme Trading",
             "Our role for this data": "Controller (we decide why the data is processed)",

@@ -176,7 +176,7 @@ async def declare(sb: Sandbox, database: Database, due_in: float) -> Incident:
     delivery = await alice.submit(
         {
             "Severity": "SEV2",
-            "Data categories": ["Payroll"],
+            "Data categories": ["payroll"],
             "Jurisdictions": ["China"],
             "Affected clients": "Acme Trading",
             "Our role for this data": "Controller (we decide why the data is processed)",

@@ -163,7 +163,7 @@ async def test_a_whole_incident_through_a_flaky_slack_loses_nothing_and_converge
         slack.alice,
         {
             "Severity": "SEV2",
-            "Data categories": ["Payroll"],
+            "Data categories": ["payroll"],
             "Jurisdictions": ["China"],
             "Affected clients": "Acme Trading",
             "Our role for this data": "Controller (we decide why the data is processed)",

@@ -48,6 +48,9 @@ OPEN_TO_ALL = {
     ("event", "subteam_members_changed"): "only forgets a cached user group",
     ("action", ActionId.SETTINGS_EDIT.value): "workspace settings: the listener lets admins only",
     ("view", CallbackId.SETTINGS.value): "workspace settings: the listener lets admins only",
+    ("action", ActionId.JURISDICTIONS.value): "the declare form asks for clock starts; it reads none",
+    ("options", ActionId.JURISDICTIONS.value): "the regimes file's jurisdictions: configuration, no incident",
+    ("options", ActionId.DATA_CATEGORIES.value): "the data categories: configuration, no incident",
 }
 
 

@@ -15,7 +15,7 @@ async def declare(slack: Slack, drill: bool = False) -> None:
     delivery = await slack.alice.submit(
         {
             "Severity": "SEV2",
-            "Data categories": ["Payroll"],
+            "Data categories": ["payroll"],
             "Jurisdictions": ["China", "EU / EEA"],
             "Was the data encrypted (key safe)?": "No",
             "Our role for this data": "Controller (we decide why the data is processed)",

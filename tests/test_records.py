@@ -20,7 +20,7 @@ async def declare(slack: Slack, title: str = "Payroll export leaked", **values: 
     await slack.settle()
     fields: dict[str, object] = {
         "Severity": "SEV2",
-        "Data categories": ["Payroll", "National ID / SSN / TIN"],
+        "Data categories": ["payroll", "national ID"],
         "Estimated people affected": "1200",
         "Affected clients": "Acme Trading\nBeta Foods",
         "Jurisdictions": ["EU / EEA", "China"],

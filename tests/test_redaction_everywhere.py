@@ -63,7 +63,7 @@ async def declare(slack: Slack, **values: object) -> Incident:
     fields: dict[str, object] = {
         "title": "Payroll export leaked",
         "Severity": "SEV2",
-        "Data categories": ["Payroll", "National ID / SSN / TIN"],
+        "Data categories": ["payroll", "national ID"],
         "Jurisdictions": ["EU / EEA", "China"],
     }
     fields.update(values)

@@ -32,7 +32,7 @@ async def real_incident(slack: Slack) -> Incident:
     delivery = await slack.alice.submit(
         {
             "Severity": "SEV2",
-            "Data categories": ["Payroll", "National ID / SSN / TIN"],
+            "Data categories": ["payroll", "national ID"],
             "Estimated people affected": "1200",
             "Affected clients": CLIENT,
             "Jurisdictions": ["China", "EU / EEA"],
@@ -120,7 +120,7 @@ async def logged(slack: Slack) -> Incident:
         {
             "What happened": "Misdirected email with one client's invoice",
             "Severity": "SEV4",
-            "Data categories": ["Contact details"],
+            "Data categories": ["contact details"],
             "Estimated people affected": "1",
             "Why no one needs to be notified": "Recalled before it was opened; recipient confirmed deletion",
         }

@@ -61,7 +61,7 @@ async def test_regulatory_clock_reminds_commander_legal_and_compliance_and_the_c
         slack,
         "SEV2",
         **{
-            "Data categories": ["Payroll"],
+            "Data categories": ["payroll"],
             "Jurisdictions": ["China"],
             "Our role for this data": "Controller (we decide why the data is processed)",
         },
@@ -92,7 +92,7 @@ async def test_regulatory_snooze_is_clamped_to_the_deadline(slack: Slack) -> Non
         slack,
         "SEV2",
         **{
-            "Data categories": ["Payroll"],
+            "Data categories": ["payroll"],
             "Jurisdictions": ["China"],
             "Our role for this data": "Controller (we decide why the data is processed)",
         },
@@ -161,7 +161,7 @@ async def test_drill_reminders_say_drill_and_never_imply_a_filing(slack: Slack) 
         "SEV2",
         drill=True,
         **{
-            "Data categories": ["Payroll"],
+            "Data categories": ["payroll"],
             "Jurisdictions": ["China"],
             "Our role for this data": "Controller (we decide why the data is processed)",
         },

@@ -79,7 +79,7 @@ async def declare_concurrently(sb: Sandbox, due_in: float) -> None:
     await until(all_open, "every declare form")
     fields = {
         "Severity": "SEV2",
-        "Data categories": ["Payroll"],
+        "Data categories": ["payroll"],
         "Jurisdictions": ["China"],
         "Our role for this data": "Controller (we decide why the data is processed)",
         "Discovered at": int(time.time() - DAY + due_in),

@@ -23,6 +23,7 @@ from handlers.render.common import (
     user,
     when,
 )
+from handlers.render.firm_facts import uncovered_line
 from handlers.render.labels import assumed_start, fact_labels, joined, reason_label
 from incident.clocks import ClockView
 from incident.declare import SEVERITIES
@@ -101,7 +102,7 @@ def suggestion_facts(s: Suggestion, locale: str) -> str:
     parts: list[str] = []
     if s.people_affected is not None:
         parts.append(t("dayone.suggest.people", locale, count=f"{s.people_affected:,}"))
-    parts += [t(f"category.{c}", locale) for c in s.data_categories]
+    parts += [name.get(locale) for name in s.data_categories]
     if s.encrypted is not None:
         parts.append(t("dayone.suggest.encrypted" if s.encrypted else "dayone.suggest.not_encrypted", locale))
     return joined(parts, locale) if parts else t("dayone.suggest.no_facts", locale)
@@ -169,6 +170,9 @@ def card(
     blocks.append(section(f"*{t('card.checklists', locale)}*\n" + "\n".join(progress)))
     lines = clock_lines(ov.clock_glance, locale, now, command)
     blocks.append(section(clip(f"*{t('card.clocks', locale)}*\n" + "\n".join(lines), 2900)))
+    warning = uncovered_line(ov.uncovered, locale)
+    if warning:
+        blocks.append(context(clip(warning, 2900)))
     blocks += suggestion_blocks(ov, locale)
     blocks.append(divider())
     value = str(inc.id)

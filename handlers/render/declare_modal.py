@@ -10,9 +10,15 @@ from typing import Any
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.render.common import clip, input_block, input_value, mrkdwn, option, plain
-from incident.declare import DATA_CATEGORIES, JURISDICTIONS, SEVERITIES, DeclareInput
+from handlers.render.regime_choices import categories_element, jurisdictions_element
+from incident.declare import ASKED_STARTS, SEVERITIES, DeclareInput, starts_to_ask
 from incident.limits import Field, limit
 from incident.playbook import Playbook
+from incident.regimes import Regimes
+from incident.text import Text
+
+# The modal's keys a views.update sends back (the payload's view carries Slack's own besides).
+_MODAL_KEYS = ("type", "callback_id", "title", "submit", "close", "private_metadata", "blocks")
 
 
 def _tristate(locale: str) -> list[dict[str, Any]]:
@@ -28,17 +34,22 @@ def declare_modal(
     playbooks: dict[str, Playbook],
     default_playbook: str,
     severity_help: str,
+    regimes: Regimes,
     *,
     title: str = "",
     drill: bool = False,
     origin_channel: str = "",
     initial: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``initial``: block id → value the form opens with (a drill scenario's facts)."""
+    """``initial``: block id → value the form opens with (a drill scenario's facts).
+
+    Jurisdictions and data categories are the regimes file's; choosing jurisdictions updates the
+    form (``with_clock_starts``) to ask for the legal clock starts that may then apply."""
     severity_options = [option(s, s) for s in SEVERITIES]
     playbook_options = [option(pb.title.get(locale), pid) for pid, pb in sorted(playbooks.items())]
     default_pb = next(o for o in playbook_options if o["value"] == default_playbook)
     drill_option = option(t("declare.option.drill", locale), "drill")
+    given = initial or {}
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": mrkdwn(t("declare.modal.intro", locale))},
         input_block(
@@ -67,10 +78,12 @@ def declare_modal(
         input_block(
             "data_categories",
             t("declare.field.data_categories", locale),
-            {
-                "type": "checkboxes",
-                "options": [option(t(f"category.{c}", locale), c) for c in DATA_CATEGORIES],
-            },
+            categories_element(
+                regimes,
+                locale,
+                t("forms.placeholder.data_categories", locale),
+                given.get("data_categories") or (),
+            ),
         ),
         input_block(
             "people_affected",
@@ -85,10 +98,14 @@ def declare_modal(
         input_block(
             "jurisdictions",
             t("declare.field.jurisdictions", locale),
-            {
-                "type": "multi_static_select",
-                "options": [option(t(f"jurisdiction.{j}", locale), j) for j in JURISDICTIONS],
-            },
+            jurisdictions_element(
+                regimes,
+                locale,
+                t("forms.placeholder.jurisdictions", locale),
+                given.get("jurisdictions") or (),
+            ),
+            dispatch=True,
+            hint=t("forms.hint.jurisdictions", locale),
         ),
         input_block(
             "encrypted",
@@ -137,15 +154,76 @@ def declare_modal(
     for block in blocks:
         if initial and block.get("block_id") in initial:
             _prefill(block["element"], initial[block["block_id"]])
+    chosen = list(given.get("jurisdictions") or [])
     return {
         "type": "modal",
         "callback_id": CallbackId.DECLARE,
         "title": plain(t("declare.modal.title_drill" if drill else "declare.modal.title", locale), 24),
         "submit": plain(t("declare.modal.submit", locale), 24),
         "close": plain(t("declare.modal.cancel", locale), 24),
-        "private_metadata": json.dumps({"origin": origin_channel}),
-        "blocks": blocks,
+        "private_metadata": json.dumps({"origin": origin_channel, "locale": locale}),
+        "blocks": _with_starts(blocks, starts_to_ask(regimes, chosen), locale),
     }
+
+
+def clock_start_hint(start: str, regimes: tuple[Text, ...] | None, locale: str) -> str:
+    """Whose clocks run from ``start`` (the names of their regimes), and that until it is set they
+    run from discovery, assumed; "" when no regime is named."""
+    if not regimes:
+        return ""
+    names = t("dayone.list_separator", locale).join(dict.fromkeys(r.get(locale) for r in regimes))
+    return clip(t(f"forms.hint.{start}", locale, regimes=names), 2000)
+
+
+def _start_input(start: str, regimes: tuple[Text, ...], locale: str) -> dict[str, Any]:
+    """The date-time a clock legally starts from, empty."""
+    return input_block(
+        start,
+        t(f"forms.field.{start}", locale),
+        {"type": "datetimepicker"},
+        hint=clock_start_hint(start, regimes, locale) or None,
+    )
+
+
+def _with_starts(
+    blocks: list[dict[str, Any]], starts: Mapping[str, tuple[Text, ...]], locale: str
+) -> list[dict[str, Any]]:
+    """``blocks`` with an input for each of ``starts`` right after the discovery time, and none
+    for a start no longer asked for. An input already there is kept as it is (Slack keeps what
+    was typed in an input whose block stays)."""
+    present = {b.get("block_id"): b for b in blocks if b.get("block_id") in ASKED_STARTS}
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("block_id") in ASKED_STARTS:
+            continue
+        out.append(block)
+        if block.get("block_id") == "discovered_at":
+            out += [present.get(s) or _start_input(s, starts[s], locale) for s in ASKED_STARTS if s in starts]
+    return out
+
+
+def with_clock_starts(
+    view: Mapping[str, Any], regimes: Regimes, jurisdictions: list[str]
+) -> dict[str, Any] | None:
+    """The open declare form (``view`` as a payload carries it) updated for newly chosen
+    ``jurisdictions``: the clock-start inputs they call for added, those no longer called for
+    removed. None when the form already asks exactly those."""
+    blocks = list(view.get("blocks") or [])
+    starts = starts_to_ask(regimes, jurisdictions)
+    if [b.get("block_id") for b in blocks if b.get("block_id") in ASKED_STARTS] == list(starts):
+        return None
+    locale = str(_metadata(view).get("locale") or "en")
+    modal = {key: view[key] for key in _MODAL_KEYS if key in view}
+    modal["blocks"] = _with_starts(blocks, starts, locale)
+    return modal
+
+
+def _metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _prefill(element: dict[str, Any], value: Any) -> None:
@@ -156,7 +234,10 @@ def _prefill(element: dict[str, Any], value: Any) -> None:
         chosen = next((o for o in options if o["value"] == value), None)
         if chosen:
             element["initial_option"] = chosen
+    elif kind == "multi_external_select":
+        return  # built with its choices: the options it would list are not in the form
     elif kind in ("checkboxes", "multi_static_select"):
+        options = options + [o for g in element.get("option_groups") or [] for o in g["options"]]
         chosen_many = [o for o in options if o["value"] in value]
         if chosen_many:
             element["initial_options"] = chosen_many
@@ -172,6 +253,11 @@ def _tri(values: dict[str, Any], block_id: str) -> bool | None:
     return {"yes": True, "no": False}.get(selected or "")
 
 
+def _when(values: dict[str, Any], block_id: str) -> datetime | None:
+    stamp = input_value(values, block_id).get("selected_date_time")
+    return datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None
+
+
 def parse_declare(view: dict[str, Any]) -> tuple[DeclareInput, dict[str, str]]:
     """The submitted view as domain input, plus parse errors (block id → message key)."""
     values = view.get("state", {}).get("values", {})
@@ -183,10 +269,6 @@ def parse_declare(view: dict[str, Any]) -> tuple[DeclareInput, dict[str, str]]:
             people = int(str(raw_people).strip())
         except ValueError:
             errors["people_affected"] = "declare.error.not_a_number"
-    discovered: datetime | None = None
-    stamp = input_value(values, "discovered_at").get("selected_date_time")
-    if stamp:
-        discovered = datetime.fromtimestamp(int(stamp), tz=UTC)
     role = (input_value(values, "processor_role").get("selected_option") or {}).get("value")
     clients = input_value(values, "affected_clients").get("value") or ""
     inp = DeclareInput(
@@ -204,7 +286,9 @@ def parse_declare(view: dict[str, Any]) -> tuple[DeclareInput, dict[str, str]]:
         encrypted=_tri(values, "encrypted"),
         exfiltration_confirmed=_tri(values, "exfiltration"),
         processor_role=role if role in ("controller", "processor") else None,
-        discovered_at=discovered,
+        discovered_at=_when(values, "discovered_at"),
+        aware_at=_when(values, "aware_at"),
+        determined_at=_when(values, "determined_at"),
         is_drill=bool(input_value(values, "drill").get("selected_options")),
         playbook_id=(input_value(values, "playbook").get("selected_option") or {}).get("value"),
         declare_token=view.get("id"),
@@ -218,7 +302,9 @@ FIELD_BLOCKS = {
     "severity": "severity",
     "people_affected": "people_affected",
     "discovered_at": "discovered_at",
-    "aware_at": "discovered_at",
+    "aware_at": "aware_at",
+    "determined_at": "determined_at",
     "playbook": "playbook",
     "data_categories": "data_categories",
+    "jurisdictions": "jurisdictions",
 }

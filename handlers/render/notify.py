@@ -1,8 +1,9 @@
-"""The notify form, the facts form and the obligations summary: pure Block Kit builders."""
+"""The notify form and the obligations summary: pure Block Kit builders."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,13 +24,13 @@ from handlers.render.common import (
     when,
 )
 from handlers.render.drafts import draft_button
+from handlers.render.firm_facts import from_settings_line, uncovered_line
 from handlers.render.labels import assumed_start, fact_labels, obligation_option
 from incident.clocks import ClockView
-from incident.declare import DATA_CATEGORIES, JURISDICTIONS
-from incident.facts import FactsInput
 from incident.limits import Field, limit
 from incident.notifications import NotificationInput
 from incident.regimes import Applicability
+from incident.text import Text
 from storage.models import Incident, TimelineEvent
 
 # --------------------------------------------------------------------------- notify
@@ -220,12 +221,21 @@ def obligations(
     locale: str,
     now: datetime,
     command: str,
+    firm: Mapping[str, bool] | None = None,
+    uncovered: Sequence[Text] = (),
 ) -> list[dict[str, Any]]:
     """Which obligations apply and why, each with its own clock (deadline, time left, state), and
-    the facts still unknown."""
+    the facts still unknown. ``firm``: the facts taken from the firm's settings; ``uncovered``: the
+    incident's places no regime covers."""
     blocks: list[dict[str, Any]] = [header(t("obligations.title", locale, key=incident.key))]
     if incident.is_drill:
         blocks.append(section(t("notify.drill", locale)))
+    warning = uncovered_line(uncovered, locale)
+    if warning:
+        blocks.append(section(warning))
+    from_firm = from_settings_line(firm or {}, locale, command)
+    if from_firm:
+        blocks.append(context(from_firm))
     by_id = {v.id: v for v in views}
     shown = [a for a in evaluated if a.status != "does_not_apply" and not a.register_only]
     for app in shown[:40]:
@@ -282,126 +292,3 @@ def _not_applying(evaluated: list[Applicability], locale: str) -> list[str]:
         else:
             names += [a.name.get(locale) for a in out]
     return names
-
-
-# --------------------------------------------------------------------------- facts
-
-
-def _tri_options(locale: str) -> list[dict[str, Any]]:
-    return [
-        option(t("declare.option.yes", locale), "yes"),
-        option(t("declare.option.no", locale), "no"),
-        option(t("declare.option.unknown", locale), "unknown"),
-    ]
-
-
-def _tri_initial(value: bool | None, locale: str) -> dict[str, Any]:
-    options = _tri_options(locale)
-    return options[0] if value is True else options[1] if value is False else options[2]
-
-
-def _radio(block_id: str, label: str, value: bool | None, locale: str) -> dict[str, Any]:
-    return input_block(
-        block_id,
-        label,
-        {
-            "type": "radio_buttons",
-            "options": _tri_options(locale),
-            "initial_option": _tri_initial(value, locale),
-        },
-    )
-
-
-def facts_modal(incident: Incident, facts: FactsInput, locale: str) -> dict[str, Any]:
-    categories = [option(t(f"category.{c}", locale), c) for c in DATA_CATEGORIES]
-    jurisdictions = [option(t(f"jurisdiction.{j}", locale), j) for j in JURISDICTIONS]
-    role_options = [
-        option(t("declare.option.controller", locale), "controller"),
-        option(t("declare.option.processor", locale), "processor"),
-        option(t("declare.option.unknown", locale), "unknown"),
-    ]
-    people: dict[str, Any] = {"type": "number_input", "is_decimal_allowed": False}
-    if facts.people_affected is not None:
-        people["initial_value"] = str(facts.people_affected)
-    cat_el: dict[str, Any] = {"type": "checkboxes", "options": categories}
-    chosen_cats = [o for o in categories if o["value"] in facts.data_categories]
-    if chosen_cats:
-        cat_el["initial_options"] = chosen_cats
-    jur_el: dict[str, Any] = {"type": "multi_static_select", "options": jurisdictions}
-    chosen_jur = [o for o in jurisdictions if o["value"] in facts.jurisdictions]
-    if chosen_jur:
-        jur_el["initial_options"] = chosen_jur
-    aware: dict[str, Any] = {"type": "datetimepicker"}
-    if facts.aware_at is not None:
-        aware["initial_date_time"] = int(facts.aware_at.timestamp())
-    role_initial = next((o for o in role_options if o["value"] == facts.processor_role), role_options[2])
-    blocks: list[dict[str, Any]] = [section(t("facts.modal.intro", locale, key=incident.key))]
-    blocks += [
-        input_block("people_affected", t("facts.field.people_affected", locale), people),
-        input_block("data_categories", t("facts.field.data_categories", locale), cat_el),
-        input_block("jurisdictions", t("facts.field.jurisdictions", locale), jur_el),
-        _radio("encrypted", t("facts.field.encrypted", locale), facts.encrypted, locale),
-        _radio("exfiltration", t("facts.field.exfiltration", locale), facts.exfiltration_confirmed, locale),
-        input_block(
-            "processor_role",
-            t("facts.field.processor_role", locale),
-            {"type": "radio_buttons", "options": role_options, "initial_option": role_initial},
-        ),
-        input_block(
-            "aware_at", t("facts.field.aware_at", locale), aware, hint=t("facts.field.aware_hint", locale)
-        ),
-        _radio("high_risk", t("facts.field.high_risk", locale), facts.high_risk, locale),
-        _radio(
-            "critical_infrastructure",
-            t("facts.field.critical_infrastructure", locale),
-            facts.critical_infrastructure,
-            locale,
-        ),
-        _radio("crime_suspected", t("facts.field.crime_suspected", locale), facts.crime_suspected, locale),
-    ]
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.FACTS,
-        "title": plain(t("facts.modal.title", locale), 24),
-        "submit": plain(t("facts.modal.submit", locale), 24),
-        "close": plain(t("facts.modal.cancel", locale), 24),
-        "private_metadata": json.dumps({"incident_id": incident.id}),
-        "blocks": blocks,
-    }
-
-
-def _tri(values: dict[str, Any], block_id: str) -> bool | None:
-    selected = (input_value(values, block_id).get("selected_option") or {}).get("value")
-    return {"yes": True, "no": False}.get(selected or "")
-
-
-def parse_facts(view: dict[str, Any]) -> tuple[object, FactsInput, dict[str, str]]:
-    """The incident id, the submitted facts, and parse errors (block id → message key)."""
-    values = view.get("state", {}).get("values", {})
-    errors: dict[str, str] = {}
-    people: int | None = None
-    raw = input_value(values, "people_affected").get("value")
-    if raw not in (None, ""):
-        try:
-            people = int(str(raw).strip())
-        except ValueError:
-            errors["people_affected"] = "facts.error.not_a_number"
-    stamp = input_value(values, "aware_at").get("selected_date_time")
-    role = (input_value(values, "processor_role").get("selected_option") or {}).get("value")
-    inp = FactsInput(
-        people_affected=people,
-        data_categories=tuple(
-            o["value"] for o in input_value(values, "data_categories").get("selected_options") or []
-        ),
-        jurisdictions=tuple(
-            o["value"] for o in input_value(values, "jurisdictions").get("selected_options") or []
-        ),
-        encrypted=_tri(values, "encrypted"),
-        exfiltration_confirmed=_tri(values, "exfiltration"),
-        processor_role=role if role in ("controller", "processor") else None,
-        aware_at=datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None,
-        high_risk=_tri(values, "high_risk"),
-        critical_infrastructure=_tri(values, "critical_infrastructure"),
-        crime_suspected=_tri(values, "crime_suspected"),
-    )
-    return notify_meta(view).get("incident_id"), inp, errors

@@ -38,6 +38,8 @@ class Subject:
     recipients: list[str] = field(default_factory=list)  # who the obligation says to notify
     every: timedelta | None = None  # status-update cadence
     last_update_at: datetime | None = None
+    may_apply: bool = False  # a clock whose obligation(s) may apply: the facts that decide are unknown
+    deciding: str = ""  # those facts, already named in the incident's language
 
 
 def _due(row: Reminder) -> datetime:
@@ -74,7 +76,9 @@ def _body(
         deadline = reminders.clock_deadline(row)
         assert deadline is not None
         who = "\n".join(f"• {escape(r)}" for r in subject.recipients) or "—"
-        if row.payload.get("label") == "overdue" or deadline <= now:
+        if subject.may_apply:
+            text = _may_apply(row, incident, subject, title, deadline, locale, now, command)
+        elif row.payload.get("label") == "overdue" or deadline <= now:
             text = t(
                 "reminder.clock.overdue",
                 locale,
@@ -96,8 +100,42 @@ def _body(
             )
         if incident.is_drill:
             return text + "\n" + t("reminder.clock.drill_who", locale)
-        return text + "\n" + t("reminder.clock.who", locale, who=who)
+        who_key = "firm_facts.reminder.who_depends" if len(subject.recipients) > 1 else "reminder.clock.who"
+        return text + "\n" + t(who_key, locale, who=who)
     return t("reminder.action.text", locale, key=key, text=title, due=when(_due(row)))
+
+
+def _may_apply(
+    row: Reminder,
+    incident: Incident,
+    subject: Subject,
+    title: str,
+    deadline: datetime,
+    locale: str,
+    now: datetime,
+    command: str,
+) -> str:
+    """A clock that may apply: its deadline, and the facts that decide whether (and from when)."""
+    if row.payload.get("label") == "overdue" or deadline <= now:
+        head = t(
+            "firm_facts.reminder.maybe_overdue",
+            locale,
+            key=incident.key,
+            regime=title,
+            deadline=when(deadline),
+            late=duration((now - deadline).total_seconds(), locale),
+        )
+    else:
+        head = t(
+            "firm_facts.reminder.maybe_before",
+            locale,
+            key=incident.key,
+            regime=title,
+            deadline=when(deadline),
+            left=duration((deadline - now).total_seconds(), locale),
+        )
+    facts = subject.deciding or "—"
+    return head + "\n" + t("firm_facts.reminder.deciding", locale, facts=facts, command=command)
 
 
 def reminder_message(

@@ -35,6 +35,8 @@ GROUPS_BLOCK = "settings_groups."
 CADENCE_BLOCK = "settings_cadence."
 REPORT_CHANNEL_BLOCK = "settings_report_channel"
 REPORT_SCHEDULE_BLOCK = "settings_report_schedule"
+FIRM_BLOCK = "settings_firm."
+ANSWERS = ("yes", "no", "unknown")
 MAX_GROUP_OPTIONS = 100
 
 
@@ -54,6 +56,7 @@ class Effective:
     report_channel: str | None
     report_schedule: str
     pinned: Mapping[str, str] = field(default_factory=dict)
+    firm: Mapping[str, bool] = field(default_factory=dict)  # the firm's answers (incident/firm_facts.py)
 
 
 def every(span: timedelta) -> str:
@@ -130,6 +133,7 @@ def settings_blocks(eff: Effective, changes: Sequence[SettingChange], locale: st
         section("\n".join(lines)),
         section(f"*{t('settings.holders', locale)}*\n" + "\n".join(holders)),
         section(f"*{t('settings.cadence', locale)}*\n" + "\n".join(cadence) + "\n" + report),
+        section(f"*{t('firm_facts.settings.title', locale)}*\n" + "\n".join(_firm_lines(eff, locale))),
         actions(button(t("settings.edit", locale), ActionId.SETTINGS_EDIT, style="primary")),
         context(
             f"*{t('settings.history', locale)}*\n" + ("\n".join(history) or t("settings.no_history", locale))
@@ -144,7 +148,47 @@ def setting_label(key: str, roles: RolesConfig, locale: str) -> str:
         return t("settings.label.role", locale, role=name)
     if key.startswith(ws.CADENCE_PREFIX):
         return t("settings.label.cadence", locale, severity=key.removeprefix(ws.CADENCE_PREFIX))
+    if key.startswith(ws.FIRM_PREFIX):
+        return t(f"firm_facts.setting.{key.removeprefix(ws.FIRM_PREFIX)}", locale)
     return t(f"settings.label.{key}", locale)
+
+
+def _answer(value: bool | None) -> str:
+    return "unknown" if value is None else "yes" if value else "no"
+
+
+def _firm_lines(eff: Effective, locale: str) -> list[str]:
+    return [
+        t(
+            "firm_facts.answer",
+            locale,
+            fact=t(f"firm_facts.setting.{fact}", locale),
+            answer=t(f"firm_facts.value.{_answer(eff.firm.get(fact))}", locale),
+        )
+        for fact in ws.FIRM_FACTS
+    ]
+
+
+def _firm_inputs(eff: Effective, locale: str) -> list[dict[str, Any]]:
+    """One yes / no / not sure question per fact about the firm, answered as it stands now."""
+    blocks: list[dict[str, Any]] = [header(t("firm_facts.settings.title", locale))]
+    blocks.append(context(t("firm_facts.settings.intro", locale)))
+    for fact in ws.FIRM_FACTS:
+        choices = [option(t(f"declare.option.{a}", locale), a) for a in ANSWERS]
+        blocks.append(
+            input_block(
+                f"{FIRM_BLOCK}{fact}",
+                t(f"firm_facts.setting.{fact}", locale),
+                {
+                    "type": "radio_buttons",
+                    "options": choices,
+                    "initial_option": choices[ANSWERS.index(_answer(eff.firm.get(fact)))],
+                },
+                optional=False,
+                hint=t(f"firm_facts.hint.{fact}", locale),
+            )
+        )
+    return blocks
 
 
 def _group_options(groups: Sequence[Group]) -> list[dict[str, Any]]:
@@ -281,6 +325,7 @@ def settings_modal(eff: Effective, groups: Sequence[Group], locale: str) -> dict
                 optional=False,
             )
         )
+    blocks += _firm_inputs(eff, locale)
     return {
         "type": "modal",
         "callback_id": CallbackId.SETTINGS,
@@ -333,6 +378,12 @@ def parse_settings(values: dict[str, Any], eff: Effective) -> tuple[dict[str, An
         picked = input_value(values, REPORT_SCHEDULE_BLOCK).get("selected_option")
         if picked:
             wanted[ws.REPORT_SCHEDULE] = picked["value"]
+    for fact in ws.FIRM_FACTS:
+        block = f"{FIRM_BLOCK}{fact}"
+        if block in values:
+            picked = (input_value(values, block).get("selected_option") or {}).get("value")
+            if picked in ANSWERS:
+                wanted[ws.firm_key(fact)] = None if picked == "unknown" else picked == "yes"
     current = current_values(eff)
     return {k: v for k, v in wanted.items() if current.get(k) != v}, errors
 
@@ -351,4 +402,6 @@ def current_values(eff: Effective) -> dict[str, Any]:
         now[ws.role_key(role.key)] = list(role.default_users) + list(role.default_usergroups)
     for severity, span in eff.cadences.items():
         now[ws.cadence_key(severity)] = every(span)
+    for fact in ws.FIRM_FACTS:
+        now[ws.firm_key(fact)] = eff.firm.get(fact)
     return now

@@ -21,6 +21,7 @@ from incident import roster
 from incident.clocks import facts_of
 from incident.config import IncidentConfig
 from incident.errors import Conflict, Invalid, NotAllowed, NotFound
+from incident.firm_facts import FirmFacts
 from incident.limits import Field, limit, too_long
 from incident.notice_draft.compose import Composed, compose
 from incident.notice_draft.record import contact_ids, read
@@ -54,11 +55,12 @@ def obligation_named(regimes: Regimes, value: str) -> Obligation:
     raise NotFound("drafts.error.unknown_obligation", obligation=value[:80])
 
 
-def draftable(incident: Incident, regimes: Regimes) -> list[Obligation]:
-    """The obligations that apply or may apply (facts unknown) and have a notice to write."""
+def draftable(incident: Incident, regimes: Regimes, firm: FirmFacts | None = None) -> list[Obligation]:
+    """The obligations that apply or may apply (facts unknown) and have a notice to write; ``firm``:
+    the firm's answers to facts about itself (incident/firm_facts.py)."""
     return [
         app.obligation
-        for app in evaluate(facts_of(incident), regimes)
+        for app in evaluate(facts_of(incident, firm), regimes)
         if app.status != "does_not_apply" and not app.register_only
     ]
 

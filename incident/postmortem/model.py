@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from incident import roster
+from incident import firm_facts, roster
 from incident.clocks import ClockView, clocks
 from incident.config import IncidentConfig
 from incident.declare import first_phase
@@ -284,7 +284,7 @@ async def build(db: AsyncSession, incident: Incident, config: IncidentConfig, no
         roles=tuple(role_spans(await roster.history(db, incident.id), config)),
         phases=tuple(phase_spans(incident, playbook, events)),
         checklist=tuple(checklist_outcome(playbook, items)),
-        clocks=tuple(clocks(incident, notifications, config.regimes, as_of)),
+        clocks=tuple(clocks(incident, notifications, config.regimes, as_of, firm=await firm_facts.load(db))),
         notifications=tuple(notifications),
         decisions=tuple(decisions),
         evidence=tuple(evidence),

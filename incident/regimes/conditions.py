@@ -177,7 +177,8 @@ class Leaf(Condition):
         return Outcome(self.op == "none_of", (reason,))
 
     def _count(self, actual: int) -> Outcome:
-        threshold = int(self.value)
+        assert isinstance(self.value, int)  # the parser gives count operators a whole number
+        threshold = self.value
         at_least = actual >= threshold
         if at_least:
             reason = Text(

@@ -191,7 +191,7 @@ class FactSpec:
     asks: str  # the Facts field a person must fill in when this fact is unknown ("": the fact itself)
     yes: Text | None = None
     no: Text | None = None
-    choices: Mapping[str, Text] = field(default_factory=dict)
+    choices: Mapping[Any, Text] = field(default_factory=dict)  # a Literal choice type → its label
 
 
 def _flag(unknown: Text, yes: Text, no: Text) -> FactSpec:
