@@ -2,8 +2,9 @@
 start; a notice stops only the clock of the obligation it names; `{after:}` clocks; a regime added
 to a copy of the regimes file produces its clocks; `breachroom check` names a malformed clock's line.
 
-The Florida regime lives in a copy of the packaged file this module writes (the packaged file may
-not have one), so these tests hold whatever the law content of the packaged file becomes.
+The test regime lives in a copy of the packaged file this module writes, for a made-up state
+(US-ZZ, "Zedland") no real regimes file lists, so these tests hold whatever the law content of
+the packaged file becomes.
 """
 
 from __future__ import annotations
@@ -24,26 +25,26 @@ from tests.harness import Slack, fire_due, running_bot
 HOUR = 3600
 DAY = 24 * HOUR
 
-FLORIDA_CODE = "      - {code: US-FL, name: {zh-CN: 美国佛罗里达州, en: US – Florida}}\n"
-FLORIDA = """
-  - id: test-us-state-fl
-    name: {zh-CN: 佛罗里达州数据泄露通知, en: Florida breach notice}
-    jurisdiction: US-FL
+ZEDLAND_CODE = "      - {code: US-ZZ, name: {zh-CN: 泽德兰州（测试）, en: Zedland (test state)}}\n"
+ZEDLAND = """
+  - id: test-us-state-zz
+    name: {zh-CN: 泽德兰州数据泄露通知, en: Zedland breach notice}
+    jurisdiction: US-ZZ
     applies_when:
       all:
-        - {fact: jurisdictions, includes: US-FL}
+        - {fact: jurisdictions, includes: US-ZZ}
         - {fact: data_categories, any_of: [national_id, bank_account]}
         - {fact: role, is: controller}
     sources:
-      - cite: Fla. Stat. § 501.171
+      - cite: Zedland Breach Act § 1 (made up for these tests)
     obligations:
       - key: residents
-        recipient: {zh-CN: 受影响的佛州居民, en: Affected Florida residents}
+        recipient: {zh-CN: 受影响的泽德兰州居民, en: Affected Zedland residents}
         recipient_kind: individuals
         clock_start: discovered_at
         deadline: 30d
       - key: attorney_general
-        recipient: {zh-CN: 佛州总检察长, en: The Florida Attorney General}
+        recipient: {zh-CN: 泽德兰州总检察长, en: The Zedland Attorney General}
         recipient_kind: attorney_general
         applies_when: {fact: people_affected, at_least: 500}
         clock_start: {after: residents}
@@ -51,12 +52,12 @@ FLORIDA = """
 """
 
 
-def florida_file(tmp_path: Path) -> Path:
-    """The packaged regimes plus Florida: its code listed, its regime at the end."""
+def zedland_file(tmp_path: Path, regime: str = ZEDLAND) -> Path:
+    """The packaged regimes plus Zedland: its code listed, its regime at the end."""
     text = DEFAULT_REGIMES_PATH.read_text(encoding="utf-8")
     anchor = "      - {code: US-CA,"
-    assert anchor in text
-    text = text.replace(anchor, FLORIDA_CODE + anchor, 1).rstrip("\n") + "\n" + FLORIDA
+    assert anchor in text and "US-ZZ" not in text
+    text = text.replace(anchor, ZEDLAND_CODE + anchor, 1).rstrip("\n") + "\n" + regime
     path = tmp_path / "regimes.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -80,7 +81,7 @@ async def declare(slack: Slack, jurisdictions: list[str]) -> Incident:
 
 
 async def add_facts(slack: Slack, incident: Incident, **changes: object) -> None:
-    """Record facts the declare form does not offer on this branch (a Florida code), through the
+    """Record facts the declare form does not offer (the made-up Zedland code), through the
     domain call the facts form makes; the card is re-rendered by the same transaction's effects."""
     rt = slack.rt
     current = incident_facts.current(incident)
@@ -127,13 +128,20 @@ async def notify(slack: Slack, incident: Incident, obligation: str, recipient: s
 # --------------------------------------------------------------------------- through the front door
 
 
-async def test_an_eu_china_california_florida_incident_shows_one_clock_per_recipient(
+async def test_an_eu_china_california_zedland_incident_shows_one_clock_per_recipient(
     db_url: str, tmp_path: Path
 ) -> None:
-    async with running_bot(db_url, regimes_file=florida_file(tmp_path)) as slack:
+    async with running_bot(db_url, regimes_file=zedland_file(tmp_path)) as slack:
         incident = await declare(slack, ["China", "EU / EEA", "US – California"])
         declared = incident.declared_at
-        await add_facts(slack, incident, jurisdictions=("CN", "EU", "US-CA", "US-FL"), people_affected=1200)
+        # No EU main establishment: every member state's authority is told (no one-stop shop).
+        await add_facts(
+            slack,
+            incident,
+            jurisdictions=("CN", "EU", "US-CA", "US-ZZ"),
+            people_affected=1200,
+            eu_main_establishment=False,
+        )
         card = slack.channel(incident.channel_id).pins[0].refreshed().all_text
         said = await obligations_of(slack, incident)
         for find in (lambda fragment: line(card, fragment), lambda fragment: section(said, fragment)):
@@ -141,23 +149,24 @@ async def test_an_eu_china_california_florida_incident_shows_one_clock_per_recip
             assert "due" in find("PIPL Art. 57) → The authority")
             assert "due" in find("PIPL Art. 57) → The affected individuals")
             # GDPR Art. 33 runs from awareness, not known yet: from the declaration, labelled.
-            assert "assumed start" in find("GDPR Art. 33) → The lead supervisory authority")
-            # California and Florida: residents and attorney general apart.
+            assert "assumed start" in find("GDPR Art. 33) → The supervisory authority of every member state")
+            # California and Zedland: residents and attorney general apart.
             assert "due" in find("California breach notice → Affected California residents")
-            assert "due" in find("Florida breach notice → Affected Florida residents")
-            florida_ag = find("Florida breach notice → The Florida Attorney General")
-            assert "assumed start" in florida_ag and "Affected Florida residents" in florida_ag
-        # The deadlines: PIPL 24 h, Florida residents 30 days, the AG 15 days after those.
+            assert "due" in find("Zedland breach notice → Affected Zedland residents")
+            zedland_ag = find("Zedland breach notice → The Zedland Attorney General")
+            assert "assumed start" in zedland_ag and "Affected Zedland residents" in zedland_ag
+        # The deadlines: PIPL 24 h, Zedland residents 30 days, the AG 15 days after those.
         views = {v.id: v for v in await clock_views(slack, incident)}
         assert views["cn-pipl-57/individuals"].deadline_at == declared + timedelta(hours=24)
-        assert views["test-us-state-fl/residents"].deadline_at == declared + timedelta(days=30)
-        assert views["test-us-state-fl/attorney_general"].deadline_at == declared + timedelta(days=45)
-        assert views["eu-gdpr-33/lead_supervisory_authority"].applicability.start_assumed
+        assert views["test-us-state-zz/residents"].deadline_at == declared + timedelta(days=30)
+        assert views["test-us-state-zz/attorney_general"].deadline_at == declared + timedelta(days=45)
+        assert views["eu-gdpr-33/every_supervisory_authority"].applicability.start_assumed
+        assert "eu-gdpr-33/lead_supervisory_authority" not in views
         assert not views["cn-pipl-57/individuals"].applicability.start_assumed
         # The timeline speaks obligations when the facts moved them.
         moved = [e for e in await slack.timeline(incident) if e.kind == "clocks_reevaluated"][-1]
-        assert "test-us-state-fl/residents" in [c["obligation"] for c in moved.data["changes"]]
-        assert "Florida breach notice — Affected Florida residents now applies" in moved.summary
+        assert "test-us-state-zz/residents" in [c["obligation"] for c in moved.data["changes"]]
+        assert "Zedland breach notice — Affected Zedland residents now applies" in moved.summary
 
 
 async def clock_views(slack: Slack, incident: Incident) -> list:  # type: ignore[type-arg]
@@ -200,19 +209,19 @@ async def test_a_pipl_authority_notice_leaves_the_individuals_clock_open(slack: 
 
 
 async def test_a_clock_after_another_runs_from_its_notice_once_recorded(db_url: str, tmp_path: Path) -> None:
-    async with running_bot(db_url, regimes_file=florida_file(tmp_path)) as slack:
+    async with running_bot(db_url, regimes_file=zedland_file(tmp_path)) as slack:
         incident = await declare(slack, ["US – California"])
-        await add_facts(slack, incident, jurisdictions=("US-FL",), people_affected=800)
-        before = {v.id: v for v in await clock_views(slack, incident)}["test-us-state-fl/attorney_general"]
+        await add_facts(slack, incident, jurisdictions=("US-ZZ",), people_affected=800)
+        before = {v.id: v for v in await clock_views(slack, incident)}["test-us-state-zz/attorney_general"]
         assert before.applicability.start_assumed and before.applicability.after is not None
         slack.sb.clock.advance(3 * DAY)
         told = int(slack.rt.clock.now().timestamp()) - 60
-        await notify(slack, incident, "test-us-state-fl/residents", "Letters to 800 residents", told)
-        after = {v.id: v for v in await clock_views(slack, incident)}["test-us-state-fl/attorney_general"]
+        await notify(slack, incident, "test-us-state-zz/residents", "Letters to 800 residents", told)
+        after = {v.id: v for v in await clock_views(slack, incident)}["test-us-state-zz/attorney_general"]
         assert not after.applicability.start_assumed
         assert after.deadline_at == datetime.fromtimestamp(told, tz=UTC) + timedelta(days=15)
         assert after.state == "open"
-        ag = line(slack.channel(incident.channel_id).pins[0].refreshed().all_text, "Florida Attorney General")
+        ag = line(slack.channel(incident.channel_id).pins[0].refreshed().all_text, "Zedland Attorney General")
         assert "assumed start" not in ag
 
 
@@ -236,7 +245,7 @@ async def test_a_decision_not_to_notify_names_one_obligation(slack: Slack) -> No
 def test_check_rejects_a_regime_with_a_malformed_clock_and_names_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = florida_file(tmp_path)
+    path = zedland_file(tmp_path)
     text = path.read_text(encoding="utf-8").replace(
         "clock_start: {after: residents}", "clock_start: {after: nobody}"
     )
@@ -250,7 +259,7 @@ def test_check_rejects_a_regime_with_a_malformed_clock_and_names_its_line(
 def test_check_counts_the_obligations_of_a_valid_copy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = florida_file(tmp_path)
+    path = zedland_file(tmp_path)
     assert main(["check", "--regimes", str(path)]) == 0
     regimes = load_regimes(path)
     count = sum(1 for _ in regimes.obligations())
@@ -264,51 +273,49 @@ MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def test_an_after_clock_is_assumed_from_its_predecessors_deadline_until_met(tmp_path: Path) -> None:
-    regimes = load_regimes(florida_file(tmp_path))
+    regimes = load_regimes(zedland_file(tmp_path))
     facts = Facts(
-        jurisdictions=frozenset({"US-FL"}),
+        jurisdictions=frozenset({"US-ZZ"}),
         data_categories=frozenset({"national_id"}),
         role="controller",
         people_affected=600,
         discovered_at=MONDAY,
     )
-    ag = next(a for a in evaluate(facts, regimes) if a.id == "test-us-state-fl/attorney_general")
+    ag = next(a for a in evaluate(facts, regimes) if a.id == "test-us-state-zz/attorney_general")
     assert ag.start_assumed and ag.clock_start == MONDAY + timedelta(days=30)
     assert ag.deadline_at == MONDAY + timedelta(days=45)
     told = MONDAY + timedelta(days=2)
-    met = {"test-us-state-fl/residents": told}
-    ag = next(a for a in evaluate(facts, regimes, met) if a.id == "test-us-state-fl/attorney_general")
+    met = {"test-us-state-zz/residents": told}
+    ag = next(a for a in evaluate(facts, regimes, met) if a.id == "test-us-state-zz/attorney_general")
     assert not ag.start_assumed and ag.deadline_at == told + timedelta(days=15)
     # Under the threshold the AG is not owed at all; the residents still are.
     fewer = Facts(**{**facts.__dict__, "people_affected": 100})
     verdicts = {a.id: a.status for a in evaluate(fewer, regimes)}
-    assert verdicts["test-us-state-fl/attorney_general"] == "does_not_apply"
-    assert verdicts["test-us-state-fl/residents"] == "applies"
+    assert verdicts["test-us-state-zz/attorney_general"] == "does_not_apply"
+    assert verdicts["test-us-state-zz/residents"] == "applies"
 
 
 def test_determination_is_a_clock_start_that_moves_an_assumed_clock(tmp_path: Path) -> None:
-    text = (
-        florida_file(tmp_path)
-        .read_text(encoding="utf-8")
-        .replace(
-            "        clock_start: discovered_at\n        deadline: 30d\n      - key: attorney_general",
-            "        clock_start: determined_at\n        deadline: 30d\n      - key: attorney_general",
+    residents_clock = (
+        "        clock_start: discovered_at\n        deadline: 30d\n      - key: attorney_general"
+    )
+    assert ZEDLAND.count(residents_clock) == 1
+    regimes = load_regimes(
+        zedland_file(
+            tmp_path, ZEDLAND.replace(residents_clock, residents_clock.replace("discovered", "determined"))
         )
     )
-    path = tmp_path / "determined.yaml"
-    path.write_text(text, encoding="utf-8")
-    regimes = load_regimes(path)
     facts = Facts(
-        jurisdictions=frozenset({"US-FL"}),
+        jurisdictions=frozenset({"US-ZZ"}),
         data_categories=frozenset({"national_id"}),
         role="controller",
         discovered_at=MONDAY,
     )
-    residents = next(a for a in evaluate(facts, regimes) if a.id == "test-us-state-fl/residents")
+    residents = next(a for a in evaluate(facts, regimes) if a.id == "test-us-state-zz/residents")
     assert residents.start_assumed and residents.clock_start == MONDAY
     assert "determined_at" in residents.missing_facts
     determined = Facts(**{**facts.__dict__, "determined_at": MONDAY + timedelta(days=5)})
-    residents = next(a for a in evaluate(determined, regimes) if a.id == "test-us-state-fl/residents")
+    residents = next(a for a in evaluate(determined, regimes) if a.id == "test-us-state-zz/residents")
     assert not residents.start_assumed and residents.deadline_at == MONDAY + timedelta(days=35)
 
 
