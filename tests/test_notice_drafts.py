@@ -38,7 +38,7 @@ async def declare(slack: Slack, **values: Any) -> Any:
     """An EU incident (as tests/test_clocks.py declares one) with what happened and how many people."""
     record = {
         "What happened": WHAT_HAPPENED,
-        "Data categories": ["Payroll", "National ID / SSN / TIN"],
+        "Data categories": ["payroll", "national ID"],
         "Estimated people affected": "1200",
         **values,
     }

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from incident import facts as incident_facts
 from incident.clocks import clocks, judged
 from incident.regimes import DEFAULT_REGIMES_PATH, Facts, evaluate, load_regimes
 from storage.models import Incident, Notification
@@ -69,7 +68,7 @@ async def declare(slack: Slack, jurisdictions: list[str]) -> Incident:
     delivery = await slack.alice.submit(
         {
             "Severity": "SEV2",
-            "Data categories": ["National ID / SSN / TIN", "Payroll"],
+            "Data categories": ["national ID", "payroll"],
             "Jurisdictions": jurisdictions,
             "Was the data encrypted (key safe)?": "No",
             "Our role for this data": "Controller (we decide why the data is processed)",
@@ -80,17 +79,12 @@ async def declare(slack: Slack, jurisdictions: list[str]) -> Incident:
     return await slack.incident()
 
 
-async def add_facts(slack: Slack, incident: Incident, **changes: object) -> None:
-    """Record facts the declare form does not offer (the made-up Zedland code), through the
-    domain call the facts form makes; the card is re-rendered by the same transaction's effects."""
-    rt = slack.rt
-    current = incident_facts.current(incident)
-    changed = incident_facts.FactsInput(**{**current.__dict__, **changes})
-    assert not incident_facts.validate(changed, rt.clock.now(), rt.deps.config.regimes)
-    assert incident.id is not None
-    await incident_facts.update(
-        rt.deps.db, rt.deps.config, incident.id, changed, actor="UHEIDI001", now=rt.clock.now()
-    )
+async def set_facts(slack: Slack, incident: Incident, **values: object) -> None:
+    """The facts form, as the commander fills it in (it offers every code the file lists)."""
+    await slack.heidi.command("facts", channel=incident.channel_id)
+    await slack.settle()
+    delivery = await slack.heidi.submit(values)
+    assert not delivery.errors, delivery.errors
     await slack.settle()
 
 
@@ -132,15 +126,15 @@ async def test_an_eu_china_california_zedland_incident_shows_one_clock_per_recip
     db_url: str, tmp_path: Path
 ) -> None:
     async with running_bot(db_url, regimes_file=zedland_file(tmp_path)) as slack:
-        incident = await declare(slack, ["China", "EU / EEA", "US – California"])
+        incident = await declare(slack, ["China", "EU / EEA", "California"])
         declared = incident.declared_at
         # No EU main establishment: every member state's authority is told (no one-stop shop).
-        await add_facts(
+        await set_facts(
             slack,
             incident,
-            jurisdictions=("CN", "EU", "US-CA", "US-ZZ"),
-            people_affected=1200,
-            eu_main_establishment=False,
+            jurisdictions=["China", "EU / EEA", "California", "Zedland (test state)"],
+            people_affected="1200",
+            eu_main_establishment="No",
         )
         card = slack.channel(incident.channel_id).pins[0].refreshed().all_text
         said = await obligations_of(slack, incident)
@@ -210,8 +204,8 @@ async def test_a_pipl_authority_notice_leaves_the_individuals_clock_open(slack: 
 
 async def test_a_clock_after_another_runs_from_its_notice_once_recorded(db_url: str, tmp_path: Path) -> None:
     async with running_bot(db_url, regimes_file=zedland_file(tmp_path)) as slack:
-        incident = await declare(slack, ["US – California"])
-        await add_facts(slack, incident, jurisdictions=("US-ZZ",), people_affected=800)
+        incident = await declare(slack, ["California"])
+        await set_facts(slack, incident, jurisdictions=["Zedland (test state)"], people_affected="800")
         before = {v.id: v for v in await clock_views(slack, incident)}["test-us-state-zz/attorney_general"]
         assert before.applicability.start_assumed and before.applicability.after is not None
         slack.sb.clock.advance(3 * DAY)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from incident.regimes.conditions import Outcome
 from incident.regimes.durations import Duration
-from incident.regimes.facts import CLOCK_START_LABELS, Facts
+from incident.regimes.facts import CLOCK_START_LABELS, CLOCK_STARTS, Facts
 from incident.regimes.model import After, DeadlineOverride, Obligation, Regime, Regimes, obligation_title
 from incident.text import Text
 
@@ -150,6 +150,8 @@ def _after(
             after=prior.obligation,
         )
     if prior.deadline_at is None:
+        # The predecessor's own clock has not started either: what would start it is missing here too.
+        missing.extend(name for name in prior.missing_facts if name in CLOCK_STARTS)
         label = Text(f"通知{who.zh_CN}的时间", f"the time {who.en} is notified")
         found = _assumed(facts, regime, obligation, status, reasons, missing, label)
         return _with_after(found, prior.obligation)
