@@ -459,6 +459,7 @@ class DrillPlayer:
             "encrypted",
             "exfiltration",
             "high_risk",
+            "eu_main_establishment",
         ):
             if step.get(name) is not None:
                 value = step.get(name)

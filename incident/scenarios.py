@@ -22,6 +22,10 @@ A scenario file (``incident/data/scenarios/*.yaml``; see ``portal-credential-stu
       - {at: +20m, who: bob, do: click, item: isolate_systems}
       - {at: +2h, who: erin, do: click, item: report_cac, outcome: na, reason: {zh-CN: ..., en: ...}}
       - {at: +25h, who: dave, do: miss, regime: cn-pipl-57}
+      - {at: +26h, who: erin, do: notify, regime: cn-pipl-57/individuals, recipient: ...}
+
+``regime`` (notify, miss) names a regime, which stands for its first clock (or the first of the
+``recipient_kind`` given), or one obligation as ``<regime id>/<key>``.
 
 ``at`` is simulated time from the start (``+0m``, ``+20m``, ``+2h``, ``+1d2h``); ``who`` is a
 person of the sandbox workspace. What each ``do`` takes is its ``Step`` subclass below. Every
@@ -109,7 +113,16 @@ Offset = Annotated[timedelta, PlainValidator(_offset)]
 Words = Annotated[str, Name()]
 Person = Annotated[str, Name(), Among("people", "person")]
 RoleKey = Annotated[str, Name(), Among("config", "role", lambda config: config.roles.keys())]
-Regime = Annotated[str, Name(), Among("config", "regime", lambda config: config.regimes.ids())]
+# A regime id, or one of its obligations as ``<regime id>/<key>``.
+Regime = Annotated[
+    str,
+    Name(),
+    Among(
+        "config",
+        "regime or obligation",
+        lambda config: (*config.regimes.ids(), *(o.id for o in config.regimes.obligations())),
+    ),
+]
 PlaybookId = Annotated[str, Name(), Among("config", "playbook", lambda config: sorted(config.playbooks))]
 ItemKey = Annotated[str, Name(), Among("playbook", "checklist item", lambda playbook: playbook.item_keys())]
 Tristate = Annotated[str, OneOf(TRISTATE), BeforeValidator(_yes_no)]  # the Before wraps the Plain
@@ -235,6 +248,7 @@ class Facts(Step):
     role: DataRole | None = None
     aware: Flag | None = None
     high_risk: Tristate | None = None
+    eu_main_establishment: Tristate | None = None
 
 
 @dataclass(frozen=True, kw_only=True, config=STRICT)

@@ -148,7 +148,8 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
         },
     )
     ch = incident.channel_id
-    await submit(slack, "heidi", "facts", ch, {"aware_at": at(base, -2)})
+    # The firm's EU main establishment is in Ireland: GDPR Art. 33 goes to the lead authority alone.
+    await submit(slack, "heidi", "facts", ch, {"aware_at": at(base, -2), "eu_main_establishment": "Yes"})
 
     slack.sb.clock.advance(1 * HOUR)
     await slack.judy.command("note Portal export endpoint disabled by IT", channel=ch)

@@ -45,8 +45,9 @@ async def real_incident(slack: Slack) -> Incident:
     await slack.settle()
     incident = await slack.incident()
     channel = incident.channel_id
-    # Legal records the GDPR notice; compliance decides, with reasons, not to notify under PIPL.
-    await slack.dave.command("notify eu-gdpr-33", channel=channel)
+    # Legal records the GDPR notice to the lead authority (the Irish DPC, where the firm's EU main
+    # establishment is); compliance decides, with reasons, not to notify under PIPL.
+    await slack.dave.command("notify eu-gdpr-33/lead_supervisory_authority", channel=channel)
     await slack.settle()
     delivery = await slack.dave.submit(
         {

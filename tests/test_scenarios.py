@@ -92,8 +92,18 @@ def test_every_mistake_is_reported_at_once_with_its_line() -> None:
     assert any(p.startswith("<text>:14: unknown person 'mallory'") for p in found)
     assert any(p.startswith("<text>:14: unknown checklist item 'hack_it' (known: form_team, ") for p in found)
     assert any(p.startswith("<text>:18: lessons needs both translations") for p in found)
-    assert any(p.startswith("<text>:19: unknown regime 'eu-gdpr-99'") for p in found)
+    assert any(p.startswith("<text>:19: unknown regime or obligation 'eu-gdpr-99'") for p in found)
     assert len(found) == 4
+
+
+def test_a_step_may_name_one_obligation_of_a_regime() -> None:
+    obligation = "eu-gdpr-33/every_supervisory_authority"
+    step = f"  - {{at: +2h, who: erin, do: notify, regime: {obligation}, recipient: DPA}}\n"
+    text = GOOD.replace("  - at: +1h\n", step + "  - at: +3h\n")
+    notify = [s.get("regime") for s in load_scenario(text, config=CONFIG).steps if s.do == "notify"]
+    assert notify == [obligation]
+    (found,) = problems(text.replace("/every_supervisory_authority", "/nobody"))
+    assert found.startswith("<text>:15: unknown regime or obligation 'eu-gdpr-33/nobody'")
 
 
 def test_the_order_of_the_script_is_checked_once_its_steps_are_valid() -> None:
