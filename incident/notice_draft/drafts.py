@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from incident import roster
 from incident.clocks import facts_of
 from incident.config import IncidentConfig
-from incident.errors import Conflict, Invalid, NotAllowed, NotFound
+from incident.errors import Conflict, Invalid, NotAllowed, NotFound, Person
 from incident.firm_facts import FirmFacts
 from incident.limits import Field, limit, too_long
 from incident.notice_draft.compose import Composed, compose
@@ -78,8 +78,8 @@ def require_approve(holders: Mapping[str, str], user: str, roles: RolesConfig, *
         legal, commander = holders.get(LEGAL), holders.get(COMMANDER)
         raise NotAllowed(
             "drafts.error.approve_only",
-            legal=f"<@{legal}>" if legal else "—",
-            commander=f"<@{commander}>" if commander else "—",
+            legal=Person(legal),
+            commander=Person(commander),
         )
 
 
@@ -268,7 +268,7 @@ async def approve(
             raise NotFound("error.not_found")
         done = next((r for r in rows if r.approved_at is not None), None)
         if done is not None:
-            raise Conflict("drafts.error.already_approved", version=version, user=f"<@{done.approved_by}>")
+            raise Conflict("drafts.error.already_approved", version=version, user=Person(done.approved_by))
         edited = False
         for row in rows:
             text = clean[row.language].text
