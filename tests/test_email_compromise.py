@@ -103,12 +103,17 @@ async def test_breachroom_drill_plays_the_w2_scenario_to_its_post_mortem(
     argv = ["drill", "--offline", "--scenario", SCENARIO, "--speed", "0", "--out", str(out)]
     assert await asyncio.to_thread(main, argv) == 0
     printed = capsys.readouterr().out
-    assert "alice  declare" in printed and "clocks met 2, missed 0" in printed
+    # Three IRS obligations (the W-2 mailbox, the states, the Stakeholder Liaison) and the client.
+    assert "alice  declare" in printed and "clocks met 4, missed 0" in printed
     assert f"✅ {WIRE}" in printed and "not applicable: Notify the FTC (Safeguards Rule)" in printed
     md = next(out.glob(f"br-*-{SCENARIO}-postmortem.md"))
     text = md.read_text(encoding="utf-8")
     assert "This was a drill, not a real incident" in text
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
-    assert "| met |" in rows[IRS_CLOCK] and "DRILL-IRS-W2" in rows[IRS_CLOCK]
-    assert "| met |" in rows["Processor tells the controller (the client)"]
+    irs = {name: row for name, row in rows.items() if name.startswith(IRS_CLOCK)}
+    assert len(irs) == 3 and all("| met |" in row for row in irs.values())
+    references = {"DRILL-IRS-W2", "DRILL-STATE-W2", "DRILL-IRS-SL"}
+    assert {r for r in references for row in irs.values() if r in row} == references
+    [client] = [row for name, row in rows.items() if name.startswith("Processor tells the controller")]
+    assert "| met |" in client
     assert "Fewer than 500 consumers affected" in text

@@ -174,6 +174,12 @@ async def open_every_form(slack: Slack, incident: Any) -> dict[str, dict[str, An
         await heidi.click(respond, button, near="Isolate affected systems")
         await slack.settle()
         await shut()
+    # The notice-draft form, from the obligations `notify draft` lists.
+    await heidi.command("notify draft", channel=channel)
+    await slack.settle()
+    await heidi.click(heidi.ephemerals[-1], "Draft notice")
+    await slack.settle()
+    await shut()
     # The phase gate refuses while required items are open and offers an override form.
     await heidi.click(slack.channel(channel).pins[0], "Next phase")
     await slack.settle()

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from sandbox.observe import MessageView
 from sandbox.server import Sandbox
 from sandbox.ui.routes import STATIC
 from sandbox.workspace import Channel
@@ -168,15 +169,18 @@ async def test_a_click_by_position_reaches_the_bot_for_that_exact_item(
     channel = slack.channel(incident.channel_id)
 
     # Several messages carry identical "Done" buttons: the page names the second one by its place.
-    message = channel.message_with_button("Done")
-    places = [
-        (bi, ei)
-        for bi, block in enumerate(message.blocks)
-        if block.get("type") == "actions"
-        for ei, element in enumerate(block["elements"])
-        if element.get("action_id") == "item_done"
-    ]
-    assert len(places) >= 2
+    # (A checklist message: a may-apply clock's reminder carries a "Done" button of its own.)
+    def item_places(message: MessageView) -> list[tuple[int, int]]:
+        return [
+            (bi, ei)
+            for bi, block in enumerate(message.blocks)
+            if block.get("type") == "actions"
+            for ei, element in enumerate(block["elements"])
+            if element.get("action_id") == "item_done"
+        ]
+
+    message = next(m for m in reversed(channel.messages) if len(item_places(m)) >= 2)
+    places = item_places(message)
     block_index, element_index = places[1]
     first_item = message.blocks[places[0][0] - 1]["text"]["text"]
     second_item = message.blocks[block_index - 1]["text"]["text"]
