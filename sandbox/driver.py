@@ -7,6 +7,7 @@ Socket Mode envelope), built from what the person can actually see.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sandbox.observe import MessageView, block_texts
@@ -39,6 +40,17 @@ DEFAULT_MIN_QUERY_LENGTH = 3
 
 def _text(obj: Any) -> str:
     return str(obj.get("text", "")) if isinstance(obj, dict) else ""
+
+
+@dataclass(frozen=True)
+class _Menu:
+    """A select a person types in or picks from: its element, the block holding it, and where it
+    is shown (a message, or a modal)."""
+
+    msg: MessageView | None
+    view: OpenView | None
+    block: dict[str, Any]
+    element: dict[str, Any]
 
 
 class Person:
@@ -188,18 +200,21 @@ class Person:
             "is_ephemeral": msg.ephemeral,
         }
 
-    def _block_actions(self, msg: MessageView | None, view: OpenView | None, action: dict[str, Any]) -> dict:
+    def _interaction(
+        self, kind: str, msg: MessageView | None, view: OpenView | None, **fields: Any
+    ) -> dict[str, Any]:
+        """What every payload about an element in a message or a modal carries: who acted, in
+        which app and team, where (the view as it is, or the channel and message), and `fields`."""
         payload: dict[str, Any] = {
-            "type": "block_actions",
+            "type": kind,
             "user": self._user_obj(),
             "api_app_id": self.ws.app_id,
             "token": self.sandbox_token,
             "container": self._container(msg, view),
-            "trigger_id": self.ws.issue_trigger(self.id),
             "team": self._team(),
             "enterprise": None,
             "is_enterprise_install": False,
-            "actions": [action],
+            **fields,
         }
         if view is not None:
             payload["view"] = view.data
@@ -208,6 +223,14 @@ class Person:
             payload["channel"] = self._channel_obj(msg.channel)
             if not msg.ephemeral:
                 payload["message"] = msg.data
+        return payload
+
+    def _block_actions(self, msg: MessageView | None, view: OpenView | None, action: dict[str, Any]) -> dict:
+        payload = self._interaction(
+            "block_actions", msg, view, trigger_id=self.ws.issue_trigger(self.id), actions=[action]
+        )
+        if view is None:
+            assert msg is not None
             payload["state"] = {"values": {}}
             response = self.ws.issue_response_url(msg.channel, self.id, msg.ts, msg.ephemeral)
             payload["response_url"] = f"{self.sandbox.url}/response/{response.id}"
@@ -240,49 +263,20 @@ class Person:
             "enterprise": None,
         }
 
-    def _block_suggestion(
-        self,
-        msg: MessageView | None,
-        view: OpenView | None,
-        block: dict[str, Any],
-        element: dict[str, Any],
-        query: str,
-    ) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "type": "block_suggestion",
-            "user": self._user_obj(),
-            "container": self._container(msg, view),
-            "api_app_id": self.ws.app_id,
-            "token": self.sandbox_token,
-            "action_id": element.get("action_id", ""),
-            "block_id": block.get("block_id", ""),
-            "value": query,
-            "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }
-        if view is not None:
-            payload["view"] = view.data
-        else:
-            assert msg is not None
-            payload["channel"] = self._channel_obj(msg.channel)
-            if not msg.ephemeral:
-                payload["message"] = msg.data
-        return payload
-
-    async def _load_options(
-        self,
-        msg: MessageView | None,
-        view: OpenView | None,
-        block: dict[str, Any],
-        element: dict[str, Any],
-        query: str,
-    ) -> list[dict[str, Any]]:
+    async def _load_options(self, menu: _Menu, query: str) -> list[dict[str, Any]]:
         """What the menu lists after typing `query`: nothing before `min_query_length` characters
         (Slack does not ask), else the options the app answers with."""
-        if len(query) < int(element.get("min_query_length", DEFAULT_MIN_QUERY_LENGTH)):
+        if len(query) < int(menu.element.get("min_query_length", DEFAULT_MIN_QUERY_LENGTH)):
             return []
-        return await self.sandbox.suggest(self._block_suggestion(msg, view, block, element, query))
+        suggestion = self._interaction(
+            "block_suggestion",
+            menu.msg,
+            menu.view,
+            action_id=menu.element.get("action_id", ""),
+            block_id=menu.block.get("block_id", ""),
+            value=query,
+        )
+        return await self.sandbox.suggest(suggestion)
 
     async def suggest(self, target: Any, placeholder_or_block: str, query: str = "") -> list[dict[str, Any]]:
         """Type `query` into the external select found by placeholder, action_id or block_id: the
@@ -291,18 +285,12 @@ class Person:
         block, element = self._select_element(blocks, placeholder_or_block, any_input=True)
         if element.get("type") not in EXTERNAL_TYPES:
             raise LookupError(f"{placeholder_or_block!r} is a {element.get('type')}, not an external select")
-        return await self._load_options(msg, view, block, element, query)
+        return await self._load_options(_Menu(msg, view, block, element), query)
 
-    async def _served(
-        self,
-        msg: MessageView | None,
-        view: OpenView | None,
-        block: dict[str, Any],
-        element: dict[str, Any],
-        choice: Any,
-    ) -> dict[str, Any]:
+    async def _served(self, menu: _Menu, choice: Any) -> dict[str, Any]:
         """An external select's element with the options a person would see while picking
         `choice` (typing each choice's text), so `_selection` can pick among them."""
+        element = menu.element
         if element.get("type") not in EXTERNAL_TYPES:
             return element
         picks = choice if isinstance(choice, list | tuple) else [choice]
@@ -310,22 +298,44 @@ class Person:
             o["value"]: o for o in element.get("initial_options") or [] if isinstance(o, dict)
         }
         for pick in picks:
-            for option in await self._load_options(msg, view, block, element, str(pick)):
+            for option in await self._load_options(menu, str(pick)):
                 seen.setdefault(str(option.get("value")), option)
         return {**element, "options": list(seen.values())}
 
-    def _remember(
-        self, view: OpenView | None, block: dict[str, Any], element: dict[str, Any], chosen: dict
-    ) -> None:
+    def _remember(self, menu: _Menu, chosen: dict) -> None:
         """An input used in a modal keeps its value in the view's state, as Slack's does: the next
         payload from the view (an action, the submission) carries it."""
-        if view is None or block.get("type") != "input":
+        if menu.view is None or menu.block.get("type") != "input":
             return
-        state = view.data.setdefault("state", {"values": {}}).setdefault("values", {})
-        state.setdefault(block.get("block_id", ""), {})[element.get("action_id", "")] = {
-            "type": element.get("type"),
+        state = menu.view.data.setdefault("state", {"values": {}}).setdefault("values", {})
+        state.setdefault(menu.block.get("block_id", ""), {})[menu.element.get("action_id", "")] = {
+            "type": menu.element.get("type"),
             **chosen,
         }
+
+    def _action(self, block: dict[str, Any], element: dict[str, Any]) -> dict[str, Any]:
+        """The action Slack reports for using `element`: which one and when; for a button, also
+        its text, value and style."""
+        action: dict[str, Any] = {
+            "action_id": element.get("action_id", ""),
+            "block_id": block.get("block_id", ""),
+            "type": element["type"],
+            "action_ts": f"{self.ws.clock.now():.6f}",
+        }
+        if element["type"] == "button":
+            action["text"] = element.get("text")
+            for key in ("value", "style"):
+                if key in element:
+                    action[key] = element[key]
+        return action
+
+    async def _pick(self, menu: _Menu, choice: Any) -> dict[str, Any]:
+        """What picking `choice` in `menu` adds to the action (a modal's input also keeps it)."""
+        chosen = self._selection(await self._served(menu, choice), choice)
+        self._remember(menu, chosen)
+        if menu.element["type"] != "overflow" and "placeholder" in menu.element:
+            return {**chosen, "placeholder": menu.element["placeholder"]}
+        return chosen
 
     # -- interactions -----------------------------------------------------------------------
 
@@ -354,17 +364,7 @@ class Person:
             return "exact" if label == button_text else button_text in label
 
         block, element = self._find(blocks, want, near)
-        action = {
-            "action_id": element.get("action_id", ""),
-            "block_id": block.get("block_id", ""),
-            "text": element.get("text"),
-            "type": "button",
-            "action_ts": f"{self.ws.clock.now():.6f}",
-        }
-        if "value" in element:
-            action["value"] = element["value"]
-        if "style" in element:
-            action["style"] = element["style"]
+        action = self._action(block, element)
         return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
 
     async def select(self, target: Any, placeholder_or_block: str, option_text: str | list[str]) -> Delivery:
@@ -375,17 +375,8 @@ class Person:
         """
         blocks, msg, view = self._source(target)
         block, element = self._select_element(blocks, placeholder_or_block)
-        action = {
-            "action_id": element.get("action_id", ""),
-            "block_id": block.get("block_id", ""),
-            "type": element["type"],
-            "action_ts": f"{self.ws.clock.now():.6f}",
-        }
-        chosen = self._selection(await self._served(msg, view, block, element, option_text), option_text)
-        action.update(chosen)
-        if element["type"] != "overflow" and "placeholder" in element:
-            action["placeholder"] = element["placeholder"]
-        self._remember(view, block, element, chosen)
+        action = self._action(block, element)
+        action.update(await self._pick(_Menu(msg, view, block, element), option_text))
         return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
 
     def _select_element(
@@ -440,23 +431,9 @@ class Person:
             element = elements[element_index] if 0 <= element_index < len(elements) else None
         if not isinstance(element, dict) or not element.get("type"):
             raise LookupError(f"no element {element_index} in block {block_index}")
-        action: dict[str, Any] = {
-            "action_id": element.get("action_id", ""),
-            "block_id": block.get("block_id", ""),
-            "type": element["type"],
-            "action_ts": f"{self.ws.clock.now():.6f}",
-        }
-        if element["type"] == "button":
-            action["text"] = element.get("text")
-            for key in ("value", "style"):
-                if key in element:
-                    action[key] = element[key]
-        else:
-            chosen = self._selection(await self._served(msg, view, block, element, choice), choice)
-            action.update(chosen)
-            if element["type"] != "overflow" and "placeholder" in element:
-                action["placeholder"] = element["placeholder"]
-            self._remember(view, block, element, chosen)
+        action = self._action(block, element)
+        if element["type"] != "button":
+            action.update(await self._pick(_Menu(msg, view, block, element), choice))
         return await self.sandbox.deliver("interactive", self._block_actions(msg, view, action))
 
     def _option(self, element: dict[str, Any], option_text: str) -> dict[str, Any]:
@@ -595,7 +572,7 @@ class Person:
             if key is None:
                 key = next((k for k in values if k and k in label), None)
             if key is not None:
-                served[block_id] = await self._served(None, view, block, element, values[key])
+                served[block_id] = await self._served(_Menu(None, view, block, element), values[key])
         return served
 
     def _pop(self, view: OpenView) -> None:
