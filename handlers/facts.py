@@ -10,10 +10,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import gate
 from handlers.commands import CommandCtx, subcommand
-from handlers.context import incident_by_id, incident_for
+from handlers.context import incident_for
 from handlers.deps import Deps
 from handlers.effects import Line, announcer
-from handlers.errors import refuse_fields, reply_error
+from handlers.errors import refuse_fields
+from handlers.forms import read_form, record_for_member
 from handlers.gate import Find
 from handlers.i18n import t
 from handlers.ids import CallbackId
@@ -21,7 +22,7 @@ from handlers.reminders import parse_id
 from handlers.render.common import escape, user, when
 from handlers.render.facts_modal import facts_modal, parse_facts
 from incident import facts
-from incident.errors import DomainError, NotFound
+from incident.facts import FactsInput
 from incident.regimes import Regimes
 from storage import timeline
 from storage.models import Incident, TimelineEvent
@@ -51,39 +52,28 @@ def _show(field: str, value: Any, locale: str, regimes: Regimes) -> str:
     return escape(str(value))
 
 
+def _read(view: dict[str, Any]) -> tuple[int, FactsInput, dict[str, str]]:
+    """The incident, the facts and their parse errors (block id → message key) of a facts form."""
+    raw_id, inp, errors = parse_facts(view)
+    return parse_id(raw_id), inp, errors
+
+
 async def on_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
     user_id = body["user"]["id"]
     now = deps.clock.now()
-    locale = deps.locale
-    try:
-        raw_id, inp, errors = parse_facts(view)
-        incident_id = parse_id(raw_id)
-    except (DomainError, KeyError, TypeError, ValueError, OverflowError):
-        await ack()
-        await reply_error(client, {"user_id": user_id}, NotFound("error.not_found"), locale)
+    form = await read_form(ack, client, user_id, deps.locale, lambda: _read(view))
+    if form is None:
         return
+    incident_id, inp, errors = form
     for field, key in facts.validate(inp, now, deps.config.regimes).items():
         errors.setdefault(field, key)
     if errors:
-        await refuse_fields(ack, errors, locale)
+        await refuse_fields(ack, errors, deps.locale)
         return
     await ack()
-    try:
-        await incident_by_id(client, deps, incident_id, user_id)
-        await facts.update(
-            deps.db,
-            deps.config,
-            incident_id,
-            inp,
-            actor=user_id,
-            now=now,
-            cadence_of=deps.cadences,
-        )
-    except DomainError as exc:
-        await reply_error(client, {"user_id": user_id}, exc, locale)
-        return
+    await record_for_member(client, deps, user_id, incident_id, facts.update, inp, now)
     # The same transaction wrote the channel's line (`announce_facts`) and the re-render.
 
 

@@ -19,6 +19,7 @@ from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, incident_from_action, key_in
 from handlers.deps import Deps
 from handlers.errors import refuse_fields, reply_error, tell
+from handlers.forms import text_refused
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
@@ -34,7 +35,7 @@ from handlers.render.lifecycle import (
 from incident import lifecycle
 from incident.declare import SEVERITIES
 from incident.errors import Invalid, NotFound
-from incident.limits import Field, limit, too_long
+from incident.limits import Field
 from incident.overview import overview
 from storage.models import Incident
 
@@ -227,13 +228,9 @@ async def on_close_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncW
     user = body["user"]["id"]
     incident = await form_incident(ack, client, deps, body)
     lessons, archive = parse_close(body["view"])
-    if not lessons.strip():
-        await refuse_fields(ack, {"lessons": "lifecycle.error.lessons_required"}, deps.locale)
-        return
-    if too_long(Field.LESSONS, lessons):
-        await refuse_fields(
-            ack, {"lessons": "redact.error.too_long"}, deps.locale, limit=limit(Field.LESSONS)
-        )
+    if await text_refused(
+        ack, "lessons", lessons, Field.LESSONS, "lifecycle.error.lessons_required", deps.locale
+    ):
         return
     await ack()
     assert incident.id is not None

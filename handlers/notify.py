@@ -15,6 +15,7 @@ from handlers.deps import Deps
 from handlers.drafts import draft_command, wants_draft
 from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, reply_error
+from handlers.forms import read_form, record_for_member
 from handlers.gate import Find
 from handlers.ids import ActionId, CallbackId
 from handlers.listener import listener
@@ -23,7 +24,8 @@ from handlers.render.labels import obligation_named
 from handlers.render.notify import notify_meta, notify_modal, parse_notify, recorded_line
 from incident import notifications
 from incident.clocks import ClockView
-from incident.errors import DomainError, Invalid, NotFound
+from incident.errors import DomainError, Invalid
+from incident.notifications import NotificationInput
 from storage.models import Incident, TimelineEvent
 
 # Form errors by domain field → the block that shows them.
@@ -77,39 +79,30 @@ async def on_regime_chosen(ack: AsyncAck, body: dict[str, Any], client: AsyncWeb
     await client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
 
 
+def _read(view: dict[str, Any], user_id: str) -> tuple[int, NotificationInput]:
+    """The incident and the notice recorded by a notify form."""
+    return parse_id(notify_meta(view).get("incident_id")), parse_notify(view, user_id)
+
+
 async def on_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
     user_id = body["user"]["id"]
     now = deps.clock.now()
-    locale = deps.locale
-    try:
-        incident_id = parse_id(notify_meta(view).get("incident_id"))
-        inp = parse_notify(view, user_id)
-    except (DomainError, KeyError, TypeError, ValueError, OverflowError):
-        await ack()
-        await reply_error(client, {"user_id": user_id}, NotFound("error.not_found"), locale)
+    form = await read_form(ack, client, user_id, deps.locale, lambda: _read(view, user_id))
+    if form is None:
         return
+    incident_id, inp = form
     errors = notifications.validate(inp, deps.config, now)
     if errors:
-        await refuse_fields(ack, {BLOCKS.get(field, field): key for field, key in errors.items()}, locale)
+        await refuse_fields(
+            ack, {BLOCKS.get(field, field): key for field, key in errors.items()}, deps.locale
+        )
         return
     await ack()
-    try:
-        await incident_by_id(client, deps, incident_id, user_id)
-        await notifications.record(
-            deps.db,
-            deps.config,
-            incident_id,
-            inp,
-            actor=user_id,
-            now=now,
-            cadence_of=deps.cadences,
-            redact_on=deps.redact_sensitive,
-        )
-    except DomainError as exc:
-        await reply_error(client, {"user_id": user_id}, exc, locale)
-        return
+    await record_for_member(
+        client, deps, user_id, incident_id, notifications.record, inp, now, redact_on=deps.redact_sensitive
+    )
     # The same transaction wrote the channel's line about it (`announce_recorded`) and the re-render.
 
 

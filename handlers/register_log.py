@@ -17,6 +17,7 @@ from handlers.context import incident_by_id, incident_for
 from handlers.deps import Deps
 from handlers.effects import Line, announcer
 from handlers.errors import refuse_fields, tell
+from handlers.forms import text_refused
 from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import CallbackId
@@ -27,7 +28,7 @@ from handlers.render.regime_choices import categories_element
 from incident import roster
 from incident.declare import SEVERITIES
 from incident.errors import NotAllowed
-from incident.limits import Field, limit, too_long
+from incident.limits import Field, limit
 from incident.log_entry import LogInput, decline_notification, log_event, validate
 from incident.notifications import clock_views
 from incident.regimes import Regimes
@@ -211,13 +212,7 @@ async def on_nonotify_submitted(
     values = view.get("state", {}).get("values", {})
     rationale = (input_value(values, "rationale").get("value") or "").strip()
     obligation = (input_value(values, "obligation").get("selected_option") or {}).get("value") or ""
-    if not rationale:
-        await refuse_fields(ack, {"rationale": "log.error.rationale"}, deps.locale)
-        return
-    if too_long(Field.DECISION, rationale):
-        await refuse_fields(
-            ack, {"rationale": "redact.error.too_long"}, deps.locale, limit=limit(Field.DECISION)
-        )
+    if await text_refused(ack, "rationale", rationale, Field.DECISION, "log.error.rationale", deps.locale):
         return
     await ack()
     user = body["user"]["id"]

@@ -11,15 +11,16 @@ from handlers import gate
 from handlers.context import incident_by_id
 from handlers.deps import Deps
 from handlers.effects import Line, announcer
-from handlers.errors import refuse_fields, reply_error
+from handlers.errors import reply_error
+from handlers.forms import read_form, text_refused
 from handlers.gate import Find
 from handlers.ids import ActionId, CallbackId
 from handlers.listener import listener
 from handlers.reminders import parse_id, refresh_reminder
 from handlers.render.reminders import parse_status_update, status_update_modal, status_update_post
 from incident import reminders
-from incident.errors import DomainError, NotFound
-from incident.limits import Field, limit, too_long
+from incident.errors import DomainError
+from incident.limits import Field
 from storage.models import Incident, TimelineEvent
 
 
@@ -39,24 +40,23 @@ async def on_post_update_clicked(
     )
 
 
+def _read(view: dict[str, Any]) -> tuple[int, str]:
+    """The incident and the text of a status-update form."""
+    raw_id, text = parse_status_update(view)
+    return parse_id(raw_id), text
+
+
 async def on_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
     user_id = body["user"]["id"]
-    try:
-        raw_id, text = parse_status_update(view)
-        incident_id = parse_id(raw_id)
-    except (DomainError, KeyError, TypeError, ValueError, OverflowError):
-        await ack()
-        await reply_error(client, {"user_id": user_id}, NotFound("error.not_found"), deps.locale)
+    form = await read_form(ack, client, user_id, deps.locale, lambda: _read(view))
+    if form is None:
         return
-    if not text.strip():
-        await refuse_fields(ack, {"update_text": "status_update.error.empty"}, deps.locale)
-        return
-    if too_long(Field.STATUS_UPDATE, text):
-        await refuse_fields(
-            ack, {"update_text": "redact.error.too_long"}, deps.locale, limit=limit(Field.STATUS_UPDATE)
-        )
+    incident_id, text = form
+    if await text_refused(
+        ack, "update_text", text, Field.STATUS_UPDATE, "status_update.error.empty", deps.locale
+    ):
         return
     await ack()
     try:
