@@ -128,42 +128,33 @@ async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
         await reply_error(client, {"user_id": actor, "channel_id": channel}, exc, deps.locale)
 
 
-async def on_reaction_added(
+async def on_pin_reaction(
     body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: Deps
 ) -> None:
-    item = event.get("item") or {}
-    if event.get("reaction") != PIN or item.get("type") != "message":
-        return
-    incident = await incident_of_channel(deps, item.get("channel", ""))
-    if incident is None or not incident.channel_id:
-        return  # not an incident channel: nothing is recorded, nothing is said
-    msg = await fetch_message(client, incident.channel_id, str(item.get("ts")))
-    if msg is None:
-        return
-    await capture(
-        client, deps, incident, msg, actor=event["user"], via="reaction", event_id=body.get("event_id")
-    )
-
-
-async def on_reaction_removed(
-    body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: Deps
-) -> None:
+    """A pin added to a message in an incident's channel records the message on the timeline; the
+    pin taken off retracts it. Any other reaction, item or channel: nothing is recorded or said."""
     item = event.get("item") or {}
     if event.get("reaction") != PIN or item.get("type") != "message":
         return
     incident = await incident_of_channel(deps, item.get("channel", ""))
     if incident is None or incident.id is None or not incident.channel_id:
         return
-    # The same transaction writes the note in the message's thread (`announce_retracted`).
-    await records.retract_message(
-        deps.db,
-        incident.id,
-        incident.channel_id,
-        str(item.get("ts")),
-        actor=event["user"],
-        now=deps.clock.now(),
-        event_id=body.get("event_id"),
-    )
+    ts, actor, event_id = str(item.get("ts")), event["user"], body.get("event_id")
+    if event.get("type") == "reaction_removed":
+        # The same transaction writes the note in the message's thread (`announce_retracted`).
+        await records.retract_message(
+            deps.db,
+            incident.id,
+            incident.channel_id,
+            ts,
+            actor=actor,
+            now=deps.clock.now(),
+            event_id=event_id,
+        )
+        return
+    msg = await fetch_message(client, incident.channel_id, ts)
+    if msg is not None:
+        await capture(client, deps, incident, msg, actor=actor, via="reaction", event_id=event_id)
 
 
 def thread_of(event: TimelineEvent) -> str | None:
@@ -185,5 +176,5 @@ async def announce_retracted(deps: Deps, incident: Incident, event: TimelineEven
 
 def register(app: Any, deps: Deps) -> None:
     gate.shortcut(app, deps, CallbackId.ADD_TO_TIMELINE, Find.CHANNEL)(listener(deps, on_shortcut))
-    gate.event(app, deps, "reaction_added", Find.CHANNEL)(listener(deps, on_reaction_added))
-    gate.event(app, deps, "reaction_removed", Find.CHANNEL)(listener(deps, on_reaction_removed))
+    for reaction_event in ("reaction_added", "reaction_removed"):
+        gate.event(app, deps, reaction_event, Find.CHANNEL)(listener(deps, on_pin_reaction))

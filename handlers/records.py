@@ -14,7 +14,7 @@ from handlers import gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, key_in
 from handlers.deps import Deps
-from handlers.effects import Line, announcer
+from handlers.effects import Announcer, Line, announcer
 from handlers.errors import refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin, may_see
 from handlers.i18n import t
@@ -207,23 +207,22 @@ async def announce_note(deps: Deps, incident: Incident, event: TimelineEvent) ->
     return text, blocks
 
 
-@announcer("decision", when_gone=saved_not_posted)
-async def announce_decision(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
-    # A privileged decision's event holds no content, so its line cannot show any.
-    blocks, text = render.decision_posted(event.actor, event.data, event.seq, incident.locale)
-    return text, blocks
+def _posted(
+    render_line: Callable[[str, dict[str, Any], int, str], tuple[list[dict[str, Any]], str]],
+) -> Announcer:
+    """An announcer whose line `render_line` draws from the event's actor, data and sequence number."""
+
+    async def announce(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
+        blocks, text = render_line(event.actor, event.data, event.seq, incident.locale)
+        return text, blocks
+
+    return announce
 
 
-@announcer("evidence_added", when_gone=saved_not_posted)
-async def announce_evidence(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
-    blocks, text = render.evidence_posted(event.actor, event.data, event.seq, incident.locale)
-    return text, blocks
-
-
-@announcer("action_added", when_gone=saved_not_posted)
-async def announce_action(deps: Deps, incident: Incident, event: TimelineEvent) -> Line:
-    blocks, text = render.action_posted(event.actor, event.data, event.seq, incident.locale)
-    return text, blocks
+# A privileged decision's event holds no content, so its line cannot show any.
+announcer("decision", when_gone=saved_not_posted)(_posted(render.decision_posted))
+announcer("evidence_added", when_gone=saved_not_posted)(_posted(render.evidence_posted))
+announcer("action_added", when_gone=saved_not_posted)(_posted(render.action_posted))
 
 
 @announcer("action_done", when_gone=saved_not_posted)
