@@ -22,7 +22,7 @@ from handlers.gate import Find, is_admin
 from handlers.i18n import t
 from handlers.ids import CallbackId
 from handlers.listener import listener
-from handlers.render.common import escape, input_block, input_value, modal, mrkdwn, option
+from handlers.render.common import escape, input_block, input_value, modal, mrkdwn, option, whole_number
 from handlers.render.labels import obligation_named, obligation_option
 from handlers.render.regime_choices import categories_element
 from incident import roster
@@ -93,13 +93,7 @@ def log_modal(locale: str, regimes: Regimes) -> dict[str, Any]:
 def parse_log(view: dict[str, Any]) -> tuple[LogInput, dict[str, str]]:
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
-    people = None
-    raw = input_value(values, "people_affected").get("value")
-    if raw not in (None, ""):
-        try:
-            people = int(str(raw).strip())
-        except ValueError:
-            errors["people_affected"] = "log.error.not_a_number"
+    people = whole_number(values, "people_affected", errors, "log.error.not_a_number")
     stamp = input_value(values, "occurred_at").get("selected_date_time")
     return (
         LogInput(

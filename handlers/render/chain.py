@@ -37,24 +37,11 @@ def mismatch_text(incident: Incident, mismatches: Sequence[HeadMismatch], locale
     """Name the first posted head the database disagrees with: its seq and when it was posted."""
     first = mismatches[0]
     posted = first.posted
+    about = {"key": incident.key, "seq": posted.seq, "at": when(posted.posted_at), "count": len(mismatches)}
     if first.found is None:
-        return t(
-            "chain.verify.head_missing",
-            locale,
-            key=incident.key,
-            seq=posted.seq,
-            at=when(posted.posted_at),
-            count=len(mismatches),
-        )
+        return t("chain.verify.head_missing", locale, **about)
     return t(
-        "chain.verify.head_differs",
-        locale,
-        key=incident.key,
-        seq=posted.seq,
-        at=when(posted.posted_at),
-        posted=posted.head[:SHORT],
-        found=first.found[:SHORT],
-        count=len(mismatches),
+        "chain.verify.head_differs", locale, posted=posted.head[:SHORT], found=first.found[:SHORT], **about
     )
 
 

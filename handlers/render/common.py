@@ -167,3 +167,16 @@ def input_value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
     """The submitted state of an input block's element (`view.state.values[block_id][action_id]`)."""
     block = values.get(block_id) or {}
     return next(iter(block.values()), {}) if isinstance(block, dict) and block else {}
+
+
+def whole_number(values: dict[str, Any], block_id: str, errors: dict[str, str], error_key: str) -> int | None:
+    """The whole number typed into an input block; None when left blank, or when it is not a number,
+    which sets the block's parse error to `error_key` in `errors` (block id → message key)."""
+    raw = input_value(values, block_id).get("value")
+    if raw in (None, ""):
+        return None
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        errors[block_id] = error_key
+        return None

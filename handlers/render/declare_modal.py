@@ -9,7 +9,7 @@ from typing import Any
 
 from handlers.i18n import t
 from handlers.ids import CallbackId
-from handlers.render.common import clip, input_block, input_value, mrkdwn, option, plain
+from handlers.render.common import clip, input_block, input_value, mrkdwn, option, plain, whole_number
 from handlers.render.regime_choices import categories_element, jurisdictions_element
 from incident.declare import ASKED_STARTS, SEVERITIES, DeclareInput, starts_to_ask
 from incident.limits import Field, limit
@@ -262,13 +262,7 @@ def parse_declare(view: dict[str, Any]) -> tuple[DeclareInput, dict[str, str]]:
     """The submitted view as domain input, plus parse errors (block id → message key)."""
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
-    people: int | None = None
-    raw_people = input_value(values, "people_affected").get("value")
-    if raw_people not in (None, ""):
-        try:
-            people = int(str(raw_people).strip())
-        except ValueError:
-            errors["people_affected"] = "declare.error.not_a_number"
+    people = whole_number(values, "people_affected", errors, "declare.error.not_a_number")
     role = (input_value(values, "processor_role").get("selected_option") or {}).get("value")
     clients = input_value(values, "affected_clients").get("value") or ""
     inp = DeclareInput(

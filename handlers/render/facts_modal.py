@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.i18n import t
 from handlers.ids import CallbackId
-from handlers.render.common import input_block, input_value, option, plain, section
+from handlers.render.common import input_block, input_value, option, plain, section, whole_number
 from handlers.render.declare_modal import clock_start_hint
 from handlers.render.regime_choices import categories_element, jurisdictions_element
 from incident.declare import starts_to_ask
@@ -152,13 +152,7 @@ def parse_facts(view: dict[str, Any]) -> tuple[object, FactsInput, dict[str, str
     """The incident id, the submitted facts, and parse errors (block id → message key)."""
     values = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
-    people: int | None = None
-    raw = input_value(values, "people_affected").get("value")
-    if raw not in (None, ""):
-        try:
-            people = int(str(raw).strip())
-        except ValueError:
-            errors["people_affected"] = "facts.error.not_a_number"
+    people = whole_number(values, "people_affected", errors, "facts.error.not_a_number")
     # Keyword arguments of FactsInput by field name: the clock starts, then the yes/no/unknown facts.
     times: dict[str, Any] = {}
     for start in TIMES:

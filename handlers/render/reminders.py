@@ -76,28 +76,13 @@ def _body(
         deadline = reminders.clock_deadline(row)
         assert deadline is not None
         who = "\n".join(f"• {escape(r)}" for r in subject.recipients) or "—"
+        overdue, due = _due_words(row, deadline, now, locale)
         if subject.may_apply:
-            text = _may_apply(row, incident, subject, title, deadline, locale, now, command)
-        elif row.payload.get("label") == "overdue" or deadline <= now:
-            text = t(
-                "reminder.clock.overdue",
-                locale,
-                key=key,
-                regime=title,
-                deadline=when(deadline),
-                late=duration((now - deadline).total_seconds(), locale),
-                command=command,
-            )
+            text = _may_apply(incident, subject, title, overdue, due, locale, command)
+        elif overdue:
+            text = t("reminder.clock.overdue", locale, key=key, regime=title, command=command, **due)
         else:
-            text = t(
-                "reminder.clock.before",
-                locale,
-                key=key,
-                regime=title,
-                deadline=when(deadline),
-                left=duration((deadline - now).total_seconds(), locale),
-                command=command,
-            )
+            text = t("reminder.clock.before", locale, key=key, regime=title, command=command, **due)
         if incident.is_drill:
             return text + "\n" + t("reminder.clock.drill_who", locale)
         who_key = "firm_facts.reminder.who_depends" if len(subject.recipients) > 1 else "reminder.clock.who"
@@ -105,35 +90,28 @@ def _body(
     return t("reminder.action.text", locale, key=key, text=title, due=when(_due(row)))
 
 
+def _due_words(row: Reminder, deadline: datetime, now: datetime, locale: str) -> tuple[bool, dict[str, str]]:
+    """Whether a clock's reminder speaks of it as overdue, and the words for its deadline and the
+    time late (`late`) or left (`left`)."""
+    if row.payload.get("label") == "overdue" or deadline <= now:
+        return True, {"deadline": when(deadline), "late": duration((now - deadline).total_seconds(), locale)}
+    return False, {"deadline": when(deadline), "left": duration((deadline - now).total_seconds(), locale)}
+
+
 def _may_apply(
-    row: Reminder,
     incident: Incident,
     subject: Subject,
     title: str,
-    deadline: datetime,
+    overdue: bool,
+    due: dict[str, str],
     locale: str,
-    now: datetime,
     command: str,
 ) -> str:
     """A clock that may apply: its deadline, and the facts that decide whether (and from when)."""
-    if row.payload.get("label") == "overdue" or deadline <= now:
-        head = t(
-            "firm_facts.reminder.maybe_overdue",
-            locale,
-            key=incident.key,
-            regime=title,
-            deadline=when(deadline),
-            late=duration((now - deadline).total_seconds(), locale),
-        )
+    if overdue:
+        head = t("firm_facts.reminder.maybe_overdue", locale, key=incident.key, regime=title, **due)
     else:
-        head = t(
-            "firm_facts.reminder.maybe_before",
-            locale,
-            key=incident.key,
-            regime=title,
-            deadline=when(deadline),
-            left=duration((deadline - now).total_seconds(), locale),
-        )
+        head = t("firm_facts.reminder.maybe_before", locale, key=incident.key, regime=title, **due)
     facts = subject.deciding or "—"
     return head + "\n" + t("firm_facts.reminder.deciding", locale, facts=facts, command=command)
 
