@@ -162,24 +162,19 @@ async def measure(kind: str, args: argparse.Namespace) -> Storm:
                     at = due_at + timedelta(seconds=args.spread * i / max(args.count - 1, 1))
                     if to_dm:
                         # A one-off row (no dedupe key): `sync` leaves it alone.
-                        row = Reminder(
-                            incident_id=incident.id,
-                            kind=reminders.ROLE,
-                            ref="scribe",
-                            target=target,
-                            due_at=at,
-                            payload={"role": "scribe", "bench": True},
-                        )
+                        kind, ref, payload = reminders.ROLE, "scribe", {"role": "scribe", "bench": True}
                     else:
-                        row = Reminder(
+                        kind, ref, payload = reminders.STATUS, "storm", {"every_s": 3600, "bench": True}
+                    rows.append(
+                        Reminder(
                             incident_id=incident.id,
-                            kind=reminders.STATUS,
-                            ref="storm",
+                            kind=kind,
+                            ref=ref,
                             target=target,
                             due_at=at,
-                            payload={"every_s": 3600, "bench": True},
+                            payload=payload,
                         )
-                    rows.append(row)
+                    )
                     per_target[target] += 1
                 s.add_all(rows)
                 await s.flush()

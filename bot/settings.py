@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.timeline import TimelineKeys
@@ -48,6 +48,13 @@ def _key_entry(entry: str) -> tuple[str, str]:
     if len(secret) < MIN_KEY_CHARS:
         raise ValueError(f"each key's secret must be at least {MIN_KEY_CHARS} characters")
     return key_id, secret
+
+
+# Each Slack token setting: the prefix its kind of token starts with, and that kind in words.
+TOKEN_KINDS = {
+    "slack_bot_token": ("xoxb-", "a bot token"),
+    "slack_app_token": ("xapp-", "an app-level token"),
+}
 
 
 class SettingsError(Exception):
@@ -138,18 +145,12 @@ class Settings(BaseSettings):
             raise SettingsError("BREACHROOM_TIMELINE_KEY: required when SLACK_SIGNING_SECRET is not set")
         return TimelineKeys(current, keys)
 
-    @field_validator("slack_bot_token")
+    @field_validator("slack_bot_token", "slack_app_token")
     @classmethod
-    def _bot_token(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("xoxb-"):
-            raise ValueError("must be a bot token starting with xoxb-")
-        return v
-
-    @field_validator("slack_app_token")
-    @classmethod
-    def _app_token(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with xapp-")
+    def _token(cls, v: str | None, info: ValidationInfo) -> str | None:
+        prefix, kind = TOKEN_KINDS[info.field_name or ""]
+        if v is not None and not v.startswith(prefix):
+            raise ValueError(f"must be {kind} starting with {prefix}")
         return v
 
     @field_validator("slack_api_url")

@@ -17,6 +17,7 @@ from pathlib import Path
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cli_commands import write_output
 from bot.settings import Settings, load_settings
 from incident import workspace_settings as ws
 from incident.clock import SystemClock
@@ -134,11 +135,7 @@ async def _import(settings: Settings, path: str, text: str) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     text, count = asyncio.run(_export(load_settings()))
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"{count} setting(s) written to {args.output}")
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output, f"{count} setting(s) written to {args.output}")
     return 0
 
 

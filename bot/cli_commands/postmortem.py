@@ -43,27 +43,32 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
-def cmd_postmortem(args: argparse.Namespace) -> int:
+def _postmortem_of(key: str) -> PostMortem | None:
+    """The incident's post-mortem; None, said on stderr, when there is no incident with that key."""
     from incident.errors import NotFound
-    from incident.postmortem import render
 
     try:
-        pm = asyncio.run(_load(load_settings(), args.key))
+        return asyncio.run(_load(load_settings(), key))
     except NotFound:
-        print(f"breachroom: no incident {args.key}", file=sys.stderr)
+        print(f"breachroom: no incident {key}", file=sys.stderr)
+        return None
+
+
+def cmd_postmortem(args: argparse.Namespace) -> int:
+    from incident.postmortem import render
+
+    pm = _postmortem_of(args.key)
+    if pm is None:
         return 1
     _write(render(pm, args.format, locale=args.locale), args.output)
     return 0 if pm.verification.ok else 3
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from incident.errors import NotFound
     from incident.postmortem.jsonout import dumps, export_bundle
 
-    try:
-        pm = asyncio.run(_load(load_settings(), args.key))
-    except NotFound:
-        print(f"breachroom: no incident {args.key}", file=sys.stderr)
+    pm = _postmortem_of(args.key)
+    if pm is None:
         return 1
     _write(dumps(export_bundle(pm, include_privileged=args.include_privileged)), args.output)
     if not pm.verification.ok:

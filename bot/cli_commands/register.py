@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bot.cli_commands import write_output
 from bot.settings import load_settings
 
 
@@ -42,12 +43,7 @@ async def _register(args: argparse.Namespace) -> str:
 
 
 def cmd_register(args: argparse.Namespace) -> int:
-    text = asyncio.run(_register(args))
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}")
-    else:
-        sys.stdout.write(text)
+    write_output(asyncio.run(_register(args)), args.out, f"wrote {args.out}")
     return 0
 
 
