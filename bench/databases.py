@@ -20,8 +20,9 @@ PG_ADMIN_URL = normalize_url(
 )
 
 
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+async def run_admin_sql(server_url: str, sql: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE cannot run inside one)."""
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
             await conn.execute(text(sql))
@@ -31,7 +32,7 @@ async def _admin(sql: str) -> None:
 
 async def postgres_available() -> bool:
     try:
-        await _admin("SELECT 1")
+        await run_admin_sql(PG_ADMIN_URL, "SELECT 1")
         return True
     except Exception:
         return False
@@ -45,8 +46,8 @@ async def scratch(kind: str) -> AsyncIterator[str]:
             yield f"sqlite+aiosqlite:///{folder}/bench.db"
         return
     name = f"breachroom_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    await _admin(f'CREATE DATABASE "{name}"')
+    await run_admin_sql(PG_ADMIN_URL, f'CREATE DATABASE "{name}"')
     try:
         yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await run_admin_sql(PG_ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

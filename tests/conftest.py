@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.databases import run_admin_sql
 from storage.db import Database, normalize_url
 from storage.migrate import upgrade
 from storage.timeline import TimelineKeys
@@ -74,21 +75,13 @@ def pg_migrated() -> Iterator[tuple[str, str]]:
     name = f"breachroom_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
-    async def admin(sql: str) -> None:
-        engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(sql))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(run_admin_sql(PG_URL, f'CREATE DATABASE "{name}"'))
     try:
-        asyncio.run(admin(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+        asyncio.run(run_admin_sql(PG_URL, f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         upgrade(url)
         yield url, _emptying_sql(url)
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(run_admin_sql(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _emptying_sql(url: str) -> str:

@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,14 +17,15 @@ from sqlalchemy import select
 
 from bot.embedded import SANDBOX_ROLES, embedded
 from bot.runtime import Runtime
-from incident.clock import SystemClock
+from bot.settings import load_settings
+from incident.clock import FollowClock, SystemClock
 from incident.config import IncidentConfig, load_config
 from sandbox.driver import Person
 from sandbox.observe import ChannelView
-from sandbox.server import DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
+from sandbox.server import DEFAULT_APP_TOKEN, DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
 from storage import outbox, timeline
 from storage.db import Database
-from storage.models import Incident, Reminder, TimelineEvent
+from storage.models import Incident, Notification, Reminder, TimelineEvent
 
 SIGNING_SECRET = DEFAULT_SIGNING_SECRET
 BOT_TOKEN = DEFAULT_BOT_TOKEN
@@ -137,6 +139,26 @@ async def submit_declaration(
     return await slack.incident()
 
 
+async def submit_form(slack: Slack, who: str, command: str, channel: str, values: dict[str, Any]) -> None:
+    """`/breach <command>` in `channel` by `who`, the form it opens submitted with `values`, which
+    the form accepts."""
+    person = slack.person(who)
+    await person.command(command, channel=channel)
+    await slack.settle()
+    delivery = await person.submit(values)
+    assert not delivery.errors, (command, delivery.errors)
+    await slack.settle()
+
+
+async def record_notice(
+    slack: Slack, who: str, channel: str, obligation: str, recipient: str, reference: str, sent_at: int
+) -> None:
+    """`who` records that the notice `obligation` names went to `recipient` at `sent_at` (epoch
+    seconds) under `reference`."""
+    values = {"recipient": recipient, "reference": reference, "sent_at": sent_at}
+    await submit_form(slack, who, f"notify {obligation}", channel, values)
+
+
 @asynccontextmanager
 async def running_bot(
     db_url: str, *, rate_limits: bool = True, rate_limit_scale: float = RATE_LIMIT_SCALE, **env: Any
@@ -157,6 +179,39 @@ async def running_bot(
             pytest.fail("the sandbox refused calls the test did not expect:\n  " + "\n  ".join(problems))
 
 
+@asynccontextmanager
+async def over_socket_mode(db_url: str, **settings: Any) -> AsyncIterator[Sandbox]:
+    """The bot (`breachroom serve --socket`) on `db_url`, reached by the sandbox workspace over
+    Socket Mode instead of signed HTTP, the sandbox's people its default role holders: the sandbox.
+    `settings` are more of the bot's settings."""
+    sb = await Sandbox.start()
+    bot_settings = load_settings(
+        slack_bot_token=DEFAULT_BOT_TOKEN,
+        slack_signing_secret=DEFAULT_SIGNING_SECRET,
+        slack_app_token=DEFAULT_APP_TOKEN,
+        slack_api_url=sb.api_url,
+        database_url=db_url,
+        roles_file=SANDBOX_ROLES,
+        **settings,
+    )
+    rt = Runtime(bot_settings, clock=FollowClock(sb.clock.now))
+    await rt.start()
+    handler = rt.socket_handler()
+    try:
+        await handler.connect_async()
+        sb.transport = "socket"
+
+        async def idle() -> None:
+            await rt.idle(timeout=15.0)
+
+        sb.idle_probe = idle
+        yield sb
+    finally:
+        await handler.close_async()
+        await rt.stop()
+        await sb.stop()
+
+
 # Reminders ---------------------------------------------------------------------------------------
 
 
@@ -167,8 +222,6 @@ async def fire_due(slack: Slack) -> None:
 
 
 def _runtime_like(slack: Slack) -> Runtime:
-    from incident.clock import FollowClock
-
     return Runtime(slack.rt.settings, clock=FollowClock(slack.sb.clock.now), config=slack.config)
 
 
@@ -243,3 +296,52 @@ def watch_processes(sb: Sandbox, database: Database) -> None:
             await asyncio.sleep(0.05)
 
     sb.idle_probe = idle
+
+
+# Rows for the pure functions -----------------------------------------------------------------------
+
+
+def unsaved_incident(declared_at: datetime, **columns: Any) -> Incident:
+    """An incident that is never stored, for the clock and render functions: placeholder
+    bookkeeping (key, title, severity, declarer) unless `columns` say otherwise; the facts a test is
+    about come in `columns`."""
+    placeholders: dict[str, Any] = {
+        "key": f"BR-{declared_at.year}-0001",
+        "year": declared_at.year,
+        "number": 1,
+        "title": "t",
+        "severity": "SEV2",
+        "declared_by": "UALICE001",
+    }
+    return Incident(**{**placeholders, "declared_at": declared_at, **columns})
+
+
+def unsaved_leak(
+    found: datetime, jurisdictions: list[str], data_categories: list[str], **columns: Any
+) -> Incident:
+    """An unencrypted leak (never stored) of `data_categories` in `jurisdictions`, the firm their
+    controller, declared the moment it was found."""
+    return unsaved_incident(
+        found,
+        discovered_at=found,
+        jurisdictions=jurisdictions,
+        data_categories=data_categories,
+        encrypted=False,
+        processor_role="controller",
+        **columns,
+    )
+
+
+def unsaved_notification(
+    regime: str, obligation: str | None, sent_at: datetime, **columns: Any
+) -> Notification:
+    """A notice recorded as sent (never stored): to a placeholder authority unless `columns` say."""
+    placeholders: dict[str, Any] = {
+        "incident_id": 1,
+        "recipient_kind": "authority",
+        "recipient": "The authority",
+        "sent_by": "UDAVE0001",
+    }
+    return Notification(
+        **{**placeholders, "regime": regime, "obligation": obligation, "sent_at": sent_at, **columns}
+    )

@@ -18,7 +18,7 @@ from incident.overview import glance
 from incident.regimes import CLOCK_STARTS, FACT_NAMES
 from incident.roles_config import load_roles
 from storage.models import Decision, Incident
-from tests.harness import Slack, running_bot
+from tests.harness import Slack, running_bot, submit_form, unsaved_leak
 
 SUGGESTS_SEV2 = {
     "severity": "SEV3",
@@ -38,12 +38,7 @@ async def declare(slack: Slack, **values: object) -> Incident:
 
 
 async def set_facts(slack: Slack, incident: Incident, who: str = "heidi", **values: object) -> None:
-    person = slack.person(who)
-    await person.command("facts", channel=incident.channel_id)
-    await slack.settle()
-    delivery = await person.submit(values)
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
+    await submit_form(slack, who, "facts", incident.channel_id, values)
 
 
 def card_of(slack: Slack, incident: Incident):  # type: ignore[no-untyped-def]
@@ -251,18 +246,8 @@ def test_every_fact_a_regime_or_the_matrix_asks_for_has_a_label_in_both_language
 def test_glance_puts_overdue_first_then_by_deadline_and_folds_the_may_apply_ones() -> None:
     config = load_config()
     now = datetime(2026, 3, 2, 12, tzinfo=UTC)
-    incident = Incident(
-        key="BR-2026-0001",
-        title="x",
-        severity="SEV2",
-        declared_by="UALICE001",
-        declared_at=now - timedelta(days=5),
-        discovered_at=now - timedelta(days=5),
-        aware_at=now - timedelta(days=1),
-        jurisdictions=["EU", "CN"],
-        data_categories=["payroll"],
-        encrypted=False,
-        processor_role="controller",
+    incident = unsaved_leak(
+        now - timedelta(days=5), ["EU", "CN"], ["payroll"], aware_at=now - timedelta(days=1)
     )
     views = clocks(incident, [], config.regimes, now)
     seen = glance(views)

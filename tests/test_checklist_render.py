@@ -12,6 +12,7 @@ from incident.playbook import Item, Opens, Phase
 from incident.text import Text
 from sandbox.blocks import check_blocks
 from storage.models import ChecklistItem, Incident
+from tests.harness import unsaved_incident
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -22,17 +23,7 @@ def config() -> IncidentConfig:
 
 
 def incident() -> Incident:
-    return Incident(
-        id=7,
-        key="BR-2026-0007",
-        year=2026,
-        number=7,
-        title="t",
-        severity="SEV2",
-        declared_by="UALICE001",
-        declared_at=NOW - timedelta(hours=2),
-        locale="en",
-    )
+    return unsaved_incident(NOW - timedelta(hours=2), id=7, key="BR-2026-0007", number=7, locale="en")
 
 
 def rows(phase: Phase) -> list[ChecklistItem]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.harness import Slack, fire_due
+from tests.harness import Slack, fire_due, record_notice, submit_form
 
 HOUR = 3600
 
@@ -25,12 +25,7 @@ async def declare(slack: Slack, title: str = "Payroll files of EU clients expose
 
 async def set_facts(slack: Slack, who: str = "heidi", **values) -> None:
     incident = await slack.incident()
-    person = slack.person(who)
-    await person.command("facts", channel=incident.channel_id)
-    await slack.settle()
-    delivery = await person.submit(values)
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
+    await submit_form(slack, who, "facts", incident.channel_id, values)
 
 
 async def obligations(slack: Slack, who: str = "dave") -> str:
@@ -114,17 +109,16 @@ async def test_gdpr_72_hours_met_by_a_recorded_notification(slack: Slack) -> Non
     # No EU establishment: GDPR's every-authority obligation applies (not the lead authority's).
     await set_facts(slack, aware_at=int(slack.rt.clock.now().timestamp()), eu_main_establishment="no")
     slack.sb.clock.advance(70 * HOUR)
-    await slack.dave.command("notify eu-gdpr-33", channel=incident.channel_id)
-    await slack.settle()
-    delivery = await slack.dave.submit(
-        {
-            "recipient": "Irish Data Protection Commission",
-            "reference": "DPC-2026-118",
-            "sent_at": int(slack.rt.clock.now().timestamp()) - 600,
-        }
+    sent_at = int(slack.rt.clock.now().timestamp()) - 600
+    await record_notice(
+        slack,
+        "dave",
+        incident.channel_id,
+        "eu-gdpr-33",
+        "Irish Data Protection Commission",
+        "DPC-2026-118",
+        sent_at,
     )
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
     card = slack.channel(incident.channel_id).pins[0]
     assert "notified" in card.text_of("GDPR Art. 33") and "DPC-2026-118" in card.all_text
     assert "✅ met" in await obligations(slack)

@@ -10,14 +10,10 @@ from typing import Any
 
 import yaml
 
-from bot.embedded import SANDBOX_ROLES
-from bot.runtime import Runtime
-from bot.settings import load_settings
-from incident.clock import FollowClock
 from incident.regimes import DEFAULT_REGIMES_PATH
-from sandbox.server import DEFAULT_APP_TOKEN, DEFAULT_BOT_TOKEN, DEFAULT_SIGNING_SECRET, Sandbox
 from sandbox.workspace import OpenView
-from tests.harness import Slack, running_bot
+from storage.models import Incident
+from tests.harness import Slack, over_socket_mode, running_bot
 
 HOUR = 3600
 GUAM = {"code": "US-GU", "name": {"zh-CN": "关岛", "en": "Guam"}}
@@ -363,16 +359,16 @@ NEW_FLAGS = {
 }
 
 
-async def declare_eu(slack: Slack) -> None:
+async def declare_eu(slack: Slack) -> Incident:
     await open_declare(slack)
     delivery = await slack.alice.submit({"Severity": "SEV2", "Jurisdictions": ["EU / EEA", "China"]})
     assert not delivery.errors, delivery.errors
     await slack.settle()
+    return await slack.incident()
 
 
 async def test_the_facts_form_asks_the_new_facts_and_records_them(slack: Slack) -> None:
-    await declare_eu(slack)
-    incident = await slack.incident()
+    incident = await declare_eu(slack)
     await slack.heidi.command("facts", channel=incident.channel_id)
     await slack.settle()
     form = slack.heidi.modal()
@@ -418,8 +414,7 @@ async def test_the_facts_form_asks_the_new_facts_and_records_them(slack: Slack) 
 
 
 async def test_the_facts_form_refuses_an_unknown_jurisdiction(slack: Slack) -> None:
-    await declare_eu(slack)
-    incident = await slack.incident()
+    incident = await declare_eu(slack)
     await slack.heidi.command("facts", channel=incident.channel_id)
     await slack.settle()
     view = slack.heidi.modal()
@@ -448,27 +443,7 @@ async def test_the_facts_form_refuses_an_unknown_jurisdiction(slack: Slack) -> N
 
 
 async def test_the_menu_loads_its_options_over_socket_mode_too(db_url: str, tmp_path: Path) -> None:
-    sb = await Sandbox.start()
-    settings = load_settings(
-        slack_bot_token=DEFAULT_BOT_TOKEN,
-        slack_signing_secret=DEFAULT_SIGNING_SECRET,
-        slack_app_token=DEFAULT_APP_TOKEN,
-        slack_api_url=sb.api_url,
-        database_url=db_url,
-        roles_file=SANDBOX_ROLES,
-        regimes_file=regimes_copy(tmp_path, with_many_places),
-    )
-    rt = Runtime(settings, clock=FollowClock(sb.clock.now))
-    await rt.start()
-    handler = rt.socket_handler()
-    try:
-        await handler.connect_async()
-        sb.transport = "socket"
-
-        async def idle() -> None:
-            await rt.idle(timeout=15.0)
-
-        sb.idle_probe = idle
+    async with over_socket_mode(db_url, regimes_file=regimes_copy(tmp_path, with_many_places)) as sb:
         alice = sb.person("alice")
         await alice.command("declare Guam payroll exposed")
         await sb.settle()
@@ -477,7 +452,3 @@ async def test_the_menu_loads_its_options_over_socket_mode_too(db_url: str, tmp_
         assert not delivery.errors, delivery.errors
         await sb.settle()
         assert not sb.violations
-    finally:
-        await handler.close_async()
-        await rt.stop()
-        await sb.stop()

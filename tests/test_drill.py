@@ -107,19 +107,24 @@ async def test_other_text_stays_the_drill_title(slack: Slack) -> None:
     assert element(modal, "severity")["initial_option"]["value"] == "SEV3"  # the form's own default
 
 
+async def play_offline(scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, Path]:
+    """`breachroom drill --offline` of `scenario` at full speed, which succeeds: what it printed,
+    and the Markdown post-mortem it wrote."""
+    out = tmp_path / "drills"
+    argv = ["drill", "--offline", "--scenario", scenario, "--speed", "0", "--out", str(out)]
+    assert await asyncio.to_thread(main, argv) == 0
+    return capsys.readouterr().out, next(out.glob(f"br-*-{scenario}-postmortem.md"))
+
+
 async def test_breachroom_drill_plays_the_scenario_and_writes_the_post_mortem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "drills"
-    argv = ["drill", "--offline", "--scenario", SCENARIO, "--speed", "0", "--out", str(out)]
-    assert await asyncio.to_thread(main, argv) == 0
-    printed = capsys.readouterr().out
+    printed, md = await play_offline(SCENARIO, tmp_path, capsys)
     assert "alice  declare" in printed and "-drill-" in printed
     assert "missed on purpose: Personal-information breach notice (PIPL Art. 57)" in printed
     assert "reminders" in printed and "clocks open" in printed
     # Per obligation: GDPR 33 and 34 met; the PIPL authority notified late, the individuals never.
     assert "clocks met 2, missed 2" in printed
-    md = next(out.glob("br-*-portal-credential-stuffing-postmortem.md"))
     html = md.with_suffix(".html")
     assert f"post-mortem: {md}" in printed and f"post-mortem: {html}" in printed
     text = md.read_text(encoding="utf-8")

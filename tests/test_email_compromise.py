@@ -3,7 +3,6 @@ by hand through Slack and by `breachroom drill --offline`."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from incident.playbook import BUILTIN_DIR
 from incident.scenarios import load_scenarios
 from tests.harness import Slack
 from tests.test_checklist import checklist
-from tests.test_drill import element
+from tests.test_drill import element, play_offline
 
 SCENARIO = "w2-phishing"
 TITLE = "Partner's mailbox taken over; a client's W-2s and a wire go to a fraudster"
@@ -99,14 +98,10 @@ async def test_the_w2_drill_opens_the_mailbox_checklists_and_the_irs_clock(slack
 async def test_breachroom_drill_plays_the_w2_scenario_to_its_post_mortem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "drills"
-    argv = ["drill", "--offline", "--scenario", SCENARIO, "--speed", "0", "--out", str(out)]
-    assert await asyncio.to_thread(main, argv) == 0
-    printed = capsys.readouterr().out
+    printed, md = await play_offline(SCENARIO, tmp_path, capsys)
     # Three IRS obligations (the W-2 mailbox, the states, the Stakeholder Liaison) and the client.
     assert "alice  declare" in printed and "clocks met 4, missed 0" in printed
     assert f"✅ {WIRE}" in printed and "not applicable: Notify the FTC (Safeguards Rule)" in printed
-    md = next(out.glob(f"br-*-{SCENARIO}-postmortem.md"))
     text = md.read_text(encoding="utf-8")
     assert "This was a drill, not a real incident" in text
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}

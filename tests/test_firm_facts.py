@@ -3,6 +3,8 @@ regime covers is said out loud (issue 15: "a clock always runs when a duty may a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 
 from handlers.render.firm_facts import uncovered_line
@@ -12,7 +14,7 @@ from incident.config import load_config
 from incident.coverage import uncovered, uncovered_names
 from incident.reminders import clock_subjects
 from storage.models import Reminder, SettingChange
-from tests.harness import Slack, fire_due
+from tests.harness import Slack, fire_due, unsaved_leak, unsaved_notification
 from tests.test_clocks import declare, obligations, set_facts
 from tests.test_settings import edit_settings, home_text, open_home
 
@@ -170,27 +172,12 @@ def test_coverage_names_jurisdiction_and_includes_codes() -> None:
 
 
 def test_may_apply_alternatives_remind_once_per_regime_and_deadline() -> None:
-    from datetime import UTC, datetime, timedelta
-
     from incident.clocks import facts_of
     from incident.regimes import evaluate
-    from storage.models import Incident
 
     regimes = load_config().regimes
     found = datetime(2026, 3, 2, 9, tzinfo=UTC)
-    incident = Incident(
-        key="INC-1",
-        title="t",
-        severity="SEV2",
-        declared_by="U1",
-        declared_at=found,
-        discovered_at=found,
-        jurisdictions=["EU"],
-        data_categories=["payroll"],
-        encrypted=False,
-        exfiltration_confirmed=True,
-        processor_role="controller",
-    )
+    incident = unsaved_leak(found, ["EU"], ["payroll"], exfiltration_confirmed=True)
     unknown = clocks(incident, [], regimes, found + timedelta(hours=1))
     subjects = [s for s in clock_subjects(unknown) if s.key.startswith("eu-gdpr-33")]
     [maybe] = [s for s in subjects if s.may_apply]
@@ -212,32 +199,11 @@ def test_may_apply_alternatives_remind_once_per_regime_and_deadline() -> None:
 
 
 def test_an_alternative_already_notified_silences_its_may_apply_siblings() -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from storage.models import Incident, Notification
-
     regimes = load_config().regimes
     found = datetime(2026, 3, 2, 9, tzinfo=UTC)
-    incident = Incident(
-        key="INC-2",
-        title="t",
-        severity="SEV2",
-        declared_by="U1",
-        declared_at=found,
-        discovered_at=found,
-        jurisdictions=["EU"],
-        data_categories=["payroll"],
-        encrypted=False,
-        processor_role="controller",
-    )
-    told = Notification(
-        incident_id=1,
-        regime="eu-gdpr-33",
-        obligation="every_supervisory_authority",
-        recipient_kind="authority",
-        recipient="DPC",
-        sent_at=found + timedelta(hours=5),
-        sent_by="U1",
+    incident = unsaved_leak(found, ["EU"], ["payroll"])
+    told = unsaved_notification(
+        "eu-gdpr-33", "every_supervisory_authority", found + timedelta(hours=5), recipient="DPC"
     )
     now = found + timedelta(hours=6)
     before = [s.key for s in clock_subjects(clocks(incident, [], regimes, now))]

@@ -19,7 +19,7 @@ from bot.cli import main
 from incident.clocks import clocks, judged
 from incident.regimes import DEFAULT_REGIMES_PATH, Facts, evaluate, load_regimes
 from storage.models import Incident, Notification
-from tests.harness import Slack, fire_due, running_bot
+from tests.harness import Slack, fire_due, running_bot, submit_form, unsaved_leak, unsaved_notification
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -81,11 +81,7 @@ async def declare(slack: Slack, jurisdictions: list[str]) -> Incident:
 
 async def set_facts(slack: Slack, incident: Incident, **values: object) -> None:
     """The facts form, as the commander fills it in (it offers every code the file lists)."""
-    await slack.heidi.command("facts", channel=incident.channel_id)
-    await slack.settle()
-    delivery = await slack.heidi.submit(values)
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
+    await submit_form(slack, "heidi", "facts", incident.channel_id, values)
 
 
 def line(text: str, fragment: str) -> str:
@@ -112,11 +108,8 @@ def section(sections: dict[str, str], fragment: str) -> str:
 
 
 async def notify(slack: Slack, incident: Incident, obligation: str, recipient: str, sent_at: int) -> None:
-    await slack.dave.command(f"notify {obligation}", channel=incident.channel_id)
-    await slack.settle()
-    delivery = await slack.dave.submit({"recipient": recipient, "sent_at": sent_at})
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
+    values = {"recipient": recipient, "sent_at": sent_at}
+    await submit_form(slack, "dave", f"notify {obligation}", incident.channel_id, values)
 
 
 # --------------------------------------------------------------------------- through the front door
@@ -315,28 +308,14 @@ def test_determination_is_a_clock_start_that_moves_an_assumed_clock(tmp_path: Pa
 
 def test_a_notice_written_before_obligations_stands_for_its_whole_regime() -> None:
     regimes = load_regimes()
-    incident = Incident(
-        key="2026-001",
-        year=2026,
-        number=1,
-        title="t",
-        severity="SEV2",
-        declared_by="U1",
-        declared_at=MONDAY,
-        discovered_at=MONDAY,
-        jurisdictions=["CN"],
-        data_categories=["national_id"],
-        encrypted=False,
-        processor_role="controller",
-    )
-    old = Notification(
-        incident_id=1,
-        regime="cn-pipl-57",
-        obligation=None,
+    incident = unsaved_leak(MONDAY, ["CN"], ["national_id"])
+    # Recorded before notices named an obligation, to a "regulator" (the old recipient kind).
+    old = unsaved_notification(
+        "cn-pipl-57",
+        None,
+        MONDAY + timedelta(hours=2),
         recipient_kind="regulator",
         recipient="CAC",
-        sent_at=MONDAY + timedelta(hours=2),
-        sent_by="U1",
         recorded_at=MONDAY + timedelta(hours=2),
     )
     views = {v.id: v for v in clocks(incident, [old], regimes, MONDAY + timedelta(hours=3))}

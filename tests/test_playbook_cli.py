@@ -8,25 +8,7 @@ import pytest
 
 from bot.cli import main
 from incident.playbook import BUILTIN_DIR
-
-TINY = """\
-id: tiny
-version: 1
-title: {zh-CN: 小预案, en: Tiny}
-phases:
-  - key: respond
-    title: {zh-CN: 应急响应, en: Respond}
-    items:
-      - key: form_team
-        title: {zh-CN: 成立应急小组, en: Form the team}
-        owner: incident_commander
-        due: 15m
-      - key: tell_regulator
-        title: {zh-CN: 报告监管部门, en: Tell the regulator}
-        owner: compliance
-        restricted: true
-        regime: eu-gdpr-33
-"""
+from tests.test_playbook import GOOD  # the small playbook the loader is tested with
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -36,13 +18,13 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_a_good_file_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, TINY)
+    path = write(tmp_path, GOOD)
 
     code = main(["playbook", "check", str(path)])
 
     out = capsys.readouterr().out
     assert code == 0
-    assert f"{path}: OK — tiny v1: 1 phases, 2 items" in out
+    assert f"{path}: OK — tiny v2: 2 phases, 2 items" in out
 
 
 def test_the_builtin_playbooks_pass(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,21 +33,21 @@ def test_the_builtin_playbooks_pass(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_an_unknown_role_is_refused_at_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, TINY.replace("owner: compliance", "owner: hacker"))
+    path = write(tmp_path, GOOD.replace("owner: compliance", "owner: hacker"))
 
     code = main(["playbook", "check", str(path)])
 
     err = capsys.readouterr().err
     assert code == 1
-    assert f"{path}:14: unknown role 'hacker'" in err
+    assert f"{path}:18: unknown role 'hacker'" in err
     assert "1 problem found." in err
 
 
 @pytest.mark.parametrize(
     ("change", "line", "message"),
     [
-        (("key: tell_regulator", "key: form_team"), 12, "duplicate item key 'form_team' (first on line 8)"),
-        (("en: Tell the regulator", "fr: Informer"), 13, "title is missing the en translation"),
+        (("key: tell_regulator", "key: form_team"), 16, "duplicate item key 'form_team' (first on line 8)"),
+        (("en: Tell the regulator", "fr: Informer"), 17, "title is missing the en translation"),
         (("due: 15m", "due: soon"), 11, "due: bad duration 'soon'"),
     ],
 )
@@ -76,7 +58,7 @@ def test_each_mistake_names_its_line(
     line: int,
     message: str,
 ) -> None:
-    path = write(tmp_path, TINY.replace(*change))
+    path = write(tmp_path, GOOD.replace(*change))
 
     assert main(["playbook", "check", str(path)]) == 1
 
@@ -85,13 +67,13 @@ def test_each_mistake_names_its_line(
 
 
 def test_every_mistake_is_listed_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write(tmp_path, TINY.replace("owner: compliance", "owner: hacker").replace("due: 15m", "due: x"))
+    path = write(tmp_path, GOOD.replace("owner: compliance", "owner: hacker").replace("due: 15m", "due: x"))
 
     assert main(["playbook", "check", str(path)]) == 1
 
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith(f"{path}:11: due: bad duration 'x'")
-    assert err[1].startswith(f"{path}:14: unknown role 'hacker'")
+    assert err[1].startswith(f"{path}:18: unknown role 'hacker'")
     assert err[2] == "2 problems found."
 
 

@@ -16,7 +16,7 @@ from bot.cli import main
 from handlers.postmortem import build_postmortem, names_for, people_in
 from incident.postmortem import render
 from storage import timeline
-from tests.harness import SIGNING_SECRET, Slack
+from tests.harness import SIGNING_SECRET, Slack, record_notice, submit_form
 from tests.test_records import declare
 
 HOUR = 3600
@@ -122,15 +122,6 @@ def uploaded(slack: Slack, channel: str) -> list[tuple[str, str]]:
 # Driving an incident through the front door ------------------------------------------------------
 
 
-async def submit(slack: Slack, who: str, command: str, channel: str, values: dict) -> None:
-    person = slack.person(who)
-    await person.command(command, channel=channel)
-    await slack.settle()
-    delivery = await person.submit(values)
-    assert not delivery.errors, (command, delivery.errors)
-    await slack.settle()
-
-
 def at(base: int, hours: float) -> int:
     return int(base + hours * HOUR)
 
@@ -149,12 +140,12 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
     )
     ch = incident.channel_id
     # The firm's EU main establishment is in Ireland: GDPR Art. 33 goes to the lead authority alone.
-    await submit(slack, "heidi", "facts", ch, {"aware_at": at(base, -2), "eu_main_establishment": "Yes"})
+    await submit_form(slack, "heidi", "facts", ch, {"aware_at": at(base, -2), "eu_main_establishment": "Yes"})
 
     slack.sb.clock.advance(1 * HOUR)
     await slack.judy.command("note Portal export endpoint disabled by IT", channel=ch)
     await slack.settle()
-    await submit(
+    await submit_form(
         slack,
         "heidi",
         "decision",
@@ -166,7 +157,7 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
             "Approver": "dave",
         },
     )
-    await submit(
+    await submit_form(
         slack,
         "carol",
         "evidence",
@@ -180,7 +171,7 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
         },
     )
     due = (datetime.fromtimestamp(base, UTC) + timedelta(days=30)).date().isoformat()
-    await submit(
+    await submit_form(
         slack,
         "heidi",
         "action",
@@ -192,7 +183,7 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
             "Category": "policy",
         },
     )
-    await submit(
+    await submit_form(
         slack,
         "heidi",
         "action",
@@ -222,39 +213,27 @@ async def run_incident(slack: Slack) -> tuple[object, int]:
     await slack.settle()
     await slack.erin.submit({"reason": "Fewer than 1,000,000 people: below the CAC threshold"})
     await slack.settle()
-    await submit(slack, "heidi", "phase override", ch, {"Reason": "Forensics must start now"})
+    await submit_form(slack, "heidi", "phase override", ch, {"Reason": "Forensics must start now"})
 
     slack.sb.clock.advance(3 * HOUR)  # B+5h
-    await submit(slack, "heidi", "resolve", ch, {"Stage reached": "contained", "Contained at": at(base, 4)})
+    await submit_form(
+        slack, "heidi", "resolve", ch, {"Stage reached": "contained", "Contained at": at(base, 4)}
+    )
 
     slack.sb.clock.advance(6 * HOUR)  # B+11h
-    await submit(
-        slack,
-        "erin",
-        "notify cn-pipl-57",
-        ch,
-        {
-            "Recipient": "Shanghai CAC office",
-            "Reference number": "PIPL-2026-0042",
-            "Time sent": at(base, 10),
-        },
+    await record_notice(
+        slack, "erin", ch, "cn-pipl-57", "Shanghai CAC office", "PIPL-2026-0042", at(base, 10)
     )
     slack.sb.clock.advance(70 * HOUR)  # B+81h
-    await submit(
-        slack,
-        "dave",
-        "notify eu-gdpr-33",
-        ch,
-        {
-            "Recipient": "Irish Data Protection Commission",
-            "Reference number": "DPC-77421",
-            "Time sent": at(base, 80),
-        },
+    await record_notice(
+        slack, "dave", ch, "eu-gdpr-33", "Irish Data Protection Commission", "DPC-77421", at(base, 80)
     )
     slack.sb.clock.advance(10 * HOUR)  # B+91h
-    await submit(slack, "heidi", "resolve", ch, {"Stage reached": "resolved", "Resolved at": at(base, 90)})
+    await submit_form(
+        slack, "heidi", "resolve", ch, {"Stage reached": "resolved", "Resolved at": at(base, 90)}
+    )
     slack.sb.clock.advance(5 * HOUR)  # B+96h
-    await submit(slack, "heidi", "close", ch, {"Lessons learned": "Exports need MFA and an owner."})
+    await submit_form(slack, "heidi", "close", ch, {"Lessons learned": "Exports need MFA and an owner."})
     return incident, base
 
 
@@ -394,7 +373,7 @@ async def test_closing_a_chinese_incident_writes_a_chinese_post_mortem(db_url: s
         await zh.judy.command("note 已断开导出接口 身份证 11010519491231002X", channel=incident.channel_id)
         await zh.settle()
         zh.sb.clock.advance(2 * HOUR)
-        await submit(zh, "heidi", "close", incident.channel_id, {"lessons": "导出需要双人复核。"})
+        await submit_form(zh, "heidi", "close", incident.channel_id, {"lessons": "导出需要双人复核。"})
         [(summary, md)] = uploaded(zh, incident.channel_id)
         assert f"*{incident.key} 复盘报告*" in summary and "按时 0 项" in summary
         assert md.startswith(f"# 事件复盘报告：{incident.key}") or md.startswith(
@@ -424,16 +403,12 @@ async def test_the_cli_writes_every_format_and_an_export_that_reverifies_alone(
     slack: Slack, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
 ) -> None:
     incident = await declare(slack)
-    await slack.heidi.command("decision", channel=incident.channel_id)
-    await slack.settle()
-    await slack.heidi.submit(
-        {
-            "Decision": "Engage outside counsel",
-            "Rationale": "Cross-border notice duties",
-            "Legal privilege": ["Attorney-client privileged"],
-        }
-    )
-    await slack.settle()
+    privileged = {
+        "Decision": "Engage outside counsel",
+        "Rationale": "Cross-border notice duties",
+        "Legal privilege": ["Attorney-client privileged"],
+    }
+    await submit_form(slack, "heidi", "decision", incident.channel_id, privileged)
     capsys.readouterr()
     assert await cli(monkeypatch, db_url, "postmortem", incident.key, "--format", "md") == 0
     md = capsys.readouterr().out

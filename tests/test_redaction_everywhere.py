@@ -19,7 +19,7 @@ from incident.limits import LIMITS, Field
 from incident.report import markdown
 from incident.report.model import Period, build
 from storage.models import ChecklistItem, Decision, Evidence, Incident, Notification, SQLModel
-from tests.harness import SIGNING_SECRET, Slack, submit_declaration
+from tests.harness import SIGNING_SECRET, Slack, submit_declaration, submit_form
 from tests.test_redact import numbers, prose
 
 HOUR = 3600
@@ -65,15 +65,6 @@ async def declare(slack: Slack, **values: object) -> Incident:
         "Jurisdictions": ["EU / EEA", "China"],
     }
     return await submit_declaration(slack, {**fields, **values})
-
-
-async def submit(slack: Slack, who: str, command: str, channel: str, values: dict) -> None:
-    person = slack.person(who)
-    await person.command(command, channel=channel)
-    await slack.settle()
-    delivery = await person.submit(values)
-    assert not delivery.errors, (command, delivery.errors)
-    await slack.settle()
 
 
 def phase_message(slack: Slack, channel: str, title: str):  # type: ignore[no-untyped-def]
@@ -165,7 +156,7 @@ async def test_records_notices_and_closing_keep_no_number(slack: Slack) -> None:
     incident = await declare(slack)
     ch = incident.channel_id
     assert ch
-    await submit(
+    await submit_form(
         slack,
         "heidi",
         "decision",
@@ -176,7 +167,7 @@ async def test_records_notices_and_closing_keep_no_number(slack: Slack) -> None:
             "Alternatives considered": f"Reissue SSN {SSN_SPACED}",
         },
     )
-    await submit(
+    await submit_form(
         slack,
         "carol",
         "evidence",
@@ -187,11 +178,11 @@ async def test_records_notices_and_closing_keep_no_number(slack: Slack) -> None:
             "Custodian": "carol",
         },
     )
-    await submit(
+    await submit_form(
         slack, "heidi", "action", ch, {"What needs doing": f"Call holder of {CARD_DOTTED}", "Owner": "bob"}
     )
-    await submit(slack, "heidi", "phase override", ch, {"Reason": f"Holder {SSN_SPACED} waiting"})
-    await submit(
+    await submit_form(slack, "heidi", "phase override", ch, {"Reason": f"Holder {SSN_SPACED} waiting"})
+    await submit_form(
         slack,
         "erin",
         "notify cn-pipl-57",
@@ -205,9 +196,9 @@ async def test_records_notices_and_closing_keep_no_number(slack: Slack) -> None:
             "content": f"Card {CARD_DOTTED} and ID {ID_SPACED}",
         },
     )
-    await submit(slack, "dave", "nonotify", ch, {"rationale": f"Only {SSN_SPACED} affected, no EU data"})
-    await submit(slack, "heidi", "resolve", ch, {"Stage reached": "resolved"})
-    await submit(slack, "heidi", "close", ch, {"Lessons learned": f"Never paste {ID_WIDE_X} into chat"})
+    await submit_form(slack, "dave", "nonotify", ch, {"rationale": f"Only {SSN_SPACED} affected, no EU data"})
+    await submit_form(slack, "heidi", "resolve", ch, {"Stage reached": "resolved"})
+    await submit_form(slack, "heidi", "close", ch, {"Lessons learned": f"Never paste {ID_WIDE_X} into chat"})
     async with slack.db.session() as s:
         decision = (await s.execute(select(Decision).where(Decision.kind == "decision"))).scalar_one()
         evidence = (await s.execute(select(Evidence))).scalar_one()
@@ -377,16 +368,16 @@ async def test_no_number_typed_anywhere_in_a_whole_incident_is_kept_anywhere(
     await slack.settle()
     assert not (await post_update(slack, ch, next(texts))).errors  # type: ignore[attr-defined]
     decision = {"Decision": next(texts), "Rationale": next(texts), "Alternatives considered": next(texts)}
-    await submit(slack, "heidi", "decision", ch, decision)
+    await submit_form(slack, "heidi", "decision", ch, decision)
     evidence = {"Description": next(texts), "Location": next(texts), "Custodian": "carol"}
-    await submit(slack, "carol", "evidence", ch, evidence)
-    await submit(slack, "heidi", "action", ch, {"What needs doing": next(texts), "Owner": "bob"})
+    await submit_form(slack, "carol", "evidence", ch, evidence)
+    await submit_form(slack, "heidi", "action", ch, {"What needs doing": next(texts), "Owner": "bob"})
     await slack.grace.say(ch, next(texts))
     await slack.heidi.shortcut(slack.channel(ch).messages[-1], "add_to_timeline")
     await slack.settle()
-    await submit(slack, "heidi", "phase override", ch, {"Reason": next(texts)})
-    await submit(slack, "heidi", "resolve", ch, {"Stage reached": "resolved"})
-    await submit(slack, "heidi", "close", ch, {"Lessons learned": next(texts)})
+    await submit_form(slack, "heidi", "phase override", ch, {"Reason": next(texts)})
+    await submit_form(slack, "heidi", "resolve", ch, {"Stage reached": "resolved"})
+    await submit_form(slack, "heidi", "close", ch, {"Lessons learned": next(texts)})
     incident = await slack.incident(incident.key)
     assert incident.status == "closed" and incident.resolved_at is not None
 

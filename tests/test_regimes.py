@@ -177,17 +177,20 @@ def test_laws_that_say_immediately_carry_an_editable_target_note() -> None:
 # --------------------------------------------------------------------------- GDPR
 
 
-def test_gdpr_gives_the_authority_72_hours_from_awareness_not_discovery() -> None:
-    aware = MONDAY + timedelta(days=2)
-    facts = Facts(
+def eu_breach(**changes: object) -> Facts:
+    """Unencrypted payroll data of people in the EU, the firm its controller."""
+    base = Facts(
         jurisdictions=frozenset({"EU"}),
         data_categories=frozenset({"payroll"}),
         encrypted=False,
         role="controller",
-        eu_main_establishment=False,
-        discovered_at=MONDAY,
-        aware_at=aware,
     )
+    return with_(base, **changes)
+
+
+def test_gdpr_gives_the_authority_72_hours_from_awareness_not_discovery() -> None:
+    aware = MONDAY + timedelta(days=2)
+    facts = eu_breach(eu_main_establishment=False, discovered_at=MONDAY, aware_at=aware)
     gdpr = verdict(facts, "eu-gdpr-33/every_supervisory_authority")
     assert gdpr.status == "applies"
     assert gdpr.clock_start == aware
@@ -195,14 +198,7 @@ def test_gdpr_gives_the_authority_72_hours_from_awareness_not_discovery() -> Non
 
 
 def test_gdpr_clock_runs_from_discovery_until_awareness_is_known_and_asks_for_it() -> None:
-    facts = Facts(
-        jurisdictions=frozenset({"EU"}),
-        data_categories=frozenset({"payroll"}),
-        encrypted=False,
-        role="controller",
-        eu_main_establishment=False,
-        discovered_at=MONDAY,
-    )
+    facts = eu_breach(eu_main_establishment=False, discovered_at=MONDAY)
     gdpr = verdict(facts, "eu-gdpr-33/every_supervisory_authority")
     assert gdpr.status == "applies"
     # Never "not started" for a duty that applies: 72 h from discovery, marked as assumed.
@@ -218,27 +214,14 @@ def test_gdpr_clock_runs_from_discovery_until_awareness_is_known_and_asks_for_it
 
 
 def test_with_nothing_known_but_the_declaration_a_clock_runs_from_it() -> None:
-    facts = Facts(
-        jurisdictions=frozenset({"EU"}),
-        data_categories=frozenset({"payroll"}),
-        encrypted=False,
-        role="controller",
-        eu_main_establishment=False,
-        declared_at=MONDAY,
-    )
+    facts = eu_breach(eu_main_establishment=False, declared_at=MONDAY)
     gdpr = verdict(facts, "eu-gdpr-33/every_supervisory_authority")
     assert gdpr.start_assumed and gdpr.deadline_at == MONDAY + timedelta(hours=72)
     assert any("runs from the declaration" in r.en for r in gdpr.reasons)
 
 
 def test_data_subjects_are_told_only_when_the_risk_is_high() -> None:
-    facts = Facts(
-        jurisdictions=frozenset({"EU"}),
-        data_categories=frozenset({"bank_account"}),
-        encrypted=False,
-        role="controller",
-        aware_at=MONDAY,
-    )
+    facts = eu_breach(data_categories=frozenset({"bank_account"}), aware_at=MONDAY)
     assert verdict(facts, "eu-gdpr-34").status == "unknown"
     assert verdict(facts, "eu-gdpr-34").missing_facts == ["high_risk"]
     assert verdict(with_(facts, high_risk=True), "eu-gdpr-34").status == "applies"
@@ -246,13 +229,7 @@ def test_data_subjects_are_told_only_when_the_risk_is_high() -> None:
 
 
 def test_the_breach_register_has_no_clock() -> None:
-    facts = Facts(
-        jurisdictions=frozenset({"EU"}),
-        data_categories=frozenset({"contact"}),
-        encrypted=True,
-        role="controller",
-        aware_at=MONDAY,
-    )
+    facts = eu_breach(data_categories=frozenset({"contact"}), encrypted=True, aware_at=MONDAY)
     register = verdict(facts, "eu-gdpr-33-5")
     assert register.status == "applies"
     assert register.regime.register_only

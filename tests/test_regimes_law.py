@@ -29,7 +29,8 @@ def statuses(facts: Facts, regime_id: str) -> dict[str, str]:
 
 
 def state_breach(code: str, people: int, **more: object) -> Facts:
-    """A client's SSNs taken from the firm, which owns the data, in one US state."""
+    """A client's SSNs taken from the firm, which owns the data, in one US state (or, as "US", in
+    the country)."""
     fields: dict[str, object] = {
         "jurisdictions": frozenset({code}),
         "data_categories": frozenset({"national_id", "tax_return"}),
@@ -338,14 +339,7 @@ def test_below_a_million_people_no_cac_report_but_pipl_still_applies() -> None:
 
 # --------------------------------------------------------------------------- US federal
 
-US_TAX = Facts(
-    jurisdictions=frozenset({"US"}),
-    data_categories=frozenset({"national_id", "tax_return"}),
-    encrypted=False,
-    role="controller",
-    people_affected=800,
-    discovered_at=MONDAY,
-)
+US_TAX = state_breach("US", 800)
 
 
 def test_ftc_safeguards_applies_only_to_a_covered_financial_institution() -> None:

@@ -16,7 +16,7 @@ from incident.register import rows
 from incident.report import html, markdown
 from incident.report.model import Period, build
 from storage.models import Incident
-from tests.harness import Slack
+from tests.harness import Slack, record_notice, submit_declaration, submit_form
 
 HOUR = 3600
 CLIENT = "Acme Trading"
@@ -26,108 +26,81 @@ NAMES = ("Alice", "Heidi", "Dave", "Erin", "alice", "heidi", "dave", "erin")
 
 
 async def real_incident(slack: Slack) -> Incident:
-    await slack.alice.command(f"declare Payroll export of {CLIENT} leaked", channel="C0GENERAL1")
-    await slack.settle()
     discovered = int((slack.rt.clock.now() - timedelta(hours=2)).timestamp())
-    delivery = await slack.alice.submit(
-        {
-            "Severity": "SEV2",
-            "Data categories": ["payroll", "national ID"],
-            "Estimated people affected": "1200",
-            "Affected clients": CLIENT,
-            "Jurisdictions": ["China", "EU / EEA"],
-            "Was the data encrypted (key safe)?": "No",
-            "Our role for this data": "Controller (we decide why the data is processed)",
-            "Discovered at": discovered,
-        }
-    )
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
-    incident = await slack.incident()
+    fields = {
+        "Severity": "SEV2",
+        "Data categories": ["payroll", "national ID"],
+        "Estimated people affected": "1200",
+        "Affected clients": CLIENT,
+        "Jurisdictions": ["China", "EU / EEA"],
+        "Was the data encrypted (key safe)?": "No",
+        "Our role for this data": "Controller (we decide why the data is processed)",
+        "Discovered at": discovered,
+    }
+    incident = await submit_declaration(slack, fields, title=f"Payroll export of {CLIENT} leaked")
     channel = incident.channel_id
     # Legal records the GDPR notice to the lead authority (the Irish DPC, where the firm's EU main
     # establishment is); compliance decides, with reasons, not to notify under PIPL.
-    await slack.dave.command("notify eu-gdpr-33/lead_supervisory_authority", channel=channel)
-    await slack.settle()
-    delivery = await slack.dave.submit(
-        {
-            "recipient": "Data Protection Commission",
-            "reference": "DPC-2026-118",
-            "sent_at": int(slack.rt.clock.now().timestamp()) - 60,
-        }
+    sent_at = int(slack.rt.clock.now().timestamp()) - 60
+    await record_notice(
+        slack,
+        "dave",
+        channel,
+        "eu-gdpr-33/lead_supervisory_authority",
+        "Data Protection Commission",
+        "DPC-2026-118",
+        sent_at,
     )
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
-    await slack.erin.command("nonotify", channel=channel)
-    await slack.settle()
-    delivery = await slack.erin.submit(
-        {"Obligation": "PIPL", "Rationale": "Only EU residents' records were taken"}
+    await submit_form(
+        slack,
+        "erin",
+        "nonotify",
+        channel,
+        {"Obligation": "PIPL", "Rationale": "Only EU residents' records were taken"},
     )
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
     card = slack.channel(channel).pins[0]
     # The decision names one obligation: the authority's clock stops, the individuals' keeps running.
     lines = card.refreshed().all_text.splitlines()
     authority = next(line for line in lines if "PIPL Art. 57) → The authority" in line)
     individuals = next(line for line in lines if "PIPL Art. 57) → The affected individuals" in line)
     assert "decided not to notify" in authority and "decided not to notify" not in individuals
-    await slack.dave.command("decision", channel=channel)
-    await slack.settle()
-    await slack.dave.submit(
-        {
-            "Decision": PRIVILEGED,
-            "Rationale": "Coverage position",
-            "Approver": "heidi",
-            "Legal privilege": ["Attorney-client privileged"],
-        }
-    )
-    await slack.settle()
-    await slack.heidi.command("action", channel=channel)
-    await slack.settle()
+    privileged = {
+        "Decision": PRIVILEGED,
+        "Rationale": "Coverage position",
+        "Approver": "heidi",
+        "Legal privilege": ["Attorney-client privileged"],
+    }
+    await submit_form(slack, "dave", "decision", channel, privileged)
     due = (slack.rt.clock.now() + timedelta(days=14)).date().isoformat()
-    await slack.heidi.submit(
-        {
-            "What needs doing": "Restrict portal exports to two approvers",
-            "Owner": "erin",
-            "Due date": due,
-            "Category": "policy",
-        }
+    follow_up = {
+        "What needs doing": "Restrict portal exports to two approvers",
+        "Owner": "erin",
+        "Due date": due,
+        "Category": "policy",
+    }
+    await submit_form(slack, "heidi", "action", channel, follow_up)
+    await submit_form(slack, "heidi", "resolve", channel, {"Stage reached": "resolved"})
+    await submit_form(
+        slack, "heidi", "close", channel, {"Lessons learned": "Exports need a second approver."}
     )
-    await slack.settle()
-    await slack.heidi.command("resolve", channel=channel)
-    await slack.settle()
-    await slack.heidi.submit({"Stage reached": "resolved"})
-    await slack.settle()
-    await slack.heidi.command("close", channel=channel)
-    await slack.settle()
-    await slack.heidi.submit({"Lessons learned": "Exports need a second approver."})
-    await slack.settle()
     return await slack.incident(incident.key)
 
 
 async def drill(slack: Slack) -> Incident:
-    await slack.heidi.command("drill Tabletop: client portal credential stuffing", channel="C0GENERAL1")
-    await slack.settle()
-    delivery = await slack.heidi.submit({"Severity": "SEV3"})
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
+    command = "drill Tabletop: client portal credential stuffing"
+    await submit_form(slack, "heidi", command, "C0GENERAL1", {"Severity": "SEV3"})
     return await slack.incident()
 
 
 async def logged(slack: Slack) -> Incident:
-    await slack.alice.command("log", channel="C0GENERAL1")
-    await slack.settle()
-    delivery = await slack.alice.submit(
-        {
-            "What happened": "Misdirected email with one client's invoice",
-            "Severity": "SEV4",
-            "Data categories": ["contact details"],
-            "Estimated people affected": "1",
-            "Why no one needs to be notified": "Recalled before it was opened; recipient confirmed deletion",
-        }
-    )
-    assert not delivery.errors, delivery.errors
-    await slack.settle()
+    entry = {
+        "What happened": "Misdirected email with one client's invoice",
+        "Severity": "SEV4",
+        "Data categories": ["contact details"],
+        "Estimated people affected": "1",
+        "Why no one needs to be notified": "Recalled before it was opened; recipient confirmed deletion",
+    }
+    await submit_form(slack, "alice", "log", "C0GENERAL1", entry)
     return await slack.incident()
 
 

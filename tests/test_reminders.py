@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from bot.embedded import SANDBOX_ROLES
+from sandbox.observe import ChannelView, MessageView
 from storage.models import ActionItem, Incident, Reminder
 from tests.harness import Slack, fire_due, running_bot
 
@@ -115,12 +116,17 @@ async def test_regulatory_snooze_is_clamped_to_the_deadline(slack: Slack) -> Non
     assert snoozed[0].due_at.isoformat() == deadline
 
 
-async def test_snooze_sends_it_again_later_and_done_stops_it(slack: Slack) -> None:
+async def sev1_at_its_first_status_reminder(slack: Slack) -> tuple[Incident, ChannelView, MessageView]:
+    """A SEV1 incident declared 31 minutes ago: it, its channel, and the status reminder posted in it."""
     incident = await declare(slack, "SEV1")
     slack.sb.clock.advance(31 * MINUTE)
     await fire_due(slack)
     channel = slack.channel(incident.channel_id)
-    first = channel.message_with_text("time for a status update")
+    return incident, channel, channel.message_with_text("time for a status update")
+
+
+async def test_snooze_sends_it_again_later_and_done_stops_it(slack: Slack) -> None:
+    incident, channel, first = await sev1_at_its_first_status_reminder(slack)
     await slack.bob.select(first, "reminder_snooze", "Snooze 30 min")
     await slack.settle()
     assert (
@@ -144,11 +150,7 @@ async def test_snooze_sends_it_again_later_and_done_stops_it(slack: Slack) -> No
 
 
 async def test_outsider_cannot_finish_a_reminder(slack: Slack) -> None:
-    incident = await declare(slack, "SEV1")
-    slack.sb.clock.advance(31 * MINUTE)
-    await fire_due(slack)
-    channel = slack.channel(incident.channel_id)
-    msg = channel.message_with_text("time for a status update")
+    incident, channel, msg = await sev1_at_its_first_status_reminder(slack)
     await slack.mallory.click(msg, "Done")
     await slack.settle()
     assert "Done" in channel.refreshed(msg).buttons

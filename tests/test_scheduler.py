@@ -29,6 +29,17 @@ def status_reminders(slack: Slack, channel: str) -> list:
     return [m for m in slack.channel(channel).bot_messages if "time for a status update" in m.all_text]
 
 
+async def the_next_status_reminder_comes_after(slack: Slack, channel: str, minutes: int, sent: int) -> None:
+    """With `sent` status reminders in `channel`, none more comes in the next `minutes` less one,
+    and the next one just after them."""
+    slack.sb.clock.advance((minutes - 1) * MINUTE)
+    await fire_due(slack)
+    assert len(status_reminders(slack, channel)) == sent
+    slack.sb.clock.advance(1 * MINUTE + 1)
+    await fire_due(slack)
+    assert len(status_reminders(slack, channel)) == sent + 1
+
+
 async def rows(slack: Slack, **where) -> list[Reminder]:
     async with slack.db.session() as s:
         stmt = select(Reminder)
@@ -49,12 +60,7 @@ async def test_status_update_reminder_follows_the_severity_cadence(slack: Slack)
     assert len(sent) == 1
     assert "SEV1" in sent[0].all_text and "Post update" in sent[0].buttons and "Done" in sent[0].buttons
     # Nothing posted: the next one comes one cadence later, not before.
-    slack.sb.clock.advance(29 * MINUTE)
-    await fire_due(slack)
-    assert len(status_reminders(slack, incident.channel_id)) == 1
-    slack.sb.clock.advance(1 * MINUTE + 1)
-    await fire_due(slack)
-    assert len(status_reminders(slack, incident.channel_id)) == 2
+    await the_next_status_reminder_comes_after(slack, incident.channel_id, 30, sent=1)
     events = [e for e in await slack.timeline(incident) if e.kind == "reminder_sent"]
     assert [e.data["kind"] for e in events].count("status_update") == 2
     assert not slack.violations()
@@ -79,12 +85,7 @@ async def test_posting_an_update_resets_the_cadence(slack: Slack) -> None:
     # The answered reminder loses its buttons.
     assert "Post update" not in channel.refreshed(reminder).buttons
     # Next reminder: an hour after the update (71 min after declaring), not an hour after the last one.
-    slack.sb.clock.advance(59 * MINUTE)
-    await fire_due(slack)
-    assert len(status_reminders(slack, incident.channel_id)) == 1
-    slack.sb.clock.advance(1 * MINUTE + 1)
-    await fire_due(slack)
-    assert len(status_reminders(slack, incident.channel_id)) == 2
+    await the_next_status_reminder_comes_after(slack, incident.channel_id, 60, sent=1)
 
 
 async def test_cadence_can_be_set_in_the_environment(db_url: str) -> None:

@@ -237,29 +237,21 @@ async def test_a_cross_site_post_is_refused_and_does_nothing(
     general = slack.channel("general")
     before = len(general.messages)
     body = json.dumps({"as": "alice", "channel": "C0GENERAL1", "text": "sent by another site"})
+
+    async def say(headers: dict[str, str]) -> int:
+        """The status the sandbox answers that body posted to its say endpoint with `headers`."""
+        async with http.post(f"{sb.url}/ui/api/say", data=body, headers=headers) as resp:
+            return resp.status
+
     # What a form or no-preflight fetch on another site can send: text/plain, no Origin check.
-    async with http.post(
-        f"{sb.url}/ui/api/say",
-        data=body,
-        headers={"Content-Type": "text/plain", "Origin": "https://evil.example"},
-    ) as resp:
-        assert resp.status == 415
-    async with http.post(f"{sb.url}/ui/api/say", data=body, headers={"Content-Type": "text/plain"}) as resp:
-        assert resp.status == 415
+    assert await say({"Content-Type": "text/plain", "Origin": "https://evil.example"}) == 415
+    assert await say({"Content-Type": "text/plain"}) == 415
     # JSON from a foreign page (after a preflight the sandbox never approves) is refused too.
-    async with http.post(
-        f"{sb.url}/ui/api/say",
-        data=body,
-        headers={"Content-Type": "application/json", "Origin": "http://127.0.0.1:1"},
-    ) as resp:
-        assert resp.status == 403
+    assert await say({"Content-Type": "application/json", "Origin": "http://127.0.0.1:1"}) == 403
     await slack.settle()
     assert len(general.messages) == before
     assert all("another site" not in m.text for m in general.messages)
     # The page itself, same origin and JSON, still acts.
-    async with http.post(
-        f"{sb.url}/ui/api/say", data=body, headers={"Content-Type": "application/json", "Origin": sb.url}
-    ) as resp:
-        assert resp.status == 200
+    assert await say({"Content-Type": "application/json", "Origin": sb.url}) == 200
     await slack.settle()
     assert general.messages[-1].text == "sent by another site"

@@ -9,29 +9,36 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.blocks import check_options_answer
+from sandbox.driver import Person
 from sandbox.server import Sandbox
 from tests.sandbox import test_driver
-from tests.sandbox.test_driver import FakeBot
+from tests.sandbox.test_driver import FakeBot, option
 
 bot = test_driver.bot  # the fake app that records what the sandbox sends it
 
 
-def _opt(text: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": text}, "value": value}
-
-
 GROUPS = {
     "option_groups": [
-        {"label": {"type": "plain_text", "text": "Europe"}, "options": [_opt("EU / EEA", "EU")]},
-        {"label": {"type": "plain_text", "text": "United States"}, "options": [_opt("Florida", "US-FL")]},
+        {"label": {"type": "plain_text", "text": "Europe"}, "options": [option("EU / EEA", "EU")]},
+        {"label": {"type": "plain_text", "text": "United States"}, "options": [option("Florida", "US-FL")]},
     ]
 }
 
 
-async def _open(sandbox: Sandbox, client: AsyncWebClient, person: str, min_query: int | None = 1) -> None:
+def _external(min_query: int | None = 1) -> dict[str, Any]:
+    """A menu whose options the app serves, asked for from `min_query` characters typed (None:
+    Slack's default)."""
     element: dict[str, Any] = {"type": "multi_external_select", "action_id": "pick"}
     if min_query is not None:
         element["min_query_length"] = min_query
+    return element
+
+
+async def _open(
+    sandbox: Sandbox, client: AsyncWebClient, person: str, element: dict[str, Any], **input_fields: Any
+) -> Person:
+    """The app opens its "Where" modal for `person`, whose one input (block `places`) holds
+    `element`: the person, with the modal open."""
     view = {
         "type": "modal",
         "callback_id": "where",
@@ -44,10 +51,13 @@ async def _open(sandbox: Sandbox, client: AsyncWebClient, person: str, min_query
                 "block_id": "places",
                 "label": {"type": "plain_text", "text": "Jurisdictions"},
                 "element": element,
+                **input_fields,
             }
         ],
     }
-    await client.views_open(trigger_id=sandbox.workspace.issue_trigger(sandbox.person(person).id), view=view)
+    who = sandbox.person(person)
+    await client.views_open(trigger_id=sandbox.workspace.issue_trigger(who.id), view=view)
+    return who
 
 
 async def test_typing_in_an_external_select_asks_the_app_and_lists_its_groups(
@@ -55,8 +65,7 @@ async def test_typing_in_an_external_select_asks_the_app_and_lists_its_groups(
     bot: FakeBot,
     client: AsyncWebClient,
 ) -> None:
-    await _open(sandbox, client, "carol")
-    carol = sandbox.person("carol")
+    carol = await _open(sandbox, client, "carol", _external())
     bot.acks.append(web.json_response(GROUPS))
     options = await carol.suggest(carol.modal(), "places", "flo")
     assert [o["value"] for o in options] == ["EU", "US-FL"]
@@ -75,15 +84,14 @@ async def test_submitting_an_external_choice_sends_the_option_the_app_served(
     bot: FakeBot,
     client: AsyncWebClient,
 ) -> None:
-    await _open(sandbox, client, "carol")
-    carol = sandbox.person("carol")
+    carol = await _open(sandbox, client, "carol", _external())
     bot.acks += [web.json_response(GROUPS), web.Response(status=200)]
     await carol.submit({"Jurisdictions": ["Florida"]})
     suggestion, submission = bot.payload(-2), bot.payload(-1)
     assert suggestion["type"] == "block_suggestion" and suggestion["value"] == "Florida"
     assert submission["view"]["state"]["values"]["places"]["pick"] == {
         "type": "multi_external_select",
-        "selected_options": [_opt("Florida", "US-FL")],
+        "selected_options": [option("Florida", "US-FL")],
     }
 
 
@@ -92,8 +100,7 @@ async def test_slack_does_not_ask_before_the_minimum_query_length(
     bot: FakeBot,
     client: AsyncWebClient,
 ) -> None:
-    await _open(sandbox, client, "carol", min_query=None)  # Slack's default: 3 characters
-    carol = sandbox.person("carol")
+    carol = await _open(sandbox, client, "carol", _external(min_query=None))  # Slack's default: 3 characters
     assert await carol.suggest(carol.modal(), "places", "EU") == []
     assert bot.requests == []
     with pytest.raises(LookupError):
@@ -106,9 +113,8 @@ async def test_an_answer_breaking_slacks_rules_is_a_violation_and_lists_nothing(
     bot: FakeBot,
     client: AsyncWebClient,
 ) -> None:
-    await _open(sandbox, client, "carol")
-    carol = sandbox.person("carol")
-    bot.acks.append(web.json_response({"options": [_opt("x" * 76, "EU")]}))
+    carol = await _open(sandbox, client, "carol", _external())
+    bot.acks.append(web.json_response({"options": [option("x" * 76, "EU")]}))
     assert await carol.suggest(carol.modal(), "places", "e") == []
     assert [(v.method, v.error) for v in sandbox.violations] == [("ack:block_suggestion", "invalid_options")]
     assert "must be less than 76 characters" in sandbox.violations[0].detail[0]
@@ -119,8 +125,7 @@ async def test_a_bare_ack_is_an_empty_menu(
     bot: FakeBot,
     client: AsyncWebClient,
 ) -> None:
-    await _open(sandbox, client, "carol")
-    carol = sandbox.person("carol")
+    carol = await _open(sandbox, client, "carol", _external())
     bot.acks.append(web.Response(status=200))
     assert await carol.suggest(carol.modal(), "places", "e") == []
     assert not sandbox.violations
@@ -132,8 +137,8 @@ def test_the_options_answer_rules() -> None:
     assert check_options_answer([]) != []
     assert check_options_answer({}) != []
     assert check_options_answer({**GROUPS, "options": []}) != []
-    assert check_options_answer({"options": [_opt("a", str(i)) for i in range(101)]}) != []
-    assert check_options_answer({"options": [_opt("a", "v" * 151)]}) != []
+    assert check_options_answer({"options": [option("a", str(i)) for i in range(101)]}) != []
+    assert check_options_answer({"options": [option("a", "v" * 151)]}) != []
     assert check_options_answer({"options": [{"text": {"type": "plain_text", "text": "a"}}]}) != []
     too_many_groups = {"option_groups": [GROUPS["option_groups"][0]] * 101}
     assert check_options_answer(too_many_groups) != []
@@ -146,33 +151,20 @@ async def test_choosing_in_a_dispatching_input_keeps_the_choice_in_the_views_sta
     bot: FakeBot,
     client: AsyncWebClient,
 ) -> None:
-    view = {
-        "type": "modal",
-        "callback_id": "where",
-        "title": {"type": "plain_text", "text": "Where"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "places",
-                "dispatch_action": True,
-                "label": {"type": "plain_text", "text": "Jurisdictions"},
-                "element": {
-                    "type": "multi_static_select",
-                    "action_id": "pick",
-                    "options": [_opt("EU / EEA", "EU"), _opt("China", "CN")],
-                },
-            }
-        ],
+    places = {
+        "type": "multi_static_select",
+        "action_id": "pick",
+        "options": [option("EU / EEA", "EU"), option("China", "CN")],
     }
-    carol = sandbox.person("carol")
-    await client.views_open(trigger_id=sandbox.workspace.issue_trigger(carol.id), view=view)
+    carol = await _open(sandbox, client, "carol", places, dispatch_action=True)
     await carol.select(carol.modal(), "places", "EU / EEA")
     action = bot.payload()
     assert action["type"] == "block_actions"
-    assert action["actions"][0]["selected_options"] == [_opt("EU / EEA", "EU")]
-    assert action["view"]["state"]["values"]["places"]["pick"]["selected_options"] == [_opt("EU / EEA", "EU")]
+    assert action["actions"][0]["selected_options"] == [option("EU / EEA", "EU")]
+    assert action["view"]["state"]["values"]["places"]["pick"]["selected_options"] == [
+        option("EU / EEA", "EU")
+    ]
     await carol.submit({})  # not named again: what was picked is what is submitted
     assert bot.payload()["view"]["state"]["values"]["places"]["pick"]["selected_options"] == [
-        _opt("EU / EEA", "EU")
+        option("EU / EEA", "EU")
     ]

@@ -13,6 +13,11 @@ from sandbox.server import Sandbox
 from sandbox.signing import signed_headers
 
 
+def option(text: str, value: str) -> dict[str, Any]:
+    """A Block Kit option object: the text a person reads, the value the app receives."""
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
 class FakeBot:
     """Records what the sandbox sends and answers with a queued ack."""
 
@@ -159,8 +164,8 @@ async def test_modal_submit_sends_state_values_and_shows_errors(
                     "type": "static_select",
                     "action_id": "v",
                     "options": [
-                        {"text": {"type": "plain_text", "text": "SEV1"}, "value": "1"},
-                        {"text": {"type": "plain_text", "text": "SEV2"}, "value": "2"},
+                        option("SEV1", "1"),
+                        option("SEV2", "2"),
                     ],
                 },
             },
