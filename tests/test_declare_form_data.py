@@ -4,12 +4,15 @@ when a duty that may apply runs from it (issue 15: "the data decides", "a clock 
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from handlers.render.facts_modal import FLAGS
+from incident.facts import FactsInput
 from incident.regimes import DEFAULT_REGIMES_PATH
 from sandbox.workspace import OpenView
 from storage.models import Incident
@@ -357,6 +360,13 @@ NEW_FLAGS = {
     "hipaa_business_associate": "HIPAA business associate?",
     "public_company_client": "Affected client a US public company?",
 }
+
+
+def test_every_yes_no_fact_the_form_saves_is_one_it_shows() -> None:
+    """The facts form saves every field of FactsInput: a yes / no fact it did not show would be
+    saved back as unknown, erasing what someone recorded."""
+    yes_no = {f.name for f in fields(FactsInput) if f.type == "bool | None"}
+    assert yes_no == {field for _, field in FLAGS}
 
 
 async def declare_eu(slack: Slack) -> Incident:
