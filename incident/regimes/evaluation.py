@@ -111,10 +111,7 @@ def _judge(
     else:
         start = facts.clock(start_rule)
         if start is not None:
-            deadline = _deadline_in_force(obligation, facts, start, reasons, missing)
-            result = Applicability(
-                regime, obligation, status, reasons, _unique(missing), start, deadline.after(start), deadline
-            )
+            result = _running(facts, regime, obligation, status, reasons, missing, start)
         else:
             label = CLOCK_START_LABELS[start_rule]
             missing.append(start_rule)
@@ -137,17 +134,8 @@ def _after(
     who = prior.obligation.recipient
     if prior_met is not None:
         reasons.append(Text(f"自通知{who.zh_CN}之时起算", f"runs from the notice to {who.en}"))
-        deadline = _deadline_in_force(obligation, facts, prior_met, reasons, missing)
-        return Applicability(
-            regime,
-            obligation,
-            status,
-            reasons,
-            _unique(missing),
-            prior_met,
-            deadline.after(prior_met),
-            deadline,
-            after=prior.obligation,
+        return _running(
+            facts, regime, obligation, status, reasons, missing, prior_met, after=prior.obligation
         )
     if prior.deadline_at is None:
         # The predecessor's own clock has not started either: what would start it is missing here too.
@@ -155,25 +143,15 @@ def _after(
         label = Text(f"通知{who.zh_CN}的时间", f"the time {who.en} is notified")
         found = _assumed(facts, regime, obligation, status, reasons, missing, label)
         return _with_after(found, prior.obligation)
-    start = prior.deadline_at
     reasons.append(
         Text(
             f"尚未通知{who.zh_CN}：暂按其截止时间起算",
             f"{who.en} not yet notified: the clock runs from that notice's deadline, assumed",
         )
     )
-    deadline = _deadline_in_force(obligation, facts, start, reasons, missing)
-    return Applicability(
-        regime,
-        obligation,
-        status,
-        reasons,
-        _unique(missing),
-        start,
-        deadline.after(start),
-        deadline,
-        start_assumed=True,
-        after=prior.obligation,
+    start = prior.deadline_at
+    return _running(
+        facts, regime, obligation, status, reasons, missing, start, start_assumed=True, after=prior.obligation
     )
 
 
@@ -199,23 +177,44 @@ def _assumed(
         )
         return Applicability(regime, obligation, status, reasons, _unique(missing), None, None, deadline)
     at, source = earliest
-    deadline = _deadline_in_force(obligation, facts, at, [], [])
     reasons.append(
         Text(
             f"{label.zh_CN}未知：暂按{source.zh_CN}起算",
             f"{label.en} unknown: the clock runs from {source.en}, assumed",
         )
     )
+    # Its reasons are already given above: only the length, judged from this start, is new.
+    deadline = _deadline_in_force(obligation, facts, at, [], [])
+    return _running(facts, regime, obligation, status, reasons, missing, at, deadline, start_assumed=True)
+
+
+def _running(
+    facts: Facts,
+    regime: Regime,
+    obligation: Obligation,
+    status: Status,
+    reasons: list[Text],
+    missing: list[str],
+    start: datetime,
+    deadline: Duration | None = None,
+    *,
+    start_assumed: bool = False,
+    after: Obligation | None = None,
+) -> Applicability:
+    """A clock running from ``start`` for the deadline in force from then (``deadline``: already judged)."""
+    if deadline is None:
+        deadline = _deadline_in_force(obligation, facts, start, reasons, missing)
     return Applicability(
         regime,
         obligation,
         status,
         reasons,
         _unique(missing),
-        at,
-        deadline.after(at),
+        start,
+        deadline.after(start),
         deadline,
-        start_assumed=True,
+        start_assumed=start_assumed,
+        after=after,
     )
 
 
