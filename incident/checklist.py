@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from incident import roster
-from incident.errors import Invalid, NotAllowed, NotFound, Person
-from incident.limits import Field, limit, too_long
-from incident.redact import Redacted, scrub, with_counts
+from incident import lookup, roster
+from incident.errors import Invalid, NotAllowed, Person
+from incident.limits import Field, limit
+from incident.redact import Redacted, scrub_required, with_counts
 from incident.roles_config import COMMANDER
 from storage import timeline
 from storage.db import Database
@@ -106,10 +106,7 @@ def snapshot(item: ChecklistItem) -> dict[str, Any]:
 
 
 async def get(db: AsyncSession, item_id: int) -> ChecklistItem:
-    item = await db.get(ChecklistItem, item_id)
-    if item is None:
-        raise NotFound("error.not_found")
-    return item
+    return await lookup.row(db, ChecklistItem, item_id)
 
 
 async def items_of(db: AsyncSession, incident_id: int, phase: str | None = None) -> list[ChecklistItem]:
@@ -118,20 +115,6 @@ async def items_of(db: AsyncSession, incident_id: int, phase: str | None = None)
         stmt = stmt.where(ChecklistItem.phase == phase)
     stmt = stmt.order_by(col(ChecklistItem.phase), col(ChecklistItem.position), col(ChecklistItem.id))
     return list((await db.execute(stmt)).scalars())
-
-
-async def _lock(db: AsyncSession, item_id: int) -> ChecklistItem:
-    item = (
-        await db.execute(
-            select(ChecklistItem)
-            .where(ChecklistItem.id == item_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-    if item is None:
-        raise NotFound("error.not_found")
-    return item
 
 
 async def _state_moved_since(db: AsyncSession, item: ChecklistItem, version: int | None) -> bool:
@@ -206,7 +189,7 @@ async def _settle(
 ) -> ItemChanged:
     """Mark an open item done or N/A (``state``): never the other way round, never over a newer change."""
     async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
+        item = await lookup.locked(db, ChecklistItem, ref.item_id)
         if item.state == state:
             return _result(item, Outcome.ALREADY, ref)
         if item.state in (DONE, NA):
@@ -232,18 +215,20 @@ async def mark_not_applicable(
     database: Database, ref: ItemRef, reason: str, *, actor: str, now: datetime, redact_on: bool = True
 ) -> ItemChanged:
     """Mark an open item not applicable, with the reason (required). Same rules as ``complete``."""
-    if too_long(Field.REASON, reason):
-        raise Invalid("checklist.error.too_long", limit=REASON_MAX)
-    clean = scrub(Field.REASON, reason, enabled=redact_on)
-    if not clean.text:
-        raise Invalid("checklist.error.reason_required")
+    clean = scrub_required(
+        Field.REASON,
+        reason,
+        "checklist.error.reason_required",
+        enabled=redact_on,
+        too_long_key="checklist.error.too_long",
+    )
     return await _settle(database, ref, NA, actor=actor, now=now, reason=clean)
 
 
 async def reopen(database: Database, ref: ItemRef, *, actor: str, now: datetime) -> ItemChanged:
     """Reopen a done or N/A item: the incident commander only."""
     async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
+        item = await lookup.locked(db, ChecklistItem, ref.item_id)
         holders = await roster.current(db, item.incident_id)
         if holders.get(COMMANDER) != actor:
             raise NotAllowed("checklist.error.reopen_commander", commander=Person(holders.get(COMMANDER)))
@@ -263,7 +248,7 @@ async def assign(database: Database, ref: ItemRef, user: str, *, actor: str, now
     if not user:
         raise Invalid("checklist.error.assignee_required")
     async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
+        item = await lookup.locked(db, ChecklistItem, ref.item_id)
         if item.assignee == user:
             return _result(item, Outcome.ALREADY, ref)
         summary = f"{item.item_key}: {item.assignee or '—'} → {user}"
@@ -276,13 +261,15 @@ async def add_note(
     database: Database, ref: ItemRef, text: str, *, actor: str, now: datetime, redact_on: bool = True
 ) -> ItemChanged:
     """Set the item's note (the timeline keeps every earlier one)."""
-    if too_long(Field.NOTE, text):
-        raise Invalid("checklist.error.too_long", limit=NOTE_MAX)
-    clean = scrub(Field.NOTE, text, enabled=redact_on)
-    if not clean.text:
-        raise Invalid("checklist.error.note_required")
+    clean = scrub_required(
+        Field.NOTE,
+        text,
+        "checklist.error.note_required",
+        enabled=redact_on,
+        too_long_key="checklist.error.too_long",
+    )
     async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
+        item = await lookup.locked(db, ChecklistItem, ref.item_id)
         if item.note == clean.text:
             return _result(item, Outcome.ALREADY, ref)
         summary = f"📝 {item.item_key}: {clean.text}"

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from incident.declare import SEVERITIES
 from incident.errors import Conflict, Invalid
 from incident.limits import Field
-from incident.redact import scrub, with_counts
+from incident.redact import scrub_required, with_counts
 from incident.roles_config import RolesConfig
 from incident.roster import locked_for_manager
 from storage import outbox, timeline
@@ -226,10 +226,8 @@ async def close(
     redact_on: bool = True,
 ) -> Incident:
     """Close the incident with its lessons learned. Closing a closed incident raises AlreadyClosed."""
-    clean = scrub(Field.LESSONS, lessons, enabled=redact_on)
+    clean = scrub_required(Field.LESSONS, lessons, "lifecycle.error.lessons_required", enabled=redact_on)
     lessons = clean.text
-    if not lessons:
-        raise Invalid("lifecycle.error.lessons_required")
     async with database.transaction() as db:
         incident = await locked_open_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
         before = {"status": incident.status, "closed_at": None}

@@ -16,7 +16,7 @@ from incident.declare import SEVERITIES, next_number
 from incident.errors import Invalid
 from incident.limits import Field, too_long
 from incident.naming import incident_key
-from incident.redact import scrub, with_counts
+from incident.redact import scrub, scrub_required, with_counts
 from incident.regimes import Regimes, split_obligation_id
 from storage import timeline
 from storage.db import Database
@@ -164,10 +164,8 @@ async def decline_notification(
     if not config.regimes.has_obligation(obligation):
         raise Invalid("error.invalid", reason=obligation)
     regime, key = split_obligation_id(obligation)
-    clean = scrub(Field.DECISION, rationale, enabled=redact_on)
+    clean = scrub_required(Field.DECISION, rationale, "log.error.rationale", enabled=redact_on)
     rationale = clean.text
-    if not rationale:
-        raise Invalid("log.error.rationale")
     async with database.transaction() as db:
         incident = await timeline.lock_incident(db, incident_id)
         decision = Decision(

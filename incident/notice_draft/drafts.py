@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from incident import roster
+from incident import lookup, roster
 from incident.clocks import facts_of
 from incident.config import IncidentConfig
 from incident.errors import Conflict, Invalid, NotAllowed, NotFound, Person
@@ -126,9 +126,7 @@ async def draft(
 ) -> Draft:
     """Write the obligation's notice from the record in each of its languages, as a new version."""
     async with database.session() as db:
-        incident = await db.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound("error.not_found")
+        await lookup.row(db, Incident, incident_id)
         wanted = contact_ids(await roster.current(db, incident_id))
     known = await names(wanted)
     async with database.session() as db:
