@@ -206,6 +206,11 @@ async def _settle(
         )
 
 
+def _required(field: Field, text: str, empty_key: str, redact_on: bool) -> Redacted:
+    """Text a person must give an item, refused past its limit with the checklist's own message."""
+    return scrub_required(field, text, empty_key, enabled=redact_on, too_long_key="checklist.error.too_long")
+
+
 async def complete(database: Database, ref: ItemRef, *, actor: str, now: datetime) -> ItemChanged:
     """Mark an item done. Idempotent; never turns an N/A item done; restricted items need the owner."""
     return await _settle(database, ref, DONE, actor=actor, now=now)
@@ -215,13 +220,7 @@ async def mark_not_applicable(
     database: Database, ref: ItemRef, reason: str, *, actor: str, now: datetime, redact_on: bool = True
 ) -> ItemChanged:
     """Mark an open item not applicable, with the reason (required). Same rules as ``complete``."""
-    clean = scrub_required(
-        Field.REASON,
-        reason,
-        "checklist.error.reason_required",
-        enabled=redact_on,
-        too_long_key="checklist.error.too_long",
-    )
+    clean = _required(Field.REASON, reason, "checklist.error.reason_required", redact_on)
     return await _settle(database, ref, NA, actor=actor, now=now, reason=clean)
 
 
@@ -261,13 +260,7 @@ async def add_note(
     database: Database, ref: ItemRef, text: str, *, actor: str, now: datetime, redact_on: bool = True
 ) -> ItemChanged:
     """Set the item's note (the timeline keeps every earlier one)."""
-    clean = scrub_required(
-        Field.NOTE,
-        text,
-        "checklist.error.note_required",
-        enabled=redact_on,
-        too_long_key="checklist.error.too_long",
-    )
+    clean = _required(Field.NOTE, text, "checklist.error.note_required", redact_on)
     async with database.transaction() as db:
         item = await lookup.locked(db, ChecklistItem, ref.item_id)
         if item.note == clean.text:
