@@ -225,22 +225,19 @@ ConditionField = Annotated[Condition, PlainValidator(_condition)]
 """A field holding a condition: ``all: [...] | any: [...] | not: ... | {fact: ..., <test>: ...}``."""
 
 
-@model(frozen=True, config=STRICT)
-class _All:
-    all: Annotated[tuple[ConditionField, ...], Field(min_length=1)]
-
-    @property
-    def condition(self) -> Condition:
-        return AllOf(self.all)
+Items = Annotated[tuple[ConditionField, ...], Field(min_length=1)]
 
 
 @model(frozen=True, config=STRICT)
-class _Any:
-    any: Annotated[tuple[ConditionField, ...], Field(min_length=1)]
+class _AllOrAny:
+    """``all: [...]`` or ``any: [...]``: ``_condition`` lets exactly one of the two through."""
+
+    all: Items = ()
+    any: Items = ()
 
     @property
     def condition(self) -> Condition:
-        return AnyOf(self.any)
+        return AllOf(self.all) if self.all else AnyOf(self.any)
 
 
 @model(frozen=True, config=STRICT)
@@ -252,7 +249,7 @@ class _Not:
         return Not(self.item)
 
 
-_COMBINATORS: Mapping[str, Any] = {"all": _All, "any": _Any, "not": _Not}
+_COMBINATORS: Mapping[str, Any] = {"all": _AllOrAny, "any": _AllOrAny, "not": _Not}
 
 
 def _default_vocabulary() -> Vocabulary:
