@@ -12,10 +12,9 @@ from datetime import datetime
 
 from incident.clocks import NO_NOTIFY
 from incident.config import IncidentConfig
-from incident.declare import SEVERITIES, next_number
+from incident.declare import SEVERITIES, next_identity
 from incident.errors import Invalid
 from incident.limits import Field, too_long
-from incident.naming import incident_key
 from incident.redact import scrub, scrub_required, with_counts
 from incident.regimes import Regimes, split_obligation_id
 from storage import timeline
@@ -77,11 +76,8 @@ async def log_event(
         scrub(kind, getattr(inp, name), enabled=redact_on) for name, kind in TEXT_FIELDS.items()
     )
     async with database.transaction() as db:
-        number = await next_number(db, now.year, database.dialect)
         entry = Incident(
-            key=incident_key(now.year, number),
-            year=now.year,
-            number=number,
+            **await next_identity(db, now.year, database.dialect),
             kind="log",
             title=title.text,
             summary=summary.text,
