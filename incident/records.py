@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from incident import lookup
-from incident.errors import Invalid, NotFound
+from incident.errors import NotFound, refuse_first
 from incident.limits import Field, limit, too_long
 from incident.redact import Finding, Redacted, guard, scrub, scrub_required, with_counts
 from storage import timeline
@@ -165,9 +165,7 @@ async def record_decision(
     now: datetime,
     redact_on: bool,
 ) -> Recorded:
-    problems = validate_decision(inp)
-    if problems:
-        raise Invalid(next(iter(problems.values())))
+    refuse_first(validate_decision(inp))
     text, rationale, alternatives = (
         scrub(Field.DECISION, inp.text, enabled=redact_on),
         scrub(Field.DECISION, inp.rationale, enabled=redact_on),
@@ -296,9 +294,7 @@ async def add_evidence(
     now: datetime,
     redact_on: bool,
 ) -> Recorded:
-    problems = validate_evidence(inp, now)
-    if problems:
-        raise Invalid(next(iter(problems.values())))
+    refuse_first(validate_evidence(inp, now))
     description = scrub(Field.DESCRIPTION, inp.description, enabled=redact_on)
     location = scrub(Field.LOCATION, inp.location, enabled=redact_on)
     digest = _text(inp.sha256).lower() or None
@@ -367,9 +363,7 @@ async def add_action(
     now: datetime,
     redact_on: bool,
 ) -> Recorded:
-    problems = validate_action(inp, now)
-    if problems:
-        raise Invalid(next(iter(problems.values())))
+    refuse_first(validate_action(inp, now))
     text = scrub(Field.ACTION, inp.text, enabled=redact_on)
     row = ActionItem(
         incident_id=incident_id,
