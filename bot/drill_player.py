@@ -21,7 +21,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -253,16 +253,7 @@ class DrillPlayer:
 
     async def _show_status(self) -> None:
         s = await self.status()
-        text = t(
-            "drill.cli.status",
-            self.locale,
-            phase=s.phase,
-            done=s.done,
-            total=s.total,
-            open=s.open,
-            met=s.met,
-            missed=s.missed,
-        )
+        text = t("drill.cli.status", self.locale, **asdict(s))  # the line shows every field of Status
         if text != self._last_status:
             self._last_status = text
             self.reporter.status(text)

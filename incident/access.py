@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
+from incident import lookup
 from incident.errors import Invalid, NotFound
 from incident.roles_config import COMMANDER, RolesConfig
 from incident.roster import current, locked_for_manager
@@ -141,8 +142,4 @@ async def decide(
 
 
 async def get(database: Database, request_id: int) -> AccessRequest:
-    async with database.session() as db:
-        request = await db.get(AccessRequest, request_id)
-    if request is None:
-        raise NotFound("error.not_found")
-    return request
+    return await lookup.fetch(database, AccessRequest, request_id)

@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from incident import roster
-from incident.errors import Invalid, NotAllowed, NotFound, Person
-from incident.limits import Field, limit, too_long
-from incident.redact import Redacted, scrub, with_counts
+from incident import lookup, roster
+from incident.errors import Invalid, NotAllowed, Person
+from incident.limits import Field, limit
+from incident.redact import Redacted, scrub_required, with_counts
 from incident.roles_config import COMMANDER
 from storage import timeline
 from storage.db import Database
@@ -106,10 +106,7 @@ def snapshot(item: ChecklistItem) -> dict[str, Any]:
 
 
 async def get(db: AsyncSession, item_id: int) -> ChecklistItem:
-    item = await db.get(ChecklistItem, item_id)
-    if item is None:
-        raise NotFound("error.not_found")
-    return item
+    return await lookup.row(db, ChecklistItem, item_id)
 
 
 async def items_of(db: AsyncSession, incident_id: int, phase: str | None = None) -> list[ChecklistItem]:
@@ -118,20 +115,6 @@ async def items_of(db: AsyncSession, incident_id: int, phase: str | None = None)
         stmt = stmt.where(ChecklistItem.phase == phase)
     stmt = stmt.order_by(col(ChecklistItem.phase), col(ChecklistItem.position), col(ChecklistItem.id))
     return list((await db.execute(stmt)).scalars())
-
-
-async def _lock(db: AsyncSession, item_id: int) -> ChecklistItem:
-    item = (
-        await db.execute(
-            select(ChecklistItem)
-            .where(ChecklistItem.id == item_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-    if item is None:
-        raise NotFound("error.not_found")
-    return item
 
 
 async def _state_moved_since(db: AsyncSession, item: ChecklistItem, version: int | None) -> bool:
@@ -206,7 +189,7 @@ async def _settle(
 ) -> ItemChanged:
     """Mark an open item done or N/A (``state``): never the other way round, never over a newer change."""
     async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
+        item = await lookup.locked(db, ChecklistItem, ref.item_id)
         if item.state == state:
             return _result(item, Outcome.ALREADY, ref)
         if item.state in (DONE, NA):
@@ -223,6 +206,11 @@ async def _settle(
         )
 
 
+def _required(field: Field, text: str, empty_key: str, redact_on: bool) -> Redacted:
+    """Text a person must give an item, refused past its limit with the checklist's own message."""
+    return scrub_required(field, text, empty_key, enabled=redact_on, too_long_key="checklist.error.too_long")
+
+
 async def complete(database: Database, ref: ItemRef, *, actor: str, now: datetime) -> ItemChanged:
     """Mark an item done. Idempotent; never turns an N/A item done; restricted items need the owner."""
     return await _settle(database, ref, DONE, actor=actor, now=now)
@@ -232,18 +220,14 @@ async def mark_not_applicable(
     database: Database, ref: ItemRef, reason: str, *, actor: str, now: datetime, redact_on: bool = True
 ) -> ItemChanged:
     """Mark an open item not applicable, with the reason (required). Same rules as ``complete``."""
-    if too_long(Field.REASON, reason):
-        raise Invalid("checklist.error.too_long", limit=REASON_MAX)
-    clean = scrub(Field.REASON, reason, enabled=redact_on)
-    if not clean.text:
-        raise Invalid("checklist.error.reason_required")
+    clean = _required(Field.REASON, reason, "checklist.error.reason_required", redact_on)
     return await _settle(database, ref, NA, actor=actor, now=now, reason=clean)
 
 
 async def reopen(database: Database, ref: ItemRef, *, actor: str, now: datetime) -> ItemChanged:
     """Reopen a done or N/A item: the incident commander only."""
     async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
+        item = await lookup.locked(db, ChecklistItem, ref.item_id)
         holders = await roster.current(db, item.incident_id)
         if holders.get(COMMANDER) != actor:
             raise NotAllowed("checklist.error.reopen_commander", commander=Person(holders.get(COMMANDER)))
@@ -263,7 +247,7 @@ async def assign(database: Database, ref: ItemRef, user: str, *, actor: str, now
     if not user:
         raise Invalid("checklist.error.assignee_required")
     async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
+        item = await lookup.locked(db, ChecklistItem, ref.item_id)
         if item.assignee == user:
             return _result(item, Outcome.ALREADY, ref)
         summary = f"{item.item_key}: {item.assignee or '—'} → {user}"
@@ -276,13 +260,9 @@ async def add_note(
     database: Database, ref: ItemRef, text: str, *, actor: str, now: datetime, redact_on: bool = True
 ) -> ItemChanged:
     """Set the item's note (the timeline keeps every earlier one)."""
-    if too_long(Field.NOTE, text):
-        raise Invalid("checklist.error.too_long", limit=NOTE_MAX)
-    clean = scrub(Field.NOTE, text, enabled=redact_on)
-    if not clean.text:
-        raise Invalid("checklist.error.note_required")
+    clean = _required(Field.NOTE, text, "checklist.error.note_required", redact_on)
     async with database.transaction() as db:
-        item = await _lock(db, ref.item_id)
+        item = await lookup.locked(db, ChecklistItem, ref.item_id)
         if item.note == clean.text:
             return _result(item, Outcome.ALREADY, ref)
         summary = f"📝 {item.item_key}: {clean.text}"

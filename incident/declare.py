@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -115,6 +116,12 @@ async def next_number(db: AsyncSession, year: int, dialect: str) -> int:
     return int((await db.execute(stmt)).scalar_one())
 
 
+async def next_identity(db: AsyncSession, year: int, dialect: str) -> dict[str, Any]:
+    """A new incident's (or register entry's) identity: its year, the year's next number, its key."""
+    number = await next_number(db, year, dialect)
+    return {"key": incident_key(year, number), "year": year, "number": number}
+
+
 def first_phase(playbook: Playbook) -> str:
     """The phase an incident starts in: the playbook's first (it always opens at declaration).
 
@@ -186,11 +193,8 @@ async def declare(
     clients = scrub_lines(Field.CLIENTS, inp.affected_clients, enabled=redact_on)
     try:
         async with database.transaction() as db:
-            number = await next_number(db, now.year, database.dialect)
             incident = Incident(
-                key=incident_key(now.year, number),
-                year=now.year,
-                number=number,
+                **await next_identity(db, now.year, database.dialect),
                 title=title.text,
                 summary=summary.text,
                 severity=inp.severity,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,3 +39,10 @@ class Invalid(DomainError):
 
 class Conflict(DomainError):
     key = "error.conflict"
+
+
+def refuse_first(problems: Mapping[str, str], **params: Any) -> None:
+    """A form's checks, run again in the domain (a forged submission skips the form): the first
+    problem found (field → message key) is refused as ``Invalid``."""
+    if problems:
+        raise Invalid(next(iter(problems.values())), **params)

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from incident.declare import SEVERITIES
-from incident.errors import Conflict, Invalid
+from incident.errors import Conflict, Invalid, refuse_first
 from incident.limits import Field
-from incident.redact import scrub, with_counts
+from incident.redact import scrub_required, with_counts
 from incident.roles_config import RolesConfig
 from incident.roster import locked_for_manager
 from storage import outbox, timeline
@@ -166,9 +166,7 @@ async def resolve(
     """Record containment and/or resolution, each with its own timeline event."""
     async with database.transaction() as db:
         incident = await locked_open_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
-        problems = check_resolution(incident, res, now)
-        if problems:
-            raise Invalid(next(iter(problems.values())), incident=incident.key)
+        refuse_first(check_resolution(incident, res, now), incident=incident.key)
         contained, resolved = settled_times(incident, res, now)
         # The form's pickers hold whole seconds: the recorded time shown back is not a change.
         moved = incident.contained_at is None or abs((incident.contained_at - contained).total_seconds()) >= 1
@@ -226,10 +224,8 @@ async def close(
     redact_on: bool = True,
 ) -> Incident:
     """Close the incident with its lessons learned. Closing a closed incident raises AlreadyClosed."""
-    clean = scrub(Field.LESSONS, lessons, enabled=redact_on)
+    clean = scrub_required(Field.LESSONS, lessons, "lifecycle.error.lessons_required", enabled=redact_on)
     lessons = clean.text
-    if not lessons:
-        raise Invalid("lifecycle.error.lessons_required")
     async with database.transaction() as db:
         incident = await locked_open_for_manager(db, incident_id, actor, roles, is_admin=is_admin)
         before = {"status": incident.status, "closed_at": None}

@@ -12,11 +12,10 @@ from datetime import datetime
 
 from incident.clocks import NO_NOTIFY
 from incident.config import IncidentConfig
-from incident.declare import SEVERITIES, next_number
+from incident.declare import SEVERITIES, next_identity
 from incident.errors import Invalid
 from incident.limits import Field, too_long
-from incident.naming import incident_key
-from incident.redact import scrub, with_counts
+from incident.redact import scrub, scrub_required, with_counts
 from incident.regimes import Regimes, split_obligation_id
 from storage import timeline
 from storage.db import Database
@@ -77,11 +76,8 @@ async def log_event(
         scrub(kind, getattr(inp, name), enabled=redact_on) for name, kind in TEXT_FIELDS.items()
     )
     async with database.transaction() as db:
-        number = await next_number(db, now.year, database.dialect)
         entry = Incident(
-            key=incident_key(now.year, number),
-            year=now.year,
-            number=number,
+            **await next_identity(db, now.year, database.dialect),
             kind="log",
             title=title.text,
             summary=summary.text,
@@ -164,10 +160,8 @@ async def decline_notification(
     if not config.regimes.has_obligation(obligation):
         raise Invalid("error.invalid", reason=obligation)
     regime, key = split_obligation_id(obligation)
-    clean = scrub(Field.DECISION, rationale, enabled=redact_on)
+    clean = scrub_required(Field.DECISION, rationale, "log.error.rationale", enabled=redact_on)
     rationale = clean.text
-    if not rationale:
-        raise Invalid("log.error.rationale")
     async with database.transaction() as db:
         incident = await timeline.lock_incident(db, incident_id)
         decision = Decision(

@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import select
-
-from incident import checklist, roster
-from incident.errors import Conflict, Invalid, NotFound
+from incident import checklist, lookup, roster
+from incident.errors import Conflict, Invalid
 from incident.limits import Field, limit
 from incident.overview import open_phase_keys, playbook_of
 from incident.playbook import Phase, Playbook
@@ -87,16 +85,7 @@ async def advance(
     if reason is not None and not reason:
         raise Invalid("phase.error.reason_required")
     async with database.transaction() as db:
-        incident = (
-            await db.execute(
-                select(Incident)
-                .where(Incident.id == incident_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        if incident is None:
-            raise NotFound("error.not_found")
+        incident = await lookup.locked(db, Incident, incident_id)
         if incident.status == "closed":
             raise Invalid("phase.error.closed", key=incident.key)
         playbook = playbook_of(incident)
@@ -185,9 +174,7 @@ class PhaseStatus:
 async def status(database: Database, incident_id: int) -> tuple[Incident, list[PhaseStatus]]:
     """Every phase with its progress, whether it is open, current, or already passed."""
     async with database.session() as db:
-        incident = await db.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound("error.not_found")
+        incident = await lookup.row(db, Incident, incident_id)
         items = await checklist.items_of(db, incident_id)
     playbook = playbook_of(incident)
     open_keys = set(open_phase_keys(incident, playbook))

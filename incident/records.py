@@ -16,15 +16,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from incident.errors import Invalid, NotFound
+from incident import lookup
+from incident.errors import NotFound, refuse_first
 from incident.limits import Field, limit, too_long
-from incident.redact import Finding, Redacted, guard, scrub, with_counts
+from incident.redact import Finding, Redacted, guard, scrub, scrub_required, with_counts
 from storage import timeline
 from storage.db import Database
 from storage.models import ActionItem, Decision, Evidence, Incident, ProcessedEvent, TimelineEvent
 from storage.sql import dialect_of, rows_changed
 
-TEXT_MAX = limit(Field.NOTE)
 ACTION_CATEGORIES = ("policy", "training", "other")
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 CAPTURE_KINDS = frozenset({"message_added", "message_retracted"})
@@ -115,11 +115,9 @@ async def _insert_announced(
 async def add_note(
     database: Database, incident_id: int, text: str, *, actor: str, now: datetime, redact_on: bool
 ) -> Recorded:
-    if too_long(Field.NOTE, text):
-        raise Invalid("records.error.too_long", limit=TEXT_MAX)
-    clean = scrub(Field.NOTE, text, enabled=redact_on)
-    if not clean.text:
-        raise Invalid("records.error.note_empty")
+    clean = scrub_required(
+        Field.NOTE, text, "records.error.note_empty", enabled=redact_on, too_long_key="records.error.too_long"
+    )
     async with database.transaction() as db:
         event = await timeline.append(
             db,
@@ -167,9 +165,7 @@ async def record_decision(
     now: datetime,
     redact_on: bool,
 ) -> Recorded:
-    problems = validate_decision(inp)
-    if problems:
-        raise Invalid(next(iter(problems.values())))
+    refuse_first(validate_decision(inp))
     text, rationale, alternatives = (
         scrub(Field.DECISION, inp.text, enabled=redact_on),
         scrub(Field.DECISION, inp.rationale, enabled=redact_on),
@@ -298,9 +294,7 @@ async def add_evidence(
     now: datetime,
     redact_on: bool,
 ) -> Recorded:
-    problems = validate_evidence(inp, now)
-    if problems:
-        raise Invalid(next(iter(problems.values())))
+    refuse_first(validate_evidence(inp, now))
     description = scrub(Field.DESCRIPTION, inp.description, enabled=redact_on)
     location = scrub(Field.LOCATION, inp.location, enabled=redact_on)
     digest = _text(inp.sha256).lower() or None
@@ -369,9 +363,7 @@ async def add_action(
     now: datetime,
     redact_on: bool,
 ) -> Recorded:
-    problems = validate_action(inp, now)
-    if problems:
-        raise Invalid(next(iter(problems.values())))
+    refuse_first(validate_action(inp, now))
     text = scrub(Field.ACTION, inp.text, enabled=redact_on)
     row = ActionItem(
         incident_id=incident_id,
@@ -397,11 +389,7 @@ class ActionDone:
 async def complete_action(database: Database, action_id: int, *, actor: str, now: datetime) -> ActionDone:
     """Mark a follow-up done. Idempotent: a second click records nothing more."""
     async with database.transaction() as db:
-        item = (
-            await db.execute(select(ActionItem).where(ActionItem.id == action_id).with_for_update())
-        ).scalar_one_or_none()
-        if item is None:
-            raise NotFound("error.not_found")
+        item = await lookup.locked(db, ActionItem, action_id)
         if item.status == "done":
             return ActionDone(item, changed=False)
         item.status, item.done_at, item.done_by = "done", now, actor
@@ -439,11 +427,7 @@ async def open_actions(db: AsyncSession, *, owner: str | None) -> list[tuple[str
 
 
 async def action_item(database: Database, action_id: int) -> ActionItem:
-    async with database.session() as db:
-        item = await db.get(ActionItem, action_id)
-    if item is None:
-        raise NotFound("error.not_found")
-    return item
+    return await lookup.fetch(database, ActionItem, action_id)
 
 
 # Captured messages ------------------------------------------------------------------------------

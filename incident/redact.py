@@ -36,7 +36,8 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 from stdnum.us import ssn
 
-from incident.limits import Field, limit, require_within
+from incident.errors import Invalid
+from incident.limits import Field, limit, require_within, too_long
 
 Kind = Literal["cn_id", "ssn", "bank_card"]
 
@@ -241,6 +242,22 @@ def scrub(field: Field, value: str | None, *, enabled: bool = True) -> Redacted:
     # its column: a notice's reference and channel are bounded VARCHARs).
     if len(clean.text) > limit(field):
         return Redacted(clean.text[: limit(field) - 1] + "…", clean.findings)
+    return clean
+
+
+def scrub_required(
+    field: Field, value: str | None, empty_key: str, *, enabled: bool = True, too_long_key: str | None = None
+) -> Redacted:
+    """`scrub` for text a person must give: ``Invalid(empty_key)`` when nothing is left of it.
+
+    ``too_long_key``: the feature's own message for a value past its field's limit (given the
+    ``limit``), in place of ``redact.error.too_long``.
+    """
+    if too_long_key is not None and too_long(field, value):
+        raise Invalid(too_long_key, limit=limit(field))
+    clean = scrub(field, value, enabled=enabled)
+    if not clean.text:
+        raise Invalid(empty_key)
     return clean
 
 

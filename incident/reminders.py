@@ -28,13 +28,13 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from incident import firm_facts, roster
+from incident import firm_facts, lookup, roster
 from incident.clocks import NO_NOTIFY, ClockView, clocks
 from incident.config import IncidentConfig
-from incident.errors import Invalid, NotFound
+from incident.errors import Invalid
 from incident.limits import Field
 from incident.overview import open_phase_keys, playbook_of
-from incident.redact import Redacted, scrub, with_counts
+from incident.redact import Redacted, scrub_required, with_counts
 from incident.regimes import CLOCK_STARTS, REMINDER_OFFSETS, Duration
 from incident.roles_config import COMMANDER
 from incident.severity import SEVERITIES, cadence
@@ -491,9 +491,7 @@ async def sync_incident(
     cadence_of: Mapping[str, timedelta] | None = None,
 ) -> Synced:
     async with database.transaction() as db:
-        incident = await db.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound("error.not_found")
+        incident = await lookup.row(db, Incident, incident_id)
         return await sync(db, incident, config, now, cadence_of)
 
 
@@ -576,52 +574,55 @@ async def mark_sent(
     False when the claim was lost meanwhile (it expired and another worker took the row).
     """
     async with database.transaction() as db:
-        row = await db.get(Reminder, reminder_id)
-        if row is None or row.status != CLAIMED or row.claimed_by != worker:
+        row = await leases.held_row(db, Reminder, reminder_id, worker)
+        if row is None:
             return False
         if row.incident_id is not None:
             # The incident row lock comes first, as in sync: no lock-order cycle between the two.
             await timeline.lock_incident(db, row.incident_id)
-        sent = await rows_changed(
-            db,
-            update(Reminder)
-            .where(
-                col(Reminder.id) == reminder_id,
-                col(Reminder.status) == CLAIMED,
-                col(Reminder.claimed_by) == worker,
-            )
-            .values(
-                status=SENT,
-                sent_at=now,
-                channel_id=channel_id,
-                message_ts=message_ts,
-                claimed_until=None,
-                attempts=row.attempts + 1,
-            ),
+        attempts = row.attempts + 1
+        posted = {"channel_id": channel_id, "message_ts": message_ts}
+        sent = await leases.settle(
+            db, Reminder, reminder_id, worker, SENT, sent_at=now, attempts=attempts, **posted
         )
-        if sent != 1:
+        if not sent:
             return False
-        if row.incident_id is not None:
-            await timeline.append(
-                db,
-                row.incident_id,
-                actor="breachroom",
-                kind="reminder_sent",
-                summary=summary,
-                data={
-                    "reminder_id": row.id,
-                    "kind": row.kind,
-                    "ref": row.ref,
-                    "target": row.target,
-                    "due_at": row.due_at,
-                    "label": row.payload.get("label"),
-                    "channel_id": channel_id,
-                    "message_ts": message_ts,
-                    "attempts": row.attempts + 1,
-                },
-                at=now,
-            )
+        sent_data = {
+            "reminder_id": row.id,
+            "kind": row.kind,
+            "ref": row.ref,
+            "target": row.target,
+            "due_at": row.due_at,
+            "label": row.payload.get("label"),
+            **posted,
+            "attempts": attempts,
+        }
+        await _log(db, row, "reminder_sent", summary, sent_data, actor="breachroom", now=now)
         return True
+
+
+async def _log(
+    db: AsyncSession,
+    row: Reminder,
+    kind: str,
+    summary: str,
+    data: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """The reminder's event, on its incident's timeline (a reminder of no incident keeps none)."""
+    if row.incident_id is not None:
+        await timeline.append(db, row.incident_id, actor=actor, kind=kind, summary=summary, data=data, at=now)
+
+
+async def _locked(db: AsyncSession, reminder_id: int) -> Reminder:
+    """The reminder, re-read under its incident's row lock (taken first, as in sync)."""
+    row = await lookup.row(db, Reminder, reminder_id)
+    if row.incident_id is not None:
+        await timeline.lock_incident(db, row.incident_id)
+    await db.refresh(row)
+    return row
 
 
 backoff = leases.backoff
@@ -638,30 +639,23 @@ async def mark_failed(
 ) -> datetime | None:
     """Put a reminder whose send failed back in the queue, later. Returns the retry time."""
     async with database.transaction() as db:
-        row = await db.get(Reminder, reminder_id)
-        if row is None or row.status != CLAIMED or row.claimed_by != worker:
+        row = await leases.held_row(db, Reminder, reminder_id, worker)
+        if row is None:
             return None
         attempts = row.attempts + 1
         retry_at = now + backoff(attempts, retry_after)
-        await db.execute(
-            update(Reminder)
-            .where(
-                col(Reminder.id) == reminder_id,
-                col(Reminder.status) == CLAIMED,
-                col(Reminder.claimed_by) == worker,
-            )
-            .values(
-                status=PENDING,
-                attempts=attempts,
-                due_at=retry_at,
-                claimed_until=None,
-                claimed_by=None,
-                payload={
-                    **row.payload,
-                    "first_due_at": row.payload.get("first_due_at") or row.due_at.isoformat(),
-                    "last_error": error[:200],
-                },
-            )
+        first_due_at = row.payload.get("first_due_at") or row.due_at.isoformat()
+        payload = {**row.payload, "first_due_at": first_due_at, "last_error": error[:200]}
+        await leases.settle(
+            db,
+            Reminder,
+            reminder_id,
+            worker,
+            PENDING,
+            attempts=attempts,
+            due_at=retry_at,
+            claimed_by=None,
+            payload=payload,
         )
         return retry_at
 
@@ -692,12 +686,7 @@ async def snooze(database: Database, reminder_id: int, minutes: int, *, actor: s
     if minutes not in SNOOZE_CHOICES:
         raise Invalid(reason=f"snooze {minutes} min")
     async with database.transaction() as db:
-        row = await db.get(Reminder, reminder_id)
-        if row is None:
-            raise NotFound("error.not_found")
-        if row.incident_id is not None:
-            await timeline.lock_incident(db, row.incident_id)
-        await db.refresh(row)
+        row = await _locked(db, reminder_id)
         if row.status in (DONE, CANCELLED):
             raise Invalid("reminder.error.finished")
         until = now + timedelta(minutes=minutes)
@@ -719,17 +708,10 @@ async def snooze(database: Database, reminder_id: int, minutes: int, *, actor: s
             "snoozed_by": actor,
             "snoozed_until": until.isoformat(),
         }
-        if row.incident_id is not None:
-            await timeline.append(
-                db,
-                row.incident_id,
-                actor=actor,
-                kind="reminder_snoozed",
-                summary=f"{row.kind} {row.ref} until {until.isoformat()}"
-                + (" (clamped to deadline)" if clamped else ""),
-                data={"reminder_id": row.id, "minutes": minutes, "until": until, "clamped": clamped},
-                at=now,
-            )
+        clamp_note = " (clamped to deadline)" if clamped else ""
+        summary = f"{row.kind} {row.ref} until {until.isoformat()}{clamp_note}"
+        data = {"reminder_id": row.id, "minutes": minutes, "until": until, "clamped": clamped}
+        await _log(db, row, "reminder_snoozed", summary, data, actor=actor, now=now)
         await db.flush()
         return Snoozed(row, until, clamped)
 
@@ -739,37 +721,20 @@ async def mark_done(
 ) -> tuple[Reminder, bool]:
     """The person has dealt with it: this reminder stops. Idempotent (second click changes nothing)."""
     async with database.transaction() as db:
-        row = await db.get(Reminder, reminder_id)
-        if row is None:
-            raise NotFound("error.not_found")
-        if row.incident_id is not None:
-            await timeline.lock_incident(db, row.incident_id)
-        await db.refresh(row)
+        row = await _locked(db, reminder_id)
         if row.status == DONE:
             return row, False
         row.status = DONE
         row.claimed_until = None
         row.payload = {**row.payload, "done_by": actor, "done_at": now.isoformat()}
-        if row.incident_id is not None:
-            await timeline.append(
-                db,
-                row.incident_id,
-                actor=actor,
-                kind="reminder_done",
-                summary=f"{row.kind} {row.ref}",
-                data={"reminder_id": row.id, "kind": row.kind, "ref": row.ref},
-                at=now,
-            )
+        data = {"reminder_id": row.id, "kind": row.kind, "ref": row.ref}
+        await _log(db, row, "reminder_done", f"{row.kind} {row.ref}", data, actor=actor, now=now)
         await db.flush()
         return row, True
 
 
 async def get(database: Database, reminder_id: int) -> Reminder:
-    async with database.session() as db:
-        row = await db.get(Reminder, reminder_id)
-    if row is None:
-        raise NotFound("error.not_found")
-    return row
+    return await lookup.fetch(database, Reminder, reminder_id)
 
 
 # --------------------------------------------------------------------------- status updates
@@ -790,10 +755,8 @@ async def record_status_update(
 
     The text is scrubbed (length limit, sensitive numbers) first; post the returned text, not the typed one.
     """
-    clean = scrub(Field.STATUS_UPDATE, text, enabled=redact_on)
+    clean = scrub_required(Field.STATUS_UPDATE, text, "status_update.error.empty", enabled=redact_on)
     text = clean.text
-    if not text:
-        raise Invalid("status_update.error.empty")
     async with database.transaction() as db:
         incident = await timeline.lock_incident(db, incident_id)
         if incident.status == "closed":

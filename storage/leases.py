@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import and_, func, or_, select, update
 
+from storage.sql import rows_changed
+
 if TYPE_CHECKING:  # storage.db imports the timeline, which writes effects
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from storage.db import Database
 
 
@@ -31,6 +35,29 @@ def claimable(model: Any, now: datetime) -> Any:
         model.due_at <= now,
         or_(model.status == PENDING, and_(model.status == CLAIMED, model.claimed_until < now)),
     )
+
+
+def held(model: Any, row_id: int, worker: str) -> Any:
+    """The row is still ``worker``'s claim: the condition of every update that finishes a delivery."""
+    return and_(model.id == row_id, model.status == CLAIMED, model.claimed_by == worker)
+
+
+async def held_row(db: AsyncSession, model: type[Row], row_id: int, worker: str) -> Row | None:
+    """The row while ``worker`` still holds its claim; None once the lease ran out and another took it."""
+    row: Any = await db.get(model, row_id)
+    if row is None or row.status != CLAIMED or row.claimed_by != worker:
+        return None
+    return row
+
+
+async def settle(db: AsyncSession, model: Any, row_id: int, worker: str, status: str, **values: Any) -> bool:
+    """End ``worker``'s claim: the row gets ``status`` and ``values`` and its lease is cleared, only
+    while the claim is still its own. False when it was lost (it expired and another worker took it)."""
+    changed = await rows_changed(
+        db,
+        update(model).where(held(model, row_id, worker)).values(status=status, claimed_until=None, **values),
+    )
+    return changed == 1
 
 
 async def claim(

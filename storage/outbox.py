@@ -145,15 +145,7 @@ async def remember(database: Database, effect_id: int, worker: str, **result: An
 async def mark_done(database: Database, effect_id: int, worker: str, now: datetime) -> bool:
     """False when the claim was lost meanwhile (it expired and another worker took the row)."""
     async with database.transaction() as db:
-        done = await rows_changed(
-            db,
-            update(Effect)
-            .where(
-                col(Effect.id) == effect_id, col(Effect.status) == CLAIMED, col(Effect.claimed_by) == worker
-            )
-            .values(status=DONE, done_at=now, claimed_until=None),
-        )
-        return bool(done)
+        return await leases.settle(db, Effect, effect_id, worker, DONE, done_at=now)
 
 
 async def mark_failed(
@@ -170,8 +162,8 @@ async def mark_failed(
     """Put the effect back with a backoff (Slack's Retry-After wins), or make it dead after
     ``MAX_ATTEMPTS`` or a permanent error. Returns the new status (None: the claim was lost)."""
     async with database.transaction() as db:
-        row = await db.get(Effect, effect_id)
-        if row is None or row.status != CLAIMED or row.claimed_by != worker:
+        row = await leases.held_row(db, Effect, effect_id, worker)
+        if row is None:
             return None
         attempts = row.attempts if waiting else row.attempts + 1
         dead = permanent or attempts >= MAX_ATTEMPTS

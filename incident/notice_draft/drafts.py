@@ -17,10 +17,10 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from incident import roster
+from incident import lookup, roster
 from incident.clocks import facts_of
 from incident.config import IncidentConfig
-from incident.errors import Conflict, Invalid, NotAllowed, NotFound, Person
+from incident.errors import Conflict, NotAllowed, NotFound, Person, refuse_first
 from incident.firm_facts import FirmFacts
 from incident.limits import Field, limit, too_long
 from incident.notice_draft.compose import Composed, compose
@@ -126,9 +126,7 @@ async def draft(
 ) -> Draft:
     """Write the obligation's notice from the record in each of its languages, as a new version."""
     async with database.session() as db:
-        incident = await db.get(Incident, incident_id)
-        if incident is None:
-            raise NotFound("error.not_found")
+        await lookup.row(db, Incident, incident_id)
         wanted = contact_ids(await roster.current(db, incident_id))
     known = await names(wanted)
     async with database.session() as db:
@@ -241,9 +239,7 @@ async def approve(
 
     NotAllowed unless ``actor`` holds legal, manages the incident or is an admin (checked against
     the holders as they are at commit); Conflict if that version is approved already."""
-    problems = validate_texts(texts)
-    if problems:
-        raise Invalid(next(iter(problems.values())), limit=limit(Field.NOTICE))
+    refuse_first(validate_texts(texts), limit=limit(Field.NOTICE))
     clean: dict[str, Redacted] = {
         lang: scrub(Field.NOTICE, text, enabled=redact_on) for lang, text in texts.items()
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, PlainValidator, ValidationInfo
 from pydantic.dataclasses import dataclass as model
@@ -63,39 +63,35 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class AllOf(Condition):
+class _Junction(Condition):
+    """``all`` or ``any`` of the items: one item whose value is ``decides`` settles it; otherwise
+    an unknown item leaves it unknown, and with none it is the opposite of ``decides``."""
+
     items: tuple[Condition, ...]
+    decides: ClassVar[bool]
 
     def evaluate(self, facts: Facts) -> Outcome:
         outcomes = [item.evaluate(facts) for item in self.items]
-        false = [o for o in outcomes if o.value is False]
-        if false:
-            return Outcome(False, _reasons(false))
+        deciding = [o for o in outcomes if o.value is self.decides]
+        if deciding:
+            return Outcome(self.decides, _reasons(deciding))
         unknown = [o for o in outcomes if o.value is None]
         if unknown:
             return Outcome(None, _reasons(outcomes), _missing(unknown))
-        return Outcome(True, _reasons(outcomes))
+        return Outcome(not self.decides, _reasons(outcomes))
 
     def facts(self) -> frozenset[str]:
         return frozenset().union(*(item.facts() for item in self.items))
 
 
 @dataclass(frozen=True)
-class AnyOf(Condition):
-    items: tuple[Condition, ...]
+class AllOf(_Junction):
+    decides: ClassVar[bool] = False  # one false item makes it false
 
-    def evaluate(self, facts: Facts) -> Outcome:
-        outcomes = [item.evaluate(facts) for item in self.items]
-        true = [o for o in outcomes if o.value is True]
-        if true:
-            return Outcome(True, _reasons(true))
-        unknown = [o for o in outcomes if o.value is None]
-        if unknown:
-            return Outcome(None, _reasons(outcomes), _missing(unknown))
-        return Outcome(False, _reasons(outcomes))
 
-    def facts(self) -> frozenset[str]:
-        return frozenset().union(*(item.facts() for item in self.items))
+@dataclass(frozen=True)
+class AnyOf(_Junction):
+    decides: ClassVar[bool] = True  # one true item makes it true
 
 
 @dataclass(frozen=True)
@@ -229,22 +225,19 @@ ConditionField = Annotated[Condition, PlainValidator(_condition)]
 """A field holding a condition: ``all: [...] | any: [...] | not: ... | {fact: ..., <test>: ...}``."""
 
 
-@model(frozen=True, config=STRICT)
-class _All:
-    all: Annotated[tuple[ConditionField, ...], Field(min_length=1)]
-
-    @property
-    def condition(self) -> Condition:
-        return AllOf(self.all)
+Items = Annotated[tuple[ConditionField, ...], Field(min_length=1)]
 
 
 @model(frozen=True, config=STRICT)
-class _Any:
-    any: Annotated[tuple[ConditionField, ...], Field(min_length=1)]
+class _AllOrAny:
+    """``all: [...]`` or ``any: [...]``: ``_condition`` lets exactly one of the two through."""
+
+    all: Items = ()
+    any: Items = ()
 
     @property
     def condition(self) -> Condition:
-        return AnyOf(self.any)
+        return AllOf(self.all) if self.all else AnyOf(self.any)
 
 
 @model(frozen=True, config=STRICT)
@@ -256,7 +249,7 @@ class _Not:
         return Not(self.item)
 
 
-_COMBINATORS: Mapping[str, Any] = {"all": _All, "any": _Any, "not": _Not}
+_COMBINATORS: Mapping[str, Any] = {"all": _AllOrAny, "any": _AllOrAny, "not": _Not}
 
 
 def _default_vocabulary() -> Vocabulary:

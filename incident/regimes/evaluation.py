@@ -101,122 +101,118 @@ def _judge(
     if obligation.applies_when is not None:
         outcome = _both(regime_outcome, obligation.applies_when.evaluate(facts))
     status: Status = "applies" if outcome.value else "unknown" if outcome.value is None else "does_not_apply"
-    reasons, missing = list(outcome.reasons), list(outcome.missing)
+    judging = _Judging(facts, regime, obligation, status, list(outcome.reasons), list(outcome.missing))
     start_rule, length = obligation.clock_start, obligation.deadline
     if status == "does_not_apply" or start_rule is None or length is None:
-        result = Applicability(regime, obligation, status, reasons, _unique(missing), None, None, None)
+        result = judging.stopped(None)
     elif isinstance(start_rule, After):
         prior = _judge(facts, regime, regime.obligation(start_rule.key), regime_outcome, done, met)
-        result = _after(facts, regime, obligation, status, reasons, missing, prior, met.get(prior.id))
+        result = _after(judging, prior, met.get(prior.id))
     else:
         start = facts.clock(start_rule)
         if start is not None:
-            deadline = _deadline_in_force(obligation, facts, start, reasons, missing)
-            result = Applicability(
-                regime, obligation, status, reasons, _unique(missing), start, deadline.after(start), deadline
-            )
+            result = judging.running(start)
         else:
-            label = CLOCK_START_LABELS[start_rule]
-            missing.append(start_rule)
-            result = _assumed(facts, regime, obligation, status, reasons, missing, label)
+            judging.missing.append(start_rule)
+            result = _assumed(judging, CLOCK_START_LABELS[start_rule])
     done[obligation.key] = result
     return result
 
 
-def _after(
-    facts: Facts,
-    regime: Regime,
-    obligation: Obligation,
-    status: Status,
-    reasons: list[Text],
-    missing: list[str],
-    prior: Applicability,
-    prior_met: datetime | None,
-) -> Applicability:
+@dataclass(frozen=True)
+class _Judging:
+    """One obligation being judged: its ``reasons`` and ``missing`` facts grow as the clock is worked out."""
+
+    facts: Facts
+    regime: Regime
+    obligation: Obligation
+    status: Status
+    reasons: list[Text]
+    missing: list[str]
+
+    def deadline_from(self, start: datetime | None) -> Duration:
+        """The length in force for a clock from ``start`` (None: not known yet), its reasons given."""
+        return _deadline_in_force(self.obligation, self.facts, start, self.reasons, self.missing)
+
+    def stopped(self, deadline: Duration | None) -> Applicability:
+        """No clock running: it does not apply, is register only, or its start is not known."""
+        return self._verdict(None, None, deadline)
+
+    def running(
+        self,
+        start: datetime,
+        deadline: Duration | None = None,
+        *,
+        start_assumed: bool = False,
+        after: Obligation | None = None,
+    ) -> Applicability:
+        """A clock running from ``start`` for the length in force from then (``deadline``: already judged)."""
+        if deadline is None:
+            deadline = self.deadline_from(start)
+        return self._verdict(start, deadline.after(start), deadline, start_assumed=start_assumed, after=after)
+
+    def _verdict(
+        self,
+        start: datetime | None,
+        deadline_at: datetime | None,
+        deadline: Duration | None,
+        *,
+        start_assumed: bool = False,
+        after: Obligation | None = None,
+    ) -> Applicability:
+        return Applicability(
+            self.regime,
+            self.obligation,
+            self.status,
+            self.reasons,
+            _unique(self.missing),
+            start,
+            deadline_at,
+            deadline,
+            start_assumed=start_assumed,
+            after=after,
+        )
+
+
+def _after(judging: _Judging, prior: Applicability, prior_met: datetime | None) -> Applicability:
     """A clock that starts when ``prior`` is met: from its notice, else assumed from its deadline."""
     who = prior.obligation.recipient
     if prior_met is not None:
-        reasons.append(Text(f"自通知{who.zh_CN}之时起算", f"runs from the notice to {who.en}"))
-        deadline = _deadline_in_force(obligation, facts, prior_met, reasons, missing)
-        return Applicability(
-            regime,
-            obligation,
-            status,
-            reasons,
-            _unique(missing),
-            prior_met,
-            deadline.after(prior_met),
-            deadline,
-            after=prior.obligation,
-        )
+        judging.reasons.append(Text(f"自通知{who.zh_CN}之时起算", f"runs from the notice to {who.en}"))
+        return judging.running(prior_met, after=prior.obligation)
     if prior.deadline_at is None:
         # The predecessor's own clock has not started either: what would start it is missing here too.
-        missing.extend(name for name in prior.missing_facts if name in CLOCK_STARTS)
+        judging.missing.extend(name for name in prior.missing_facts if name in CLOCK_STARTS)
         label = Text(f"通知{who.zh_CN}的时间", f"the time {who.en} is notified")
-        found = _assumed(facts, regime, obligation, status, reasons, missing, label)
-        return _with_after(found, prior.obligation)
-    start = prior.deadline_at
-    reasons.append(
+        return replace(_assumed(judging, label), after=prior.obligation)
+    judging.reasons.append(
         Text(
             f"尚未通知{who.zh_CN}：暂按其截止时间起算",
             f"{who.en} not yet notified: the clock runs from that notice's deadline, assumed",
         )
     )
-    deadline = _deadline_in_force(obligation, facts, start, reasons, missing)
-    return Applicability(
-        regime,
-        obligation,
-        status,
-        reasons,
-        _unique(missing),
-        start,
-        deadline.after(start),
-        deadline,
-        start_assumed=True,
-        after=prior.obligation,
-    )
+    return judging.running(prior.deadline_at, start_assumed=True, after=prior.obligation)
 
 
-def _with_after(app: Applicability, prior: Obligation) -> Applicability:
-    return replace(app, after=prior)
-
-
-def _assumed(
-    facts: Facts,
-    regime: Regime,
-    obligation: Obligation,
-    status: Status,
-    reasons: list[Text],
-    missing: list[str],
-    label: Text,
-) -> Applicability:
+def _assumed(judging: _Judging, label: Text) -> Applicability:
     """The legal start (``label``) is unknown: run from the earliest known moment, assumed."""
-    earliest = facts.earliest_known
-    deadline = _deadline_in_force(obligation, facts, None, reasons, missing)
+    earliest = judging.facts.earliest_known
+    deadline = judging.deadline_from(None)
     if earliest is None:
-        reasons.append(
+        judging.reasons.append(
             Text(f"{label.zh_CN}未知，时钟尚未起算", f"{label.en} unknown, so the clock has not started")
         )
-        return Applicability(regime, obligation, status, reasons, _unique(missing), None, None, deadline)
+        return judging.stopped(deadline)
     at, source = earliest
-    deadline = _deadline_in_force(obligation, facts, at, [], [])
-    reasons.append(
+    judging.reasons.append(
         Text(
             f"{label.zh_CN}未知：暂按{source.zh_CN}起算",
             f"{label.en} unknown: the clock runs from {source.en}, assumed",
         )
     )
-    return Applicability(
-        regime,
-        obligation,
-        status,
-        reasons,
-        _unique(missing),
-        at,
-        deadline.after(at),
-        deadline,
-        start_assumed=True,
-    )
+    # Its reasons are already given above: only the length, judged from this start, is new.
+    deadline = _deadline_in_force(judging.obligation, judging.facts, at, [], [])
+    return judging.running(at, deadline, start_assumed=True)
 
 
 def _both(first: Outcome, second: Outcome) -> Outcome:

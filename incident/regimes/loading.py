@@ -19,24 +19,10 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import AfterValidator, Field, PlainValidator, ValidationError, ValidationInfo, model_validator
 from pydantic.dataclasses import dataclass
 
+from incident.regimes import model
 from incident.regimes.conditions import ANY, ConditionField, Vocabulary
 from incident.regimes.durations import Duration
 from incident.regimes.facts import CATEGORY_KEY, CLOCK_STARTS, JURISDICTION_CODE, ClockStart
-from incident.regimes.model import (
-    FILL_FIELDS,
-    NOTICE_LANGUAGES,
-    RECIPIENT_KINDS,
-    After,
-    Category,
-    DeadlineOverride,
-    Jurisdiction,
-    JurisdictionGroup,
-    NoticeItem,
-    Obligation,
-    Regime,
-    Regimes,
-    Source,
-)
 from incident.text import Text
 from incident.yamlmodel import (
     STRICT,
@@ -58,7 +44,7 @@ _KEY_HINT = "lowercase letters, digits and '_'"
 Key = Annotated[str, Name(_KEY.pattern, _KEY_HINT)]
 
 
-def load_regimes(path: str | Path | None = None, role_keys: Iterable[str] | None = None) -> Regimes:
+def load_regimes(path: str | Path | None = None, role_keys: Iterable[str] | None = None) -> model.Regimes:
     """Load and validate a regimes file (None: the packaged default).
 
     ``role_keys``: the roles a notice item may ``ask`` (None: the packaged roles file's).
@@ -68,7 +54,7 @@ def load_regimes(path: str | Path | None = None, role_keys: Iterable[str] | None
     source = Path(path) if path is not None else DEFAULT_REGIMES_PATH
     roles = tuple(role_keys) if role_keys is not None else _default_role_keys()
     regimes = load_model(source, RegimesFile, what="the regimes file", context={"roles": roles})
-    return cast(Regimes, regimes)  # RegimesFile's last validator turns the file into Regimes
+    return cast(model.Regimes, regimes)  # RegimesFile's last validator turns the file into Regimes
 
 
 @cache
@@ -101,11 +87,11 @@ def _duration(value: Any, info: ValidationInfo) -> Duration:
         raise ValueError(f"{info.field_name}: {exc}") from None
 
 
-def _clock_start(value: Any) -> ClockStart | After:
-    if isinstance(value, After) or value in CLOCK_STARTS:
+def _clock_start(value: Any) -> ClockStart | model.After:
+    if isinstance(value, model.After) or value in CLOCK_STARTS:
         return value
     if isinstance(value, dict) and list(value) == ["after"] and _KEY.fullmatch(str(value["after"])):
-        return After(value["after"])
+        return model.After(value["after"])
     raise ValueError(
         f"clock_start must be one of {', '.join(CLOCK_STARTS)} or {{after: <obligation key>}}, not {value!r}"
     )
@@ -135,11 +121,11 @@ class _Override:
 class _NoticeItem:
     key: Key
     text: Bilingual
-    fill: Annotated[str, OneOf(FILL_FIELDS)] | None = None
+    fill: Annotated[str, OneOf(model.FILL_FIELDS)] | None = None
     ask: Annotated[str, Name(), Among("roles", "role", sorted)] | None = None
 
 
-Sources = tuple[Annotated[_Source, _as(Source)], ...]
+Sources = tuple[Annotated[_Source, _as(model.Source)], ...]
 Notes = tuple[Bilingual, ...]
 
 
@@ -147,18 +133,20 @@ Notes = tuple[Bilingual, ...]
 class _Obligation:
     key: Key
     recipient: Bilingual
-    recipient_kind: Annotated[str, OneOf(RECIPIENT_KINDS)]
+    recipient_kind: Annotated[str, OneOf(model.RECIPIENT_KINDS)]
     languages: Annotated[
-        tuple[Annotated[str, OneOf(NOTICE_LANGUAGES)], ...],
+        tuple[Annotated[str, OneOf(model.NOTICE_LANGUAGES)], ...],
         Field(min_length=1),
         AfterValidator(lambda languages: tuple(dict.fromkeys(languages))),
     ] = ("en",)
     applies_when: ConditionField | None = None
-    clock_start: Annotated[ClockStart | After, PlainValidator(_clock_start)] | None = None
+    clock_start: Annotated[ClockStart | model.After, PlainValidator(_clock_start)] | None = None
     deadline: Deadline | None = None
-    deadline_overrides: tuple[Annotated[_Override, _as(DeadlineOverride)], ...] = ()
+    deadline_overrides: tuple[Annotated[_Override, _as(model.DeadlineOverride)], ...] = ()
     target_note: Bilingual | None = None
-    notice_contents: Annotated[tuple[Annotated[_NoticeItem, _as(NoticeItem)], ...], Field(min_length=1)] = ()
+    notice_contents: Annotated[
+        tuple[Annotated[_NoticeItem, _as(model.NoticeItem)], ...], Field(min_length=1)
+    ] = ()
     notes: Notes = ()
     sources: Sources = ()
     unverified: Bilingual | None = None
@@ -192,7 +180,7 @@ class _Regime:
     @model_validator(mode="after")
     def _clocks_start_after_an_obligation_of_this_regime(self) -> _Regime:
         keys = [item.key for item in self.obligations]
-        after = {o.key: o.clock_start.key for o in self.obligations if isinstance(o.clock_start, After)}
+        after = {o.key: o.clock_start.key for o in self.obligations if isinstance(o.clock_start, model.After)}
         found = unique([(("obligations", i, "key"), key) for i, key in enumerate(keys)], "obligation")
         for key, first in after.items():
             at = ("obligations", keys.index(key), "clock_start")
@@ -222,7 +210,7 @@ class _Code:
 
 @dataclass(frozen=True, config=STRICT)
 class _Group:
-    codes: Annotated[tuple[Annotated[_Code, _as(Jurisdiction)], ...], Field(min_length=1)]
+    codes: Annotated[tuple[Annotated[_Code, _as(model.Jurisdiction)], ...], Field(min_length=1)]
     name: Bilingual = Field(alias="group")
 
 
@@ -232,8 +220,8 @@ class _Category:
     name: Bilingual
 
 
-Groups = Annotated[tuple[Annotated[_Group, _as(JurisdictionGroup)], ...], Field(min_length=1)]
-Categories = Annotated[tuple[Annotated[_Category, _as(Category)], ...], Field(min_length=1)]
+Groups = Annotated[tuple[Annotated[_Group, _as(model.JurisdictionGroup)], ...], Field(min_length=1)]
+Categories = Annotated[tuple[Annotated[_Category, _as(model.Category)], ...], Field(min_length=1)]
 
 
 class _EveryKey(dict[str, Text]):
@@ -272,7 +260,7 @@ class _File:
         return data
 
 
-def _regimes(file: _File, info: ValidationInfo) -> Regimes:
+def _regimes(file: _File, info: ValidationInfo) -> model.Regimes:
     """The valid file as the model, once each code, category and regime id is listed once."""
     report(
         *unique(
@@ -288,12 +276,12 @@ def _regimes(file: _File, info: ValidationInfo) -> Regimes:
     )
     lines = known(info, "lines") or (lambda path: None)
     regimes = [
-        Regime(
+        model.Regime(
             **_fields(
                 regime,
                 line=lines(("regimes", i)),
                 obligations=tuple(
-                    Obligation(
+                    model.Obligation(
                         **_fields(item, regime_id=regime.id, line=lines(("regimes", i, "obligations", j)))
                     )
                     for j, item in enumerate(regime.obligations)
@@ -303,7 +291,7 @@ def _regimes(file: _File, info: ValidationInfo) -> Regimes:
         for i, regime in enumerate(file.regimes)
     ]
     groups, categories = file.jurisdictions, file.categories  # each entry became the model's object (_as)
-    return Regimes(regimes, known(info, "name") or "", groups, categories)  # type: ignore[arg-type]
+    return model.Regimes(regimes, known(info, "name") or "", groups, categories)  # type: ignore[arg-type]
 
 
 RegimesFile = Annotated[_File, AfterValidator(_regimes)]
