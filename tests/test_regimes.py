@@ -395,6 +395,7 @@ def test_vermont_gives_the_attorney_general_14_business_days() -> None:
 def test_sec_8k_counts_four_business_days_over_a_weekend() -> None:
     friday = datetime(2026, 3, 6, 15, 30, tzinfo=UTC)
     facts = Facts(
+        jurisdictions=frozenset({"US"}),
         public_company_client=True,
         public_company_material=True,
         materiality_decided_at=friday,

@@ -366,6 +366,21 @@ def test_sec_8k_applies_only_to_a_public_company_client() -> None:
     assert sec.deadline_at == FRIDAY + timedelta(days=6)
 
 
+def test_us_federal_duties_of_unknown_firm_facts_stay_out_of_an_incident_that_does_not_touch_the_us() -> None:
+    """A China-only incident at a firm that answered nothing: the 8-K and HIPAA do not hang over
+    it as may-apply clocks (with reminders for days); they do once the US is among its places."""
+    china = Facts(
+        jurisdictions=frozenset({"CN"}),
+        data_categories=frozenset({"health", "payroll"}),
+        encrypted=False,
+        discovered_at=MONDAY,
+    )
+    for regime in ("us-sec-8k-105", "us-hipaa-ba"):
+        assert set(statuses(china, regime).values()) == {"does_not_apply"}, regime
+        us = replace(china, jurisdictions=frozenset({"CN", "US-NY"}))
+        assert set(statuses(us, regime).values()) == {"unknown"}, regime
+
+
 def test_irs_stolen_tax_data_means_the_liaison_and_the_states_and_payroll_adds_the_w2_mailbox() -> None:
     found = statuses(US_TAX, "us-irs-tax-pro")
     assert found == {

@@ -135,7 +135,19 @@ async def test_two_replicas_share_the_work_without_doubling_it(db_url: str, tmp_
                     return rows if rows and all(r.status == "sent" for r in rows) else []
 
                 sent = await until(all_sent, "every clock reminder", timeout=45)
-                assert len(sent) == 4 * len(PEOPLE)  # the channel, the commander, legal, compliance
+                # Each incident owes the same reminders (its clocks, to the channel, the commander,
+                # legal and compliance), each row once: the replicas neither lost nor doubled any.
+                owed = {
+                    i.id: sorted(
+                        (r.ref, r.due_at, "#" if r.target == i.channel_id else r.target)
+                        for r in sent
+                        if r.incident_id == i.id
+                    )
+                    for i in incidents
+                }
+                assert len({tuple(rows) for rows in owed.values()}) == 1 and owed[first.id]
+                roles = {sb.person(p).id for p in ("heidi", "dave", "erin")}
+                assert {target for _, _, target in owed[first.id]} == {"#", *roles}
                 await until(
                     lambda: _views_match(sb, database, config, first.id),  # type: ignore[arg-type]
                     "the first incident's views to match the database",
