@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.i18n import t
+from handlers.render.card import MAX_CLOCK_SECTIONS, clock_sections
 from handlers.render.labels import fact_label
 from incident.clocks import clocks
 from incident.config import load_config
@@ -260,3 +261,17 @@ def test_glance_puts_overdue_first_then_by_deadline_and_folds_the_may_apply_ones
     assert seen.may_apply and set(seen.missing_facts) == {
         f for v in seen.may_apply for f in v.applicability.missing_facts
     }
+
+
+def test_a_card_with_many_clocks_shows_each_line_whole_and_points_to_the_rest() -> None:
+    """A multi-state incident's clocks do not fit one section: none is cut, none silently dropped."""
+    lines = [f"*Regime {i} → Recipient {i}*: " + "x" * 380 for i in range(80)]
+    twelve = clock_sections(lines[:12], "en", "/breach")
+    shown = "\n".join(b["text"]["text"] for b in twelve)
+    assert len(twelve) > 1 and all(line in shown for line in lines[:12])
+    blocks = clock_sections(lines, "en", "/breach")
+    texts = [b["text"]["text"] for b in blocks]
+    assert len(blocks) == MAX_CLOCK_SECTIONS and all(len(text) <= 3000 for text in texts)
+    kept = [line for line in lines if line in "\n".join(texts)]
+    assert kept == lines[: len(kept)], "the most urgent (first) lines are the ones kept"
+    assert texts[-1].endswith(f"…and {len(lines) - len(kept)} more: `/breach obligations` lists every clock.")

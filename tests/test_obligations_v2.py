@@ -115,7 +115,7 @@ async def notify(slack: Slack, incident: Incident, obligation: str, recipient: s
 # --------------------------------------------------------------------------- through the front door
 
 
-async def test_an_eu_china_california_zedland_incident_shows_one_clock_per_recipient(
+async def test_an_eu_china_california_florida_zedland_incident_shows_one_clock_per_recipient(
     db_url: str, tmp_path: Path
 ) -> None:
     async with running_bot(db_url, regimes_file=zedland_file(tmp_path)) as slack:
@@ -125,7 +125,7 @@ async def test_an_eu_china_california_zedland_incident_shows_one_clock_per_recip
         await set_facts(
             slack,
             incident,
-            jurisdictions=["China", "EU / EEA", "California", "Zedland (test state)"],
+            jurisdictions=["China", "EU / EEA", "California", "Florida", "Zedland (test state)"],
             people_affected="1200",
             eu_main_establishment="No",
         )
@@ -140,6 +140,14 @@ async def test_an_eu_china_california_zedland_incident_shows_one_clock_per_recip
             # California and Zedland: residents and attorney general apart.
             assert "due" in find("California breach notice → Affected California residents")
             assert "due" in find("Zedland breach notice → Affected Zedland residents")
+            # Florida runs from the determination that a breach occurred, not known yet: assumed.
+            # Residents, the AG (500 or more) and the credit bureaus (over 1,000), each its own.
+            for recipient in (
+                "Affected Florida residents",
+                "The Florida Department of Legal Affairs",
+                "The nationwide consumer reporting agencies",
+            ):
+                assert "assumed start" in find(f"Florida breach notice (§ 501.171) → {recipient}")
             zedland_ag = find("Zedland breach notice → The Zedland Attorney General")
             assert "assumed start" in zedland_ag and "Affected Zedland residents" in zedland_ag
         # The deadlines: PIPL 24 h, Zedland residents 30 days, the AG 15 days after those.
@@ -148,6 +156,11 @@ async def test_an_eu_china_california_zedland_incident_shows_one_clock_per_recip
         assert views["test-us-state-zz/residents"].deadline_at == declared + timedelta(days=30)
         assert views["test-us-state-zz/attorney_general"].deadline_at == declared + timedelta(days=45)
         assert views["eu-gdpr-33/every_supervisory_authority"].applicability.start_assumed
+        for key in ("residents", "attorney_general", "credit_bureaus"):
+            florida = views[f"us-state-fl/{key}"]
+            assert florida.applicability.start_assumed
+            assert florida.deadline_at == florida.applicability.clock_start + timedelta(days=30)
+        assert "us-state-fl/data_owner" not in views  # a third party's duty; the firm is the controller
         assert "eu-gdpr-33/lead_supervisory_authority" not in views
         assert not views["cn-pipl-57/individuals"].applicability.start_assumed
         # The timeline speaks obligations when the facts moved them.

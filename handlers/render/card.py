@@ -18,6 +18,7 @@ from handlers.render.common import (
     fields,
     header,
     option,
+    packed,
     plain,
     section,
     user,
@@ -62,6 +63,23 @@ def clock_line(view: ClockView, locale: str, now: datetime, command: str = "/bre
     if app.status == "unknown":
         maybe = t("card.clock.maybe", locale, missing=fact_labels(app.missing_facts, locale) or "—")
     return f"{name}: {status}{assumed_start(app, locale, command)}{maybe}"
+
+
+# A multi-state incident has a dozen clocks or more: the card gives them sections of their own (a
+# section holds 3,000 characters), up to this many; past them, /breach obligations lists the rest.
+MAX_CLOCK_SECTIONS = 8
+
+
+def clock_sections(lines: list[str], locale: str, command: str) -> list[dict[str, Any]]:
+    """Every clock line on the card, none cut in half, under the heading."""
+    heading = f"*{t('card.clocks', locale)}*"
+    texts = packed([heading, *lines])
+    shown = len(lines)
+    while len(texts) > MAX_CLOCK_SECTIONS:
+        shown -= 1
+        more = t("card.clocks.more_in_obligations", locale, count=len(lines) - shown, command=command)
+        texts = packed([heading, *lines[:shown], more])
+    return [section(text) for text in texts]
 
 
 def clock_lines(glance: ClockGlance, locale: str, now: datetime, command: str) -> list[str]:
@@ -168,8 +186,7 @@ def card(
         blocks += [section(clip(text, 2900)), context(t("dayone.skip.fix", locale))]
     progress = [f"{phase_mark(p)} {p.title.get(locale)} {p.done} / {p.total}" for p in ov.phases]
     blocks.append(section(f"*{t('card.checklists', locale)}*\n" + "\n".join(progress)))
-    lines = clock_lines(ov.clock_glance, locale, now, command)
-    blocks.append(section(clip(f"*{t('card.clocks', locale)}*\n" + "\n".join(lines), 2900)))
+    blocks += clock_sections(clock_lines(ov.clock_glance, locale, now, command), locale, command)
     warning = uncovered_line(ov.uncovered, locale)
     if warning:
         blocks.append(context(clip(warning, 2900)))

@@ -18,6 +18,18 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def packed(lines: list[str], limit: int = 2900) -> list[str]:
+    """The lines joined into as few texts of at most `limit` characters as they fit in, never
+    splitting a line across two (one longer than the limit is clipped on its own)."""
+    texts: list[str] = []
+    for line in (clip(line, limit) for line in lines):
+        if texts and len(texts[-1]) + 1 + len(line) <= limit:
+            texts[-1] += "\n" + line
+        else:
+            texts.append(line)
+    return texts
+
+
 def escape(text: str) -> str:
     """Slack mrkdwn escaping: people's text must not become mentions or links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
