@@ -14,7 +14,7 @@ from incident.config import IncidentConfig
 from incident.errors import NotFound
 from incident.notice_draft.fills import Contact, DraftRecord
 from incident.overview import playbook_of
-from incident.regimes import CAC_GRADE_LABELS
+from incident.regimes import cac_grade_label
 from incident.roles_config import COMMANDER
 from incident.severity import default_matrix
 from incident.text import Text
@@ -105,7 +105,7 @@ async def read(
             "determined_at": incident.determined_at,
             "declared_at": incident.declared_at,
         },
-        cac_grade=CAC_GRADE_LABELS[grade] if grade is not None else None,
+        cac_grade=cac_grade_label(grade) if grade is not None else None,
         incident_type=playbook.title,
         measures_taken=tuple(taken),
         measures_planned=planned,
