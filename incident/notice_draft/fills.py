@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from incident.i18n import Key, t
 from incident.text import Text
 
 # How many entries of a list (measures taken, planned) a notice carries before it says how many more.
@@ -84,22 +85,14 @@ def _contact(contact: Contact | None, language: str) -> str | None:
     return f"{contact.name}, {contact.role.en}"
 
 
-# Yes / no facts: what each answer says.
-FLAG_PHRASES: Mapping[str, tuple[Text, Text]] = {
-    "crime_suspected": (
-        Text("是：怀疑涉及违法犯罪。", "Yes: a crime is suspected."),
-        Text("否：目前不怀疑涉及违法犯罪。", "No: no crime is suspected at this time."),
-    ),
+# Yes / no facts: the message keys of what each answer says.
+FLAG_PHRASES: Mapping[str, tuple[Key, Key]] = {
+    "crime_suspected": (Key("drafts.fill.crime_suspected.yes"), Key("drafts.fill.crime_suspected.no")),
     "law_enforcement_investigating": (
-        Text("是：执法机关正在调查。", "Yes: law enforcement is investigating."),
-        Text("否：目前没有执法机关介入调查。", "No: law enforcement is not investigating at this time."),
+        Key("drafts.fill.law_enforcement_investigating.yes"),
+        Key("drafts.fill.law_enforcement_investigating.no"),
     ),
-    "encrypted": (
-        Text(
-            "是：数据已加密，且密钥未泄露。", "Yes: the data was encrypted and the key was not compromised."
-        ),
-        Text("否：数据未加密，或密钥已泄露。", "No: the data was not encrypted, or its key was compromised."),
-    ),
+    "encrypted": (Key("drafts.fill.encrypted.yes"), Key("drafts.fill.encrypted.no")),
 }
 TIME_FIELDS = ("discovered_at", "aware_at", "determined_at", "declared_at")
 
@@ -110,7 +103,7 @@ def _flag(name: str) -> Callable[[DraftRecord, str], str | None]:
         if value is None:
             return None
         yes, no = FLAG_PHRASES[name]
-        return (yes if value else no).get(language)
+        return t(yes if value else no, language)
 
     return read
 

@@ -12,6 +12,7 @@ from incident import roster
 from incident.clocks import facts_of
 from incident.config import IncidentConfig
 from incident.errors import NotFound
+from incident.i18n import both
 from incident.notice_draft.fills import Contact, DraftRecord
 from incident.overview import playbook_of
 from incident.regimes import cac_grade_label
@@ -35,7 +36,7 @@ def contact_ids(holders: Mapping[str, str]) -> set[str]:
 def _severity(code: str) -> Text:
     with suppress(ValueError):
         name = default_matrix().level(code).name
-        return Text(f"{code}（{name.zh_CN}）", f"{code} ({name.en})")
+        return both("drafts.fill.severity", code=code, name=name)
     return Text(code, code)
 
 
