@@ -12,9 +12,10 @@ security report, the playbook outline) speak from the same catalogue as the Slac
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NewType
 
 import yaml
 
@@ -24,6 +25,11 @@ from incident.text import LOCALES, Locale, Text, normalize_locale
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MESSAGES_DIR = Path(__file__).resolve().parent.parent / "handlers" / "messages"
+
+
+# A message key kept in a table and read later (FACT_SPECS, the label tables of the regimes): a table
+# of keys costs nothing to import, and `Key("a.b")` lets tests/test_catalogue.py see the key exists.
+Key = NewType("Key", str)
 
 
 class CatalogError(Exception):
@@ -64,5 +70,19 @@ def t(message: str, locale: Locale | str, /, **params: Any) -> str:
 
 
 def both(message: str, /, **params: Any) -> Text:
-    """The message in both locales, for a value that travels before its reader's locale is known."""
-    return Text(t(message, "zh-CN", **params), t(message, "en", **params))
+    """The message in both locales, for a value that travels before its reader's locale is known.
+
+    A ``Text`` parameter is read in each locale (a recipient's name, another message)."""
+    return Text(*(t(message, locale, **_in(locale, params)) for locale in LOCALES))
+
+
+def joined(items: Iterable[Text | str], separator: Text) -> Text:
+    """The items joined in each locale by that locale's ``separator`` (a ``both(...)`` of a separator key).
+
+    A plain string (a code) reads the same in both."""
+    listed = [item if isinstance(item, Text) else Text(item, item) for item in items]
+    return Text(*(separator.get(locale).join(item.get(locale) for item in listed) for locale in LOCALES))
+
+
+def _in(locale: Locale, params: dict[str, Any]) -> dict[str, Any]:
+    return {name: value.get(locale) if isinstance(value, Text) else value for name, value in params.items()}

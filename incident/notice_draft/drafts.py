@@ -22,6 +22,7 @@ from incident.clocks import facts_of
 from incident.config import IncidentConfig
 from incident.errors import Conflict, NotAllowed, NotFound, Person, refuse_first
 from incident.firm_facts import FirmFacts
+from incident.i18n import t
 from incident.limits import Field, limit, too_long
 from incident.notice_draft.compose import Composed, compose
 from incident.notice_draft.record import contact_ids, read
@@ -29,7 +30,6 @@ from incident.records import write_decision
 from incident.redact import Finding, Redacted, scrub
 from incident.regimes import Obligation, Regimes, evaluate
 from incident.roles_config import COMMANDER, RolesConfig
-from incident.text import Text
 from storage import timeline
 from storage.db import Database
 from storage.models import Incident, NoticeDraft
@@ -206,17 +206,6 @@ class Approved:
     findings: tuple[Finding, ...]
 
 
-APPROVAL_TEXT = Text(
-    "批准发送致「{recipient}」的通知（{obligation}，第 {version} 版）",
-    "Approve the notice to {recipient} ({obligation}), draft v{version}, for sending",
-)
-APPROVAL_RATIONALE = Text(
-    "审阅{how}后批准。SHA-256：{hashes}", "Reviewed and approved {how}. SHA-256: {hashes}"
-)
-AS_DRAFTED = Text("（按草稿原文）", "as drafted")
-EDITED = Text("（经修改）", "after editing")
-
-
 def _clipped(text: str, length: int = 120) -> str:
     line = " ".join(text.split())
     return line if len(line) <= length else line[: length - 1] + "…"
@@ -273,11 +262,18 @@ async def approve(
             row.approved_by, row.approved_at = actor, now
         locale = incident.locale
         hashes = {row.language: row.sha256 for row in rows}
-        decision = APPROVAL_TEXT.get(locale).format(
-            recipient=_clipped(obligation.recipient.get(locale)), obligation=obligation.id, version=version
+        decision = t(
+            "drafts.approval.decision",
+            locale,
+            recipient=_clipped(obligation.recipient.get(locale)),
+            obligation=obligation.id,
+            version=version,
         )
-        rationale = APPROVAL_RATIONALE.get(locale).format(
-            how=(EDITED if edited else AS_DRAFTED).get(locale),
+        how = t("drafts.approval.edited", locale) if edited else t("drafts.approval.as_drafted", locale)
+        rationale = t(
+            "drafts.approval.rationale",
+            locale,
+            how=how,
             hashes="; ".join(f"{lang} {digest}" for lang, digest in hashes.items()),
         )
         await write_decision(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from incident.i18n import Key, t
 from incident.text import Text
 
 # How many entries of a list (measures taken, planned) a notice carries before it says how many more.
@@ -49,15 +50,9 @@ class DraftRecord:
     individuals_notified: tuple[datetime, ...] = ()
 
 
-def _zh(language: str) -> bool:
-    return language == "zh-CN"
-
-
 def moment(at: datetime, language: str) -> str:
     at = at.astimezone(UTC)
-    if _zh(language):
-        return f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}（UTC）"
-    return f"{at:%Y-%m-%d %H:%M} UTC"
+    return t("drafts.fill.moment", language, year=at.year, month=at.month, day=at.day, time=f"{at:%H:%M}")
 
 
 def _listed(items: tuple[Text, ...], language: str) -> str | None:
@@ -66,40 +61,30 @@ def _listed(items: tuple[Text, ...], language: str) -> str | None:
     lines = [f"- {item.get(language)}" for item in items[:LIST_MAX]]
     more = len(items) - LIST_MAX
     if more > 0:
-        lines.append(f"- （另有 {more} 项）" if _zh(language) else f"- (and {more} more)")
+        lines.append("- " + t("drafts.fill.more", language, more=more))
     return "\n".join(lines)
 
 
 def _joined(items: tuple[Text, ...], language: str) -> str | None:
     if not items:
         return None
-    return ("、" if _zh(language) else ", ").join(item.get(language) for item in items)
+    return t("drafts.fill.list_separator", language).join(item.get(language) for item in items)
 
 
 def _contact(contact: Contact | None, language: str) -> str | None:
     if contact is None:
         return None
-    if _zh(language):
-        return f"{contact.name}（{contact.role.zh_CN}）"
-    return f"{contact.name}, {contact.role.en}"
+    return t("drafts.fill.contact", language, name=contact.name, role=contact.role.get(language))
 
 
-# Yes / no facts: what each answer says.
-FLAG_PHRASES: Mapping[str, tuple[Text, Text]] = {
-    "crime_suspected": (
-        Text("是：怀疑涉及违法犯罪。", "Yes: a crime is suspected."),
-        Text("否：目前不怀疑涉及违法犯罪。", "No: no crime is suspected at this time."),
-    ),
+# Yes / no facts: the message keys of what each answer says.
+FLAG_PHRASES: Mapping[str, tuple[Key, Key]] = {
+    "crime_suspected": (Key("drafts.fill.crime_suspected.yes"), Key("drafts.fill.crime_suspected.no")),
     "law_enforcement_investigating": (
-        Text("是：执法机关正在调查。", "Yes: law enforcement is investigating."),
-        Text("否：目前没有执法机关介入调查。", "No: law enforcement is not investigating at this time."),
+        Key("drafts.fill.law_enforcement_investigating.yes"),
+        Key("drafts.fill.law_enforcement_investigating.no"),
     ),
-    "encrypted": (
-        Text(
-            "是：数据已加密，且密钥未泄露。", "Yes: the data was encrypted and the key was not compromised."
-        ),
-        Text("否：数据未加密，或密钥已泄露。", "No: the data was not encrypted, or its key was compromised."),
-    ),
+    "encrypted": (Key("drafts.fill.encrypted.yes"), Key("drafts.fill.encrypted.no")),
 }
 TIME_FIELDS = ("discovered_at", "aware_at", "determined_at", "declared_at")
 
@@ -110,7 +95,7 @@ def _flag(name: str) -> Callable[[DraftRecord, str], str | None]:
         if value is None:
             return None
         yes, no = FLAG_PHRASES[name]
-        return (yes if value else no).get(language)
+        return t(yes if value else no, language)
 
     return read
 
@@ -127,23 +112,15 @@ def _people(record: DraftRecord, language: str) -> str | None:
     count = record.people_affected
     if count is None:
         return None
-    return f"约 {count:,} 人（估计）" if _zh(language) else f"About {count:,} people (estimate)"
+    return t("drafts.fill.people", language, count=count)
 
 
 def _individuals(record: DraftRecord, language: str) -> str:
     sent = sorted(record.individuals_notified)
     if not sent:
-        return (
-            "尚未通知受影响的个人。"
-            if _zh(language)
-            else "Not yet: the affected individuals have not been notified."
-        )
-    times = ("；" if _zh(language) else "; ").join(moment(at, language) for at in sent)
-    return (
-        f"是：已于 {times} 通知受影响的个人。"
-        if _zh(language)
-        else f"Yes: the affected individuals were notified on {times}."
-    )
+        return t("drafts.fill.individuals.none", language)
+    times = t("drafts.fill.individuals.separator", language).join(moment(at, language) for at in sent)
+    return t("drafts.fill.individuals.notified", language, times=times)
 
 
 def _text(value: Text | None, language: str) -> str | None:

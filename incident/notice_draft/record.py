@@ -12,9 +12,10 @@ from incident import roster
 from incident.clocks import facts_of
 from incident.config import IncidentConfig
 from incident.errors import NotFound
+from incident.i18n import both
 from incident.notice_draft.fills import Contact, DraftRecord
 from incident.overview import playbook_of
-from incident.regimes import CAC_GRADE_LABELS
+from incident.regimes import cac_grade_label
 from incident.roles_config import COMMANDER
 from incident.severity import default_matrix
 from incident.text import Text
@@ -35,7 +36,7 @@ def contact_ids(holders: Mapping[str, str]) -> set[str]:
 def _severity(code: str) -> Text:
     with suppress(ValueError):
         name = default_matrix().level(code).name
-        return Text(f"{code}（{name.zh_CN}）", f"{code} ({name.en})")
+        return both("drafts.fill.severity", code=code, name=name)
     return Text(code, code)
 
 
@@ -105,7 +106,7 @@ async def read(
             "determined_at": incident.determined_at,
             "declared_at": incident.declared_at,
         },
-        cac_grade=CAC_GRADE_LABELS[grade] if grade is not None else None,
+        cac_grade=cac_grade_label(grade) if grade is not None else None,
         incident_type=playbook.title,
         measures_taken=tuple(taken),
         measures_planned=planned,

@@ -40,11 +40,11 @@ from incident.regimes.deadlines import (
 )
 from incident.regimes.diff import Change, ChangeKind, diff
 from incident.regimes.durations import Duration, add_business_days
-from incident.regimes.evaluation import STATUS_LABELS, Applicability, Status, evaluate
+from incident.regimes.evaluation import STATUS_KEYS, Applicability, Status, evaluate, status_label
 from incident.regimes.facts import (
-    CAC_GRADE_LABELS,
+    CAC_GRADE_KEYS,
     CAC_GRADES,
-    CLOCK_START_LABELS,
+    CLOCK_START_KEYS,
     CLOCK_STARTS,
     FACT_NAMES,
     FACT_SPECS,
@@ -55,6 +55,8 @@ from incident.regimes.facts import (
     Facts,
     InvalidFact,
     Role,
+    cac_grade_label,
+    clock_start_label,
 )
 from incident.regimes.loading import DEFAULT_REGIMES_PATH, default_vocabulary, load_regimes
 from incident.regimes.model import (
@@ -89,9 +91,9 @@ def __getattr__(name: str) -> Mapping[str, Text]:
 __all__ = [
     "ANY",
     "CAC_GRADES",
-    "CAC_GRADE_LABELS",
+    "CAC_GRADE_KEYS",
     "CLOCK_STARTS",
-    "CLOCK_START_LABELS",
+    "CLOCK_START_KEYS",
     "DEFAULT_REGIMES_PATH",
     "FACT_NAMES",
     "FACT_SPECS",
@@ -102,7 +104,7 @@ __all__ = [
     "RECIPIENT_KINDS",
     "REMINDER_OFFSETS",
     "ROLES",
-    "STATUS_LABELS",
+    "STATUS_KEYS",
     "After",
     "AllOf",
     "AnyOf",
@@ -134,6 +136,8 @@ __all__ = [
     "Status",
     "Vocabulary",
     "add_business_days",
+    "cac_grade_label",
+    "clock_start_label",
     "clock_state",
     "default_vocabulary",
     "diff",
@@ -144,5 +148,6 @@ __all__ = [
     "obligation_title",
     "reminder_times",
     "split_obligation_id",
+    "status_label",
     "time_left",
 ]

@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field, PlainValidator, ValidationInfo
 from pydantic.dataclasses import dataclass as model
 
+from incident.i18n import both, joined
 from incident.regimes.facts import FACT_SPECS, JURISDICTION_CODE, FactKind, Facts
 from incident.text import Text
 from incident.yamlmodel import STRICT, adapter, known, report
@@ -127,15 +128,11 @@ class Leaf(Condition):
         if spec.kind == "count":
             return self._count(actual)
         if spec.kind == "flag":
-            assert spec.yes is not None and spec.no is not None
-            return Outcome(actual == self.value, (spec.yes if actual else spec.no,))
+            return Outcome(actual == self.value, (spec.flag(actual),))
         holds = actual == self.value if self.op == "is" else actual in self.value  # type: ignore[operator]  # "in" holds a tuple
-        label = spec.choices[actual]
+        label = spec.choice(actual)
         if self.fact == "cac_grade":
-            label = Text(
-                f"网络安全事件分级：{label.zh_CN}（{facts.people_affected:,} 人）",
-                f"CAC incident grade: {label.en} ({facts.people_affected:,} people)",
-            )
+            label = both("facts.cac_grade.reason", grade=label, people=facts.people_affected)
         return Outcome(holds, (label,))
 
     def facts(self) -> frozenset[str]:
@@ -144,32 +141,26 @@ class Leaf(Condition):
     def _jurisdictions(self, actual: frozenset[str], facts: Facts) -> Outcome:
         code = str(self.value)
         given = sorted(facts.jurisdictions or ())
-        if code == ANY and given:
-            return Outcome(
-                True, (Text(f"涉及法域：{'、'.join(given)}", f"jurisdictions: {', '.join(given)}"),)
-            )
-        if code in actual:
-            return Outcome(True, (Text(f"涉及法域包括 {code}", f"jurisdictions include {code}"),))
-        return Outcome(
-            False,
-            (
-                Text(
-                    f"涉及法域（{'、'.join(given) or '无'}）不包括 {code}",
-                    f"{code} is not among the jurisdictions ({', '.join(given) or 'none'})",
-                ),
-            ),
+        codes = (
+            joined(given, both("regime.reason.list_separator"))
+            if given
+            else both("regime.reason.no_jurisdictions")
         )
+        if code == ANY and given:
+            return Outcome(True, (both("regime.reason.jurisdictions", codes=codes),))
+        if code in actual:
+            return Outcome(True, (both("regime.reason.jurisdiction_included", code=code),))
+        return Outcome(False, (both("regime.reason.jurisdiction_excluded", codes=codes, code=code),))
 
     def _categories(self, actual: frozenset[str]) -> Outcome:
         wanted = tuple(self.value)  # type: ignore[arg-type]  # a categories test holds a tuple of keys
         named = dict(zip(wanted, self.labels, strict=True))
         present = [named[c] for c in wanted if c in actual]
+        separator = both("regime.reason.list_separator")
         if present:
-            reason = Text(f"数据包括{_join_zh(present)}", f"data includes {_join_en(present)}")
+            reason = both("regime.reason.categories_present", categories=joined(present, separator))
             return Outcome(self.op == "any_of", (reason,))
-        reason = Text(
-            f"数据不含{_join_zh(self.labels)}中的任何一类", f"data includes none of: {_join_en(self.labels)}"
-        )
+        reason = both("regime.reason.categories_absent", categories=joined(self.labels, separator))
         return Outcome(self.op == "none_of", (reason,))
 
     def _count(self, actual: int) -> Outcome:
@@ -177,23 +168,10 @@ class Leaf(Condition):
         threshold = self.value
         at_least = actual >= threshold
         if at_least:
-            reason = Text(
-                f"受影响人数 ≥{threshold:,}（{actual:,}）", f"≥{threshold:,} people affected ({actual:,})"
-            )
+            reason = both("regime.reason.people_at_least", threshold=threshold, actual=actual)
         else:
-            reason = Text(
-                f"受影响人数不足 {threshold:,}（{actual:,}）",
-                f"fewer than {threshold:,} people affected ({actual:,})",
-            )
+            reason = both("regime.reason.people_below", threshold=threshold, actual=actual)
         return Outcome(at_least if self.op == "at_least" else not at_least, (reason,))
-
-
-def _join_zh(labels: Iterable[Text]) -> str:
-    return "、".join(label.zh_CN for label in labels)
-
-
-def _join_en(labels: Iterable[Text]) -> str:
-    return ", ".join(label.en for label in labels)
 
 
 def _reasons(outcomes: Iterable[Outcome]) -> tuple[Text, ...]:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from incident.regimes.evaluation import STATUS_LABELS, Applicability, Status
+from incident.i18n import both
+from incident.regimes.evaluation import Applicability, Status, status_label
 from incident.regimes.model import Obligation, Regime
 from incident.text import Text
 
@@ -34,30 +35,18 @@ class Change:
         return self.obligation.id
 
     def describe(self) -> Text:
-        name = Text(
-            f"{self.regime.name.zh_CN}——{self.obligation.recipient.zh_CN}",
-            f"{self.regime.name.en} — {self.obligation.recipient.en}",
-        )
+        name = both("regime.diff.name", regime=self.regime.name, recipient=self.obligation.recipient)
         old, new = _status_label(self.old_status), _status_label(self.new_status)
         if self.kind == "deadline_changed":
-            return Text(
-                f"{name.zh_CN}：截止时间 {_when(self.old_deadline_at)} → {_when(self.new_deadline_at)}",
-                f"{name.en}: deadline {_when(self.old_deadline_at)} → {_when(self.new_deadline_at)}",
-            )
-        due = Text(
-            f"，截止 {_when(self.new_deadline_at)}" if self.new_deadline_at else "",
-            f", due {_when(self.new_deadline_at)}" if self.new_deadline_at else "",
-        )
+            was, now = _when(self.old_deadline_at), _when(self.new_deadline_at)
+            return both("regime.diff.deadline_changed", name=name, old=was, new=now)
+        if self.kind == "started" and self.new_deadline_at:
+            return both("regime.diff.started_due", name=name, old=old, due=_when(self.new_deadline_at))
         if self.kind == "started":
-            return Text(
-                f"{name.zh_CN}：现已适用（此前：{old.zh_CN}）{due.zh_CN}",
-                f"{name.en} now applies (was: {old.en}){due.en}",
-            )
+            return both("regime.diff.started", name=name, old=old)
         if self.kind == "stopped":
-            return Text(
-                f"{name.zh_CN}：不再适用（现为：{new.zh_CN}）", f"{name.en} no longer applies (now: {new.en})"
-            )
-        return Text(f"{name.zh_CN}：{old.zh_CN} → {new.zh_CN}", f"{name.en}: {old.en} → {new.en}")
+            return both("regime.diff.stopped", name=name, new=new)
+        return both("regime.diff.status_changed", name=name, old=old, new=new)
 
 
 def diff(old: list[Applicability], new: list[Applicability]) -> list[Change]:
@@ -89,7 +78,7 @@ def diff(old: list[Applicability], new: list[Applicability]) -> list[Change]:
 
 
 def _status_label(status: Status | None) -> Text:
-    return STATUS_LABELS[status] if status else Text("未评估", "not evaluated")
+    return status_label(status) if status else both("regime.status.not_evaluated")
 
 
 def _when(moment: datetime | None) -> str:

@@ -8,15 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from incident.i18n import Key, both
 from incident.text import Text
 
 _DURATION = re.compile(r"(\d{1,5})(m|h|d|bd)")
 DurationUnit = Literal["m", "h", "d", "bd"]
-_UNIT_TEXT: Mapping[str, tuple[str, str]] = {
-    "m": ("分钟", "min"),
-    "h": ("小时", "h"),
-    "d": ("天", "days"),
-    "bd": ("个工作日", "business days"),
+# How a length reads ("72 小时", "72 h"): message keys, read when a reason quotes a deadline.
+_UNIT_KEYS: Mapping[str, Key] = {
+    "m": Key("regime.duration.m"),
+    "h": Key("regime.duration.h"),
+    "d": Key("regime.duration.d"),
+    "bd": Key("regime.duration.bd"),
 }
 
 
@@ -42,8 +44,7 @@ class Duration:
         return start + self.amount * unit
 
     def text(self) -> Text:
-        zh, en = _UNIT_TEXT[self.unit]
-        return Text(f"{self.amount} {zh}", f"{self.amount} {en}")
+        return both(_UNIT_KEYS[self.unit], amount=self.amount)
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"

@@ -13,18 +13,23 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
+from incident.i18n import Key, both, joined
 from incident.regimes.conditions import Outcome
 from incident.regimes.durations import Duration
-from incident.regimes.facts import CLOCK_START_LABELS, CLOCK_STARTS, Facts
+from incident.regimes.facts import CLOCK_STARTS, Facts, clock_start_label
 from incident.regimes.model import After, DeadlineOverride, Obligation, Regime, Regimes, obligation_title
 from incident.text import Text
 
 Status = Literal["applies", "does_not_apply", "unknown"]
-STATUS_LABELS: Mapping[Status, Text] = {
-    "applies": Text("适用", "applies"),
-    "does_not_apply": Text("不适用", "does not apply"),
-    "unknown": Text("待定", "unknown"),
+STATUS_KEYS: Mapping[Status, Key] = {
+    "applies": Key("regime.status.applies"),
+    "does_not_apply": Key("regime.status.does_not_apply"),
+    "unknown": Key("regime.status.unknown"),
 }
+
+
+def status_label(status: Status) -> Text:
+    return both(STATUS_KEYS[status])
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ def _judge(
             result = judging.running(start)
         else:
             judging.missing.append(start_rule)
-            result = _assumed(judging, CLOCK_START_LABELS[start_rule])
+            result = _assumed(judging, clock_start_label(start_rule))
     done[obligation.key] = result
     return result
 
@@ -178,19 +183,14 @@ def _after(judging: _Judging, prior: Applicability, prior_met: datetime | None) 
     """A clock that starts when ``prior`` is met: from its notice, else assumed from its deadline."""
     who = prior.obligation.recipient
     if prior_met is not None:
-        judging.reasons.append(Text(f"自通知{who.zh_CN}之时起算", f"runs from the notice to {who.en}"))
+        judging.reasons.append(both("regime.reason.from_notice", who=who))
         return judging.running(prior_met, after=prior.obligation)
     if prior.deadline_at is None:
         # The predecessor's own clock has not started either: what would start it is missing here too.
         judging.missing.extend(name for name in prior.missing_facts if name in CLOCK_STARTS)
-        label = Text(f"通知{who.zh_CN}的时间", f"the time {who.en} is notified")
+        label = both("clock_start.after_notice", who=who)
         return replace(_assumed(judging, label), after=prior.obligation)
-    judging.reasons.append(
-        Text(
-            f"尚未通知{who.zh_CN}：暂按其截止时间起算",
-            f"{who.en} not yet notified: the clock runs from that notice's deadline, assumed",
-        )
-    )
+    judging.reasons.append(both("regime.reason.until_notified", who=who))
     return judging.running(prior.deadline_at, start_assumed=True, after=prior.obligation)
 
 
@@ -199,17 +199,10 @@ def _assumed(judging: _Judging, label: Text) -> Applicability:
     earliest = judging.facts.earliest_known
     deadline = judging.deadline_from(None)
     if earliest is None:
-        judging.reasons.append(
-            Text(f"{label.zh_CN}未知，时钟尚未起算", f"{label.en} unknown, so the clock has not started")
-        )
+        judging.reasons.append(both("regime.reason.not_started", start=label))
         return judging.stopped(deadline)
     at, source = earliest
-    judging.reasons.append(
-        Text(
-            f"{label.zh_CN}未知：暂按{source.zh_CN}起算",
-            f"{label.en} unknown: the clock runs from {source.en}, assumed",
-        )
-    )
+    judging.reasons.append(both("regime.reason.assumed_start", start=label, source=source))
     # Its reasons are already given above: only the length, judged from this start, is new.
     deadline = _deadline_in_force(judging.obligation, judging.facts, at, [], [])
     return judging.running(at, deadline, start_assumed=True)
@@ -252,26 +245,15 @@ def _deadline_in_force(
         outcome = override.when.evaluate(facts)
         if outcome.value is True:
             deadline = override.deadline
-            why = outcome.reasons
-            reasons.append(
-                Text(
-                    f"时限 {deadline.text().zh_CN}：{'；'.join(r.zh_CN for r in why)}",
-                    f"deadline {deadline.text().en}: {'; '.join(r.en for r in why)}",
-                )
-            )
+            why = joined(outcome.reasons, both("regime.reason.separator"))
+            reasons.append(both("regime.reason.deadline", deadline=deadline.text(), reasons=why))
             break
         if outcome.value is None:
             undecided.append((override, outcome))
     for override, outcome in undecided:
         if override.deadline.after(reference) < deadline.after(reference):
             deadline = override.deadline
-            reasons.append(
-                Text(
-                    f"在确认之前按较短时限 {deadline.text().zh_CN} 计："
-                    f"{'；'.join(r.zh_CN for r in outcome.reasons)}",
-                    f"assuming the shorter {deadline.text().en} deadline until known: "
-                    f"{'; '.join(r.en for r in outcome.reasons)}",
-                )
-            )
+            why = joined(outcome.reasons, both("regime.reason.separator"))
+            reasons.append(both("regime.reason.shorter_deadline", deadline=deadline.text(), reasons=why))
             missing.extend(outcome.missing)
     return deadline

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from incident.errors import Invalid
+from incident.i18n import Key, both
 from incident.text import Text
 
 Role = Literal["controller", "processor"]
@@ -29,18 +30,29 @@ CAC_GRADE_THRESHOLDS: tuple[tuple[int, CacGrade], ...] = (
     (10_000_000, "major"),
     (1_000_000, "larger"),
 )
-CAC_GRADE_LABELS: Mapping[CacGrade, Text] = {
-    "general": Text("一般或以下", "general or below"),
-    "larger": Text("较大", "larger (较大)"),
-    "major": Text("重大", "major (重大)"),
-    "especially_major": Text("特别重大", "especially major (特别重大)"),
+# The labels' message keys (handlers/messages/regime_facts.yaml), read when a label is shown.
+CAC_GRADE_KEYS: Mapping[CacGrade, Key] = {
+    "general": Key("facts.cac_grade.general"),
+    "larger": Key("facts.cac_grade.larger"),
+    "major": Key("facts.cac_grade.major"),
+    "especially_major": Key("facts.cac_grade.especially_major"),
 }
-CLOCK_START_LABELS: Mapping[ClockStart, Text] = {
-    "discovered_at": Text("发现时间", "discovery time"),
-    "aware_at": Text("确认知悉时间", "awareness time"),
-    "determined_at": Text("认定发生泄露的时间", "time the breach was determined"),
-    "materiality_decided_at": Text("重大性认定时间", "materiality decision time"),
+CLOCK_START_KEYS: Mapping[ClockStart, Key] = {
+    "discovered_at": Key("clock_start.discovered_at"),
+    "aware_at": Key("clock_start.aware_at"),
+    "determined_at": Key("clock_start.determined_at"),
+    "materiality_decided_at": Key("clock_start.materiality_decided_at"),
 }
+
+
+def cac_grade_label(grade: CacGrade) -> Text:
+    return both(CAC_GRADE_KEYS[grade])
+
+
+def clock_start_label(start: ClockStart) -> Text:
+    """How a clock's legal start reads (``aware_at`` → "awareness time")."""
+    return both(CLOCK_START_KEYS[start])
+
 
 # A clock start outside these years is a typing mistake, and would overflow the arithmetic.
 _EARLIEST_YEAR, _LATEST_YEAR = 1970, 9000
@@ -141,9 +153,9 @@ class Facts:
     def earliest_known(self) -> tuple[datetime, Text] | None:
         """The moment a clock whose legal start is unknown runs from, and how it reads."""
         if self.discovered_at is not None:
-            return self.discovered_at, Text("发现时间", "discovery")
+            return self.discovered_at, both("clock_start.assumed.discovered_at")
         if self.declared_at is not None:
-            return self.declared_at, Text("启动响应时间", "the declaration")
+            return self.declared_at, both("clock_start.assumed.declared_at")
         return None
 
     def value(self, fact: str) -> Any:
@@ -184,139 +196,116 @@ FactKind = Literal["jurisdictions", "categories", "count", "flag", "choice"]
 
 @dataclass(frozen=True)
 class FactSpec:
-    """How conditions test one fact, and how it reads when it is unknown, true or false."""
+    """How conditions test one fact, and how it reads when it is unknown, true or false.
+
+    The readings are message keys (handlers/messages/regime_facts.yaml), read when a verdict is given.
+    """
 
     kind: FactKind
-    unknown: Text
+    unknown_key: Key
     asks: str  # the Facts field a person must fill in when this fact is unknown ("": the fact itself)
-    yes: Text | None = None
-    no: Text | None = None
-    choices: Mapping[Any, Text] = field(default_factory=dict)  # a Literal choice type → its label
+    yes_key: Key | None = None
+    no_key: Key | None = None
+    choices: Mapping[Any, Key] = field(default_factory=dict)  # a Literal choice type → its label's key
+
+    @property
+    def unknown(self) -> Text:
+        return both(self.unknown_key)
+
+    def flag(self, value: bool) -> Text:
+        """How a yes/no fact reads when it is known."""
+        key = self.yes_key if value else self.no_key
+        assert key is not None, "only a flag fact reads as yes or no"
+        return both(key)
+
+    def choice(self, value: Any) -> Text:
+        """How a choice fact reads when it is known."""
+        return both(self.choices[value])
 
 
-def _flag(unknown: Text, yes: Text, no: Text) -> FactSpec:
+def _flag(unknown: Key, yes: Key, no: Key) -> FactSpec:
     return FactSpec("flag", unknown, "", yes, no)
 
 
 FACT_SPECS: Mapping[str, FactSpec] = {
-    "jurisdictions": FactSpec("jurisdictions", Text("涉及法域未知", "jurisdictions unknown"), ""),
-    "data_categories": FactSpec("categories", Text("数据类别未知", "data categories unknown"), ""),
-    "people_affected": FactSpec("count", Text("受影响人数未知", "number of people affected unknown"), ""),
+    "jurisdictions": FactSpec("jurisdictions", Key("facts.jurisdictions.unknown"), ""),
+    "data_categories": FactSpec("categories", Key("facts.data_categories.unknown"), ""),
+    "people_affected": FactSpec("count", Key("facts.people_affected.unknown"), ""),
     "cac_grade": FactSpec(
-        "choice",
-        Text("受影响人数未知，无法分级", "CAC grade unknown (people affected unknown)"),
-        "people_affected",
-        choices=CAC_GRADE_LABELS,
+        "choice", Key("facts.cac_grade.unknown"), "people_affected", choices=CAC_GRADE_KEYS
     ),
     "role": FactSpec(
         "choice",
-        Text("本所是控制者还是受托方未知", "whether the firm is controller or processor is unknown"),
+        Key("facts.role.unknown"),
         "",
-        choices={
-            "controller": Text("本所为控制者（个人信息处理者）", "the firm is the controller"),
-            "processor": Text("本所为受托方（代客户处理）", "the firm is a processor (acting for a client)"),
-        },
+        choices={"controller": Key("facts.role.controller"), "processor": Key("facts.role.processor")},
     ),
-    "encrypted": _flag(
-        Text("是否加密未知", "whether the data was encrypted is unknown"),
-        Text("数据已加密且密钥安全", "data encrypted, key safe"),
-        Text("数据未加密", "data not encrypted"),
-    ),
+    "encrypted": _flag(Key("facts.encrypted.unknown"), Key("facts.encrypted.yes"), Key("facts.encrypted.no")),
     "exfiltration_confirmed": _flag(
-        Text("是否外泄未知", "whether data was taken is unknown"),
-        Text("已确认数据外泄", "exfiltration confirmed"),
-        Text("无证据表明数据被获取", "no evidence the data was taken"),
+        Key("facts.exfiltration_confirmed.unknown"),
+        Key("facts.exfiltration_confirmed.yes"),
+        Key("facts.exfiltration_confirmed.no"),
     ),
     "critical_infrastructure": _flag(
-        Text("是否关键信息基础设施未知", "whether critical infrastructure is involved is unknown"),
-        Text("涉及关键信息基础设施", "critical infrastructure involved"),
-        Text("不涉及关键信息基础设施", "no critical infrastructure involved"),
+        Key("facts.critical_infrastructure.unknown"),
+        Key("facts.critical_infrastructure.yes"),
+        Key("facts.critical_infrastructure.no"),
     ),
-    "high_risk": _flag(
-        Text("对个人的风险高低未知", "whether people face a high risk is unknown"),
-        Text("可能对个人造成高风险", "likely high risk to people"),
-        Text("不太可能对个人造成高风险", "high risk to people unlikely"),
-    ),
+    "high_risk": _flag(Key("facts.high_risk.unknown"), Key("facts.high_risk.yes"), Key("facts.high_risk.no")),
     "crime_suspected": _flag(
-        Text("是否涉嫌犯罪未知", "whether a crime is suspected is unknown"),
-        Text("涉嫌犯罪", "crime suspected"),
-        Text("未发现犯罪嫌疑", "no crime suspected"),
+        Key("facts.crime_suspected.unknown"),
+        Key("facts.crime_suspected.yes"),
+        Key("facts.crime_suspected.no"),
     ),
     "public_company_material": _flag(
-        Text(
-            "是否上市公司客户的重大事件未知", "whether it is material to a public-company client is unknown"
-        ),
-        Text("上市公司客户认定事件重大", "material incident at a public-company client"),
-        Text("非上市公司客户的重大事件", "not material to a public-company client"),
+        Key("facts.public_company_material.unknown"),
+        Key("facts.public_company_material.yes"),
+        Key("facts.public_company_material.no"),
     ),
     "eu_main_establishment": _flag(
-        Text(
-            "本所在欧盟是否设有主要营业机构未知",
-            "whether the firm has a main establishment in the EU is unknown",
-        ),
-        Text(
-            "本所在欧盟设有主要营业机构（一站式机制）",
-            "the firm has a main establishment in the EU (one-stop shop)",
-        ),
-        Text("本所在欧盟没有主要营业机构", "the firm has no main establishment in the EU"),
+        Key("facts.eu_main_establishment.unknown"),
+        Key("facts.eu_main_establishment.yes"),
+        Key("facts.eu_main_establishment.no"),
     ),
     "dfs_covered_entity": _flag(
-        Text("本所是否受纽约州金融服务部监管未知", "whether the firm is a NY DFS covered entity is unknown"),
-        Text("本所是纽约州金融服务部监管的受监管实体", "the firm is a NY DFS covered entity"),
-        Text("本所不受纽约州金融服务部监管", "the firm is not a NY DFS covered entity"),
+        Key("facts.dfs_covered_entity.unknown"),
+        Key("facts.dfs_covered_entity.yes"),
+        Key("facts.dfs_covered_entity.no"),
     ),
     "covered_financial_institution": _flag(
-        Text(
-            "本所是否属于 FTC 保障规则下的金融机构未知",
-            "whether the firm is a financial institution under the FTC Safeguards Rule is unknown",
-        ),
-        Text("本所属于 FTC 保障规则下的金融机构", "the firm is covered by the FTC Safeguards Rule"),
-        Text("本所不属于 FTC 保障规则下的金融机构", "the firm is not covered by the FTC Safeguards Rule"),
+        Key("facts.covered_financial_institution.unknown"),
+        Key("facts.covered_financial_institution.yes"),
+        Key("facts.covered_financial_institution.no"),
     ),
     "hipaa_business_associate": _flag(
-        Text(
-            "本所是否为医疗机构的 HIPAA 业务伙伴未知",
-            "whether the firm is a HIPAA business associate of a medical practice is unknown",
-        ),
-        Text("本所是医疗机构的 HIPAA 业务伙伴", "the firm is a HIPAA business associate"),
-        Text("本所不是 HIPAA 业务伙伴", "the firm is not a HIPAA business associate"),
+        Key("facts.hipaa_business_associate.unknown"),
+        Key("facts.hipaa_business_associate.yes"),
+        Key("facts.hipaa_business_associate.no"),
     ),
     "public_company_client": _flag(
-        Text(
-            "受影响客户是否为美国上市公司未知",
-            "whether the affected client is a US public company is unknown",
-        ),
-        Text("受影响客户是美国上市公司", "the affected client is a US public company"),
-        Text("受影响客户不是美国上市公司", "the affected client is not a US public company"),
+        Key("facts.public_company_client.unknown"),
+        Key("facts.public_company_client.yes"),
+        Key("facts.public_company_client.no"),
     ),
     "law_enforcement_investigating": _flag(
-        Text("执法机关是否在调查未知", "whether law enforcement is investigating is unknown"),
-        Text("执法机关正在调查", "law enforcement is investigating"),
-        Text("执法机关未在调查", "law enforcement is not investigating"),
+        Key("facts.law_enforcement_investigating.unknown"),
+        Key("facts.law_enforcement_investigating.yes"),
+        Key("facts.law_enforcement_investigating.no"),
     ),
     "efile_credentials_stolen": _flag(
-        Text(
-            "电子申报 / 报税软件凭据或 EFIN 是否失窃未知",
-            "whether e-file / tax-software credentials or the EFIN were stolen is unknown",
-        ),
-        Text("电子申报 / 报税软件凭据或 EFIN 失窃", "e-file / tax-software credentials or EFIN stolen"),
-        Text("电子申报 / 报税软件凭据未失窃", "no e-file / tax-software credentials stolen"),
+        Key("facts.efile_credentials_stolen.unknown"),
+        Key("facts.efile_credentials_stolen.yes"),
+        Key("facts.efile_credentials_stolen.no"),
     ),
     "systemic_compromise": _flag(
-        Text(
-            "是否系统性的电子申报 / 凭据失陷未知",
-            "whether e-file / credentials are compromised systemically is unknown",
-        ),
-        Text("电子申报 / 凭据系统性失陷", "systemic e-file / credential compromise"),
-        Text("无系统性电子申报 / 凭据失陷", "no systemic e-file / credential compromise"),
+        Key("facts.systemic_compromise.unknown"),
+        Key("facts.systemic_compromise.yes"),
+        Key("facts.systemic_compromise.no"),
     ),
     "filings_disrupted_near_deadline": _flag(
-        Text("申报截止前客户申报是否受影响未知", "whether client filings near a deadline are hit is unknown"),
-        Text(
-            "申报截止前客户申报受影响（如勒索软件）",
-            "client filings hit near a filing deadline (e.g. ransomware)",
-        ),
-        Text("客户申报未受影响", "client filings not disrupted"),
+        Key("facts.filings_disrupted_near_deadline.unknown"),
+        Key("facts.filings_disrupted_near_deadline.yes"),
+        Key("facts.filings_disrupted_near_deadline.no"),
     ),
 }
 FLAG_FACTS: tuple[str, ...] = tuple(name for name, spec in FACT_SPECS.items() if spec.kind == "flag")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from incident.errors import NotFound
+from incident.i18n import both
 from incident.regimes.conditions import Condition, Vocabulary
 from incident.regimes.durations import Duration
 from incident.regimes.facts import ClockStart
@@ -152,9 +153,7 @@ class Category:
 
 def obligation_title(regime: Regime, obligation: Obligation) -> Text:
     """How an obligation reads in both languages: its regime, then who is told."""
-    return Text(
-        f"{regime.name.zh_CN} → {obligation.recipient.zh_CN}", f"{regime.name.en} → {obligation.recipient.en}"
-    )
+    return both("regime.obligation_title", regime=regime.name, recipient=obligation.recipient)
 
 
 def obligation_id(regime_id: str, key: str) -> str:
