@@ -275,3 +275,6 @@ def test_a_card_with_many_clocks_shows_each_line_whole_and_points_to_the_rest() 
     kept = [line for line in lines if line in "\n".join(texts)]
     assert kept == lines[: len(kept)], "the most urgent (first) lines are the ones kept"
     assert texts[-1].endswith(f"…and {len(lines) - len(kept)} more: `/breach obligations` lists every clock.")
+    # A line longer than a section is split across two, not cut.
+    long = clock_sections(["z" * 7000], "en", "/breach")
+    assert len(long) == 4 and "".join(b["text"]["text"] for b in long[1:]) == "z" * 7000

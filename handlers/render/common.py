@@ -19,14 +19,15 @@ def clip(text: str, limit: int) -> str:
 
 
 def packed(lines: list[str], limit: int = 2900) -> list[str]:
-    """The lines joined into as few texts of at most `limit` characters as they fit in, never
-    splitting a line across two (one longer than the limit is clipped on its own)."""
+    """The lines joined into as few texts of at most `limit` characters as they fit in: a line is
+    split across two only when it is longer than `limit` on its own, and nothing is dropped."""
+    pieces = (line[i : i + limit] for line in lines for i in range(0, max(len(line), 1), limit))
     texts: list[str] = []
-    for line in (clip(line, limit) for line in lines):
-        if texts and len(texts[-1]) + 1 + len(line) <= limit:
-            texts[-1] += "\n" + line
+    for piece in pieces:
+        if texts and len(texts[-1]) + 1 + len(piece) <= limit:
+            texts[-1] += "\n" + piece
         else:
-            texts.append(line)
+            texts.append(piece)
     return texts
 
 

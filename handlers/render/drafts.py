@@ -14,6 +14,7 @@ from handlers.render.common import (
     escape,
     input_block,
     input_value,
+    packed,
     plain,
     section,
 )
@@ -62,21 +63,6 @@ def message_modal(text: str, locale: str) -> dict[str, Any]:
     return _modal(locale, [section(escape(text))])
 
 
-def _chunks(text: str, size: int = CHUNK) -> list[str]:
-    """The text in pieces of at most ``size`` characters, cut between lines where it can be."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        for piece in [line[i : i + size] for i in range(0, len(line), size)]:
-            if current and len(current) + len(piece) > size:
-                parts.append(current)
-                current = ""
-            current += piece
-    if current:
-        parts.append(current)
-    return parts
-
-
 def draft_modal(
     incident: Incident,
     draft: Draft,
@@ -123,7 +109,8 @@ def draft_modal(
             )
         else:
             blocks.append(section(f"*{label}*"))
-            blocks.extend(section(f"```{escape(part)}```") for part in _chunks(composed.text))
+            parts = packed(composed.text.splitlines(), CHUNK)
+            blocks.extend(section(f"```{escape(part)}```") for part in parts)
     extra: dict[str, Any] = {
         "callback_id": CallbackId.NOTICE_DRAFT,
         "private_metadata": json.dumps(
