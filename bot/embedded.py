@@ -42,6 +42,7 @@ async def embedded(
     bot_port: int = 0,
     sandbox_port: int = 0,
     config: IncidentConfig | None = None,
+    backoff_scale: float = 1.0,
     **settings: Any,
 ) -> AsyncIterator[Embedded]:
     """Start the sandbox workspace and the real bot (HTTP mode) pointed at it; stop both after.
@@ -51,6 +52,8 @@ async def embedded(
     (``SANDBOX_ROLES``) unless ``roles_file`` or ``BREACHROOM_ROLES_FILE`` names another.
     ``config``: the configuration already loaded from those files (the tests load it once per
     process; it is immutable), instead of reading and validating them again.
+    ``backoff_scale``: the bot's back-off after a 5xx, in real seconds per second (a test whose
+    sandbox scales its seconds scales this too).
     """
     if "roles_file" not in settings and not os.environ.get("BREACHROOM_ROLES_FILE"):
         settings["roles_file"] = SANDBOX_ROLES
@@ -65,7 +68,9 @@ async def embedded(
             port=bot_port,
             **settings,
         )
-        rt = Runtime(bot_settings, clock=FollowClock(sb.clock.now), config=config)
+        rt = Runtime(
+            bot_settings, clock=FollowClock(sb.clock.now), config=config, backoff_scale=backoff_scale
+        )
         await rt.start()
         try:
             runner, port = await start_http(rt, host, bot_port)

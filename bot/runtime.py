@@ -43,13 +43,17 @@ class Runtime:
         db: Database | None = None,
         config: IncidentConfig | None = None,
         worker: bool = True,
+        backoff_scale: float = 1.0,
     ) -> None:
         """`worker`: this process also delivers effects and reminders (the embedded default);
-        without it the process only answers Slack and writes effects for a `breachroom worker`."""
+        without it the process only answers Slack and writes effects for a `breachroom worker`.
+        `backoff_scale`: the Web API client's back-off after a 5xx, in real seconds per second
+        (below 1 only against a sandbox counting scaled seconds)."""
         settings.require("slack_bot_token", "slack_signing_secret")
         assert settings.slack_bot_token and settings.slack_signing_secret
         logs.install()  # before Bolt and the engine exist: nothing confidential reaches a log
         self.settings = settings
+        self.backoff_scale = backoff_scale
         self.clock: Clock = clock or SystemClock()
         self.db = db or Database(settings.database_url)
         if self.db.timeline_keys is None:
@@ -57,7 +61,7 @@ class Runtime:
         self.metrics = Metrics()
         self.tracker = InFlight()
         self.client: CountingWebClient = build_client(
-            settings.slack_bot_token, settings.slack_api_url, self.metrics
+            settings.slack_bot_token, settings.slack_api_url, self.metrics, backoff_scale=backoff_scale
         )
         self.deps = Deps(
             db=self.db,

@@ -14,6 +14,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -25,6 +27,8 @@ from bot.metrics import Metrics
 # Without a Retry-After (Slack always sends one), wait this long; the jitter is this share of the wait.
 DEFAULT_RETRY_AFTER = 1.0
 JITTER = 0.1
+# After a 5xx or a dropped connection, wait this long, doubled at each attempt (slack_sdk's factor).
+BACKOFF_FACTOR = 0.5
 
 
 def retry_after_seconds(response: HttpResponse) -> float:
@@ -66,6 +70,14 @@ class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
+class ProportionalJitter(Jitter):
+    """A wait plus up to `JITTER` of itself: slack_sdk's own jitter adds up to a whole second to
+    every back-off, however short (see `RateLimitRetryHandler`)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1.0 + JITTER * random.random())
+
+
 class CountingWebClient(AsyncWebClient):
     """Counts failed calls by method for /metrics; behaviour is otherwise slack_sdk's own."""
 
@@ -94,15 +106,20 @@ def open_session(client: AsyncWebClient) -> aiohttp.ClientSession:
     return session
 
 
-def build_client(token: str, base_url: str, metrics: Metrics, *, timeout: int = 10) -> CountingWebClient:
+def build_client(
+    token: str, base_url: str, metrics: Metrics, *, timeout: int = 10, backoff_scale: float = 1.0
+) -> CountingWebClient:
+    """`backoff_scale`: real seconds per second of back-off after a 5xx or a dropped connection;
+    below 1 only against the sandbox, whose seconds are scaled (its Retry-After already is)."""
     client = CountingWebClient(token=token, base_url=base_url, timeout=timeout)
     client.metrics = metrics
+    backoff = BackoffRetryIntervalCalculator(BACKOFF_FACTOR * backoff_scale, ProportionalJitter())
     # 429 → wait Retry-After and try again; 5xx and dropped connections → back off and retry.
     client.retry_handlers.extend(
         [
             RateLimitRetryHandler(max_retry_count=5),
-            AsyncServerErrorRetryHandler(max_retry_count=3),
-            AsyncConnectionErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=3, interval_calculator=backoff),
+            AsyncConnectionErrorRetryHandler(max_retry_count=3, interval_calculator=backoff),
         ]
     )
     return client

@@ -234,11 +234,14 @@ class Sandbox:
         """Wait until the bot has finished its background work.
 
         With `idle_probe` set (an async callable such as the bot's in-flight tracker) it
-        is awaited first, then the Web API must be quiet for 50 ms; without it, 200 ms.
+        is awaited first, then the Web API must be quiet for 10 ms; without it, 200 ms. The
+        short window only has to cover an event the sandbox is about to send in the background
+        (its task starts on the loop's next turn): whatever the bot starts after the probe
+        shows up as activity, and the probe is asked again.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        quiet = 0.05 if self.idle_probe is not None else 0.2
+        quiet = 0.01 if self.idle_probe is not None else 0.2
         while True:
             probed_at = loop.time()
             if self.idle_probe is not None:

@@ -163,11 +163,12 @@ async def record_notice(
 async def running_bot(
     db_url: str, *, rate_limits: bool = True, rate_limit_scale: float = RATE_LIMIT_SCALE, **env: Any
 ) -> AsyncIterator[Slack]:
-    """The bot against a sandbox as strict as Slack: its rate limits on (in scaled seconds), the
-    manifest's scopes, the 3-second ack deadline. When the test is done, the sandbox must have
-    refused no call the test did not declare with `slack.expect_rejected`."""
+    """The bot against a sandbox as strict as Slack: its rate limits on (in scaled seconds, as is
+    the bot's back-off after a server error), the manifest's scopes, the 3-second ack deadline.
+    When the test is done, the sandbox must have refused no call the test did not declare with
+    `slack.expect_rejected`."""
     config = shared_config(env)
-    async with embedded(db_url, config=config, **env) as e:
+    async with embedded(db_url, config=config, backoff_scale=rate_limit_scale, **env) as e:
         e.sb.rate_limits_enabled = rate_limits
         e.sb.rate_limit_scale = rate_limit_scale
         slack = Slack(sb=e.sb, rt=e.rt, runner=e.runner, bot_url=e.bot_url, config=config)
@@ -222,7 +223,12 @@ async def fire_due(slack: Slack) -> None:
 
 
 def _runtime_like(slack: Slack) -> Runtime:
-    return Runtime(slack.rt.settings, clock=FollowClock(slack.sb.clock.now), config=slack.config)
+    return Runtime(
+        slack.rt.settings,
+        clock=FollowClock(slack.sb.clock.now),
+        config=slack.config,
+        backoff_scale=slack.rt.backoff_scale,
+    )
 
 
 @asynccontextmanager

@@ -61,3 +61,17 @@ async def test_the_bot_waits_a_decimal_retry_after_and_gets_through(sandbox: San
     assert [c.ok for c in posted].count(True) == 8
     assert any(c.status == 429 for c in posted)  # the limit did bite; the client waited it out
     assert sandbox.violations == []
+
+
+def test_the_back_off_after_a_server_error_doubles_with_a_jitter_in_proportion() -> None:
+    from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
+
+    def waits(scale: float) -> list[float]:
+        bot = build_client("xoxb-t", "http://127.0.0.1:9/api/", Metrics(), backoff_scale=scale)
+        [handler] = [h for h in bot.retry_handlers if isinstance(h, AsyncServerErrorRetryHandler)]
+        return [handler.interval_calculator.calculate_sleep_duration(a) for a in range(3)]
+
+    for scale in (1.0, 0.02):
+        for attempt, wait in enumerate(waits(scale)):
+            base = 0.5 * 2**attempt * scale  # slack_sdk's factor, never a whole second more
+            assert base <= wait <= base * 1.1
