@@ -278,3 +278,29 @@ def test_a_card_with_many_clocks_shows_each_line_whole_and_points_to_the_rest() 
     # A line longer than a section is split across two, not cut.
     long = clock_sections(["z" * 7000], "en", "/breach")
     assert len(long) == 4 and "".join(b["text"]["text"] for b in long[1:]) == "z" * 7000
+
+
+def test_a_long_list_of_skipped_set_up_steps_is_shown_whole_or_counted() -> None:
+    """Every default set-up could not use is a line of its own on the card, none cut in half; past
+    a few sections, the rest are counted, and the card stays within Slack's 50 blocks."""
+    from handlers.render.card import MAX_SKIP_SECTIONS, card
+    from incident.overview import Overview
+    from incident.skips import Skip
+
+    roles = load_roles()
+    now = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    incident = unsaved_leak(now, ["CN"], ["national_id"], id=3, channel_id="C0INC0001")
+
+    def skipped_text(count: int) -> tuple[list[dict], str]:
+        skips = [Skip(what="invite", target=f"U{i:08d}", reason="user_not_found") for i in range(count)]
+        blocks = card(Overview(incident, {}, [], [], skipped=skips), roles, "en", now)
+        return blocks, "\n".join(b.get("text", {}).get("text", "") for b in blocks)
+
+    blocks, text = skipped_text(25)  # more than the 20 one section used to keep
+    assert all(f"<@U{i:08d}>" in text for i in range(25)) and "more." not in text
+    blocks, text = skipped_text(200)
+    shown = [i for i in range(200) if f"<@U{i:08d}>" in text]
+    assert shown == list(range(len(shown))) and 25 < len(shown) < 200
+    assert f"…and {200 - len(shown)} more." in text
+    skip_sections = [b for b in blocks if "<@U0000" in b.get("text", {}).get("text", "")]
+    assert len(skip_sections) <= MAX_SKIP_SECTIONS and len(blocks) <= 50

@@ -9,6 +9,7 @@ the packaged file becomes.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from handlers.ids import ActionId
 from incident.clocks import clocks, judged
 from incident.regimes import DEFAULT_REGIMES_PATH, Facts, evaluate, load_regimes
 from storage.models import Incident, Notification
@@ -335,3 +337,36 @@ def test_a_notice_written_before_obligations_stands_for_its_whole_regime() -> No
     assert views["cn-pipl-57/pi_authority"].state == "met"
     assert views["cn-pipl-57/individuals"].state == "met"
     assert [a.id for a in judged(incident, [old], regimes)] == [o.id for o in regimes.obligations()]
+
+
+def test_obligations_past_what_one_message_holds_are_all_listed_none_dropped() -> None:
+    """An incident in every listed place: each obligation that applies or may is listed with its
+    Draft button while Slack's 50 blocks allow; past that, the rest as packed lines, and the facts
+    footer still last. Doubled here, so the list is sure to overflow whatever the file holds."""
+    from handlers.render.common import MESSAGE_BLOCKS_MAX
+    from handlers.render.notify import obligations
+
+    regimes = load_regimes(DEFAULT_REGIMES_PATH)
+    now = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    incident = unsaved_leak(
+        now - timedelta(hours=5), list(regimes.jurisdiction_codes()), list(regimes.category_keys()), id=7
+    )
+    views = clocks(incident, [], regimes, now)
+    evaluated = judged(incident, [], regimes)
+    listed = [a for a in evaluated if a.status != "does_not_apply" and not a.register_only]
+    assert len(listed) > 20
+
+    def rendered(apps: list) -> tuple[list[dict], str]:
+        blocks = obligations(incident, views, apps, "en", now, "/breach")
+        return blocks, "\n".join(json.dumps(b, ensure_ascii=False) for b in blocks)
+
+    blocks, text = rendered(evaluated)
+    if len(listed) + 4 <= MESSAGE_BLOCKS_MAX:
+        with_button = [b for b in blocks if b.get("accessory", {}).get("action_id") == ActionId.NOTICE_DRAFT]
+        assert len(with_button) == len(listed)
+    blocks, text = rendered(evaluated + evaluated)
+    assert len(blocks) <= MESSAGE_BLOCKS_MAX
+    for app in listed:
+        assert text.count(f"notify {app.id}`") == 2, app.id  # both copies, none dropped
+    assert any(b.get("accessory") for b in blocks), "the first ones keep their Draft button"
+    assert blocks[-2]["type"] == "divider" and "facts" in json.dumps(blocks[-1])

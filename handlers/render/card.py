@@ -10,6 +10,7 @@ from handlers.ids import ActionId
 from handlers.render.common import (
     actions,
     button,
+    capped_sections,
     clip,
     context,
     divider,
@@ -18,7 +19,6 @@ from handlers.render.common import (
     fields,
     header,
     option,
-    packed,
     plain,
     section,
     user,
@@ -68,18 +68,18 @@ def clock_line(view: ClockView, locale: str, now: datetime, command: str = "/bre
 # A multi-state incident has a dozen clocks or more: the card gives them sections of their own (a
 # section holds 3,000 characters), up to this many; past them, /breach obligations lists the rest.
 MAX_CLOCK_SECTIONS = 8
+# The set-up steps skipped (a person or group Slack would not take, say) get up to this many.
+MAX_SKIP_SECTIONS = 3
 
 
 def clock_sections(lines: list[str], locale: str, command: str) -> list[dict[str, Any]]:
     """Every clock line on the card, none cut in half, under the heading."""
-    heading = f"*{t('card.clocks', locale)}*"
-    texts = packed([heading, *lines])
-    shown = len(lines)
-    while len(texts) > MAX_CLOCK_SECTIONS:
-        shown -= 1
-        more = t("card.clocks.more_in_obligations", locale, count=len(lines) - shown, command=command)
-        texts = packed([heading, *lines[:shown], more])
-    return [section(text) for text in texts]
+    return capped_sections(
+        f"*{t('card.clocks', locale)}*",
+        lines,
+        MAX_CLOCK_SECTIONS,
+        lambda count: t("card.clocks.more_in_obligations", locale, count=count, command=command),
+    )
 
 
 def clock_lines(glance: ClockGlance, locale: str, now: datetime, command: str) -> list[str]:
@@ -181,9 +181,14 @@ def card(
     if ov.declarer_in_command:
         blocks.append(context(t("dayone.declarer_commands.card", locale, who=user(inc.declared_by))))
     if ov.skipped:
-        notes = [f"• {skip_line(s, roles, locale)}" for s in ov.skipped[:20]]
-        text = t("dayone.skip.heading", locale) + "\n" + "\n".join(notes)
-        blocks += [section(clip(text, 2900)), context(t("dayone.skip.fix", locale))]
+        notes = [f"• {skip_line(s, roles, locale)}" for s in ov.skipped]
+        blocks += capped_sections(
+            t("dayone.skip.heading", locale),
+            notes,
+            MAX_SKIP_SECTIONS,
+            lambda count: t("dayone.skip.more", locale, count=count),
+        )
+        blocks.append(context(t("dayone.skip.fix", locale)))
     progress = [f"{phase_mark(p)} {p.title.get(locale)} {p.done} / {p.total}" for p in ov.phases]
     blocks.append(section(f"*{t('card.checklists', locale)}*\n" + "\n".join(progress)))
     blocks += clock_sections(clock_lines(ov.clock_glance, locale, now, command), locale, command)

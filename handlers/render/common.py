@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from typing import Any
 from incident.durations import duration as duration
 
 SECTION_TEXT_MAX = 3000
+MESSAGE_BLOCKS_MAX = 50  # Slack's limit on the blocks of one message
 BUTTON_TEXT_MAX = 75
 PLAIN_MAX = 150
 
@@ -29,6 +31,19 @@ def packed(lines: list[str], limit: int = 2900) -> list[str]:
         else:
             texts.append(piece)
     return texts
+
+
+def capped_sections(
+    heading: str, lines: list[str], most: int, more: Callable[[int], str]
+) -> list[dict[str, Any]]:
+    """The heading and the lines in at most `most` sections, no line cut; when they do not fit,
+    the last lines give way to `more(count)`, which says how many and where they are."""
+    texts = packed([heading, *lines])
+    shown = len(lines)
+    while len(texts) > most and shown > 0:
+        shown -= 1
+        texts = packed([heading, *lines[:shown], more(len(lines) - shown)])
+    return [section(text) for text in texts]
 
 
 def escape(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from handlers.i18n import catalog, t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.common import (
+    MESSAGE_BLOCKS_MAX,
     clip,
     context,
     divider,
@@ -20,6 +21,7 @@ from handlers.render.common import (
     input_value,
     modal,
     option,
+    packed,
     section,
     when,
 )
@@ -237,44 +239,66 @@ def obligations(
         blocks.append(context(from_firm))
     by_id = {v.id: v for v in views}
     shown = [a for a in evaluated if a.status != "does_not_apply" and not a.register_only]
-    for app in shown[:40]:
-        view = by_id.get(app.id)
-        status = t(f"obligations.status.{app.status}", locale)
-        lines = [f"*{escape(app.name.get(locale))}* · {status}"]
-        if view is not None:
-            lines.append(_clock_status(view, locale, now) + assumed_start(app, locale, command))
-        if app.reasons:
-            lines.append(t("obligations.why", locale, why="; ".join(r.get(locale) for r in app.reasons)))
-        if app.missing_facts:
-            lines.append(t("obligations.missing", locale, facts=fact_labels(app.missing_facts, locale)))
-        if app.obligation.target_note:
-            lines.append(f"_{escape(app.obligation.target_note.get(locale))}_")
-        lines.append(f"_{t('obligations.record_with', locale, command=command, id=app.id)}_")
-        # Each obligation's notice can be drafted from the record right here (handlers/drafts.py).
-        button = draft_button(incident.id, app.id, locale) if incident.id is not None else None
-        blocks.append(section(clip("\n".join(lines), 2900), accessory=button))
+    items = [_obligation_item(incident, app, by_id.get(app.id), locale, now, command) for app in shown]
     if not shown:
-        blocks.append(section(t("obligations.none", locale)))
+        items.append((section(t("obligations.none", locale)), ""))
+    trailer: list[dict[str, Any]] = []
     register = [a for a in evaluated if a.register_only and a.status != "does_not_apply"]
     if register:
         names = ", ".join(a.name.get(locale) for a in register)
-        blocks.append(context(clip(t("obligations.register", locale, names=names), 2900)))
+        trailer.append(context(clip(t("obligations.register", locale, names=names), 2900)))
     not_applying = _not_applying(evaluated, locale)
     if not_applying:
-        blocks.append(
+        trailer.append(
             context(clip(t("obligations.not_applying", locale, names=", ".join(not_applying)), 2900))
         )
     unknown = [f for a in evaluated if a.status != "does_not_apply" for f in a.missing_facts]
-    blocks.append(divider())
+    trailer.append(divider())
     if unknown:
-        blocks.append(
+        trailer.append(
             section(
                 t("obligations.unknown_facts", locale, facts=fact_labels(unknown, locale), command=command)
             )
         )
     else:
-        blocks.append(context(t("obligations.all_known", locale)))
-    return blocks[:50]
+        trailer.append(context(t("obligations.all_known", locale)))
+    return blocks + _fitted(items, MESSAGE_BLOCKS_MAX - len(blocks) - len(trailer)) + trailer
+
+
+def _obligation_item(
+    incident: Incident, app: Applicability, view: ClockView | None, locale: str, now: datetime, command: str
+) -> tuple[dict[str, Any], str]:
+    """One obligation's section, with its Draft button; and the same in one line, for a list too
+    long to give each its own section."""
+    status = t(f"obligations.status.{app.status}", locale)
+    name = f"*{escape(app.name.get(locale))}* · {status}"
+    clock = _clock_status(view, locale, now) + assumed_start(app, locale, command) if view else ""
+    record = t("obligations.record_with", locale, command=command, id=app.id)
+    lines = [name, clock] if clock else [name]
+    if app.reasons:
+        lines.append(t("obligations.why", locale, why="; ".join(r.get(locale) for r in app.reasons)))
+    if app.missing_facts:
+        lines.append(t("obligations.missing", locale, facts=fact_labels(app.missing_facts, locale)))
+    if app.obligation.target_note:
+        lines.append(f"_{escape(app.obligation.target_note.get(locale))}_")
+    lines.append(f"_{record}_")
+    # Each obligation's notice can be drafted from the record right here (handlers/drafts.py).
+    button = draft_button(incident.id, app.id, locale) if incident.id is not None else None
+    one_line = " · ".join(part for part in (f"• {name}", clock, record) if part)
+    return section(clip("\n".join(lines), 2900), accessory=button), one_line
+
+
+def _fitted(items: list[tuple[dict[str, Any], str]], room: int) -> list[dict[str, Any]]:
+    """Every obligation in at most `room` blocks: each in its own section while they fit, and
+    when they do not, the last ones as lines packed together (no Draft button, nothing left out)."""
+    if len(items) <= room:
+        return [block for block, _ in items]
+    keep = max(room - 1, 0)
+    rest = packed([line for _, line in items[keep:]])
+    while keep > 0 and keep + len(rest) > room:
+        keep -= 1
+        rest = packed([line for _, line in items[keep:]])
+    return [block for block, _ in items[:keep]] + [section(text) for text in rest]
 
 
 def _not_applying(evaluated: list[Applicability], locale: str) -> list[str]:
