@@ -2,8 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # Test processes (pytest-xdist; 0 = in this process). Each worker has its own databases and
 # ports; the gate never waits out a rate limit before an ack, so two workers keep every ack in time.
-# Tests that start real `breachroom` processes (marker `processes`) run afterwards, alone: beside
-# them, two workers on two cores starved another test's bot past Slack's 3-second trigger.
+# Tests that start real `breachroom` processes (marker `processes`) run afterwards, one at a time:
+# each keeps a core busy with its own bots, and two side by side on two cores (tried again on
+# 2026-12-02) made the two-replica test miss its reminders' deadline in 2 runs of 5.
 TEST_WORKERS ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
