@@ -272,7 +272,7 @@ def _obligation_item(
     long to give each its own section."""
     status = t(f"obligations.status.{app.status}", locale)
     name = f"*{escape(app.name.get(locale))}* · {status}"
-    clock = _clock_status(view, locale, now) + assumed_start(app, locale, command) if view else ""
+    clock = _clock_status(view, locale, now) + assumed_start(app, locale, command) if view is not None else ""
     record = t("obligations.record_with", locale, command=command, id=app.id)
     lines = [name, clock] if clock else [name]
     if app.reasons:
