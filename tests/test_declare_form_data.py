@@ -266,6 +266,33 @@ async def test_a_regime_added_to_a_copy_of_the_file_is_selectable_at_once_with_i
         assert not slack.violations()
 
 
+def with_crypto_keys(data: dict[str, Any]) -> None:
+    data["categories"].append(
+        {"key": "wallet_keys", "name": {"zh-CN": "加密钱包私钥", "en": "crypto wallet keys"}}
+    )
+
+
+async def test_a_category_added_to_a_copy_of_the_file_is_named_in_the_post_mortem(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The post-mortem names the data categories as the file the bot runs with does, not as the
+    packaged one (which does not know a firm's own)."""
+    from handlers.postmortem import build_postmortem
+    from incident.postmortem import render
+
+    async with running_bot(db_url, regimes_file=regimes_copy(tmp_path, with_crypto_keys)) as slack:
+        await open_declare(slack)
+        values = {"Severity": "SEV2", "Data categories": ["crypto wallet keys", "payroll"]}
+        delivery = await slack.alice.submit(values)
+        assert not delivery.errors, delivery.errors
+        await slack.settle()
+        incident = await slack.incident()
+        assert sorted(incident.data_categories) == ["payroll", "wallet_keys"]
+        assert incident.id is not None
+        markdown = render(await build_postmortem(slack.rt.deps, incident.id), "md")
+        assert "crypto wallet keys" in markdown and "wallet_keys" not in markdown
+
+
 def with_guam_from_determination(data: dict[str, Any]) -> None:
     """Guam's clock runs from the determination that a breach occurred (as Colorado's does)."""
     with_guam(data)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from incident.durations import duration
 from incident.postmortem.labels import label
 from incident.postmortem.model import PostMortem
-from incident.regimes import CATEGORY_LABELS
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,8 @@ def build_document(pm: PostMortem, locale: str, names: Mapping[str, str] | None 
         summary.blocks.append(Paragraph(inc.summary))
     sections.append(summary)
 
-    categories = [CATEGORY_LABELS[c].get(locale) if c in CATEGORY_LABELS else c for c in inc.data_categories]
+    known = pm.category_names
+    categories = [known[c].get(locale) if c in known else c for c in inc.data_categories]
     sections.append(
         Section(
             "impact",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -113,6 +114,8 @@ class PostMortem:
     verification: timeline.Verification
     # Every notice drafted from the record, each version and language, approved or not.
     notice_drafts: tuple[NoticeDraft, ...] = ()
+    # The data categories' names in the regimes file the bot runs with (a firm's own file may add some).
+    category_names: Mapping[str, Text] = field(default_factory=dict)
 
     @property
     def intervals(self) -> tuple[Interval, ...]:
@@ -279,4 +282,5 @@ async def build(db: AsyncSession, incident: Incident, config: IncidentConfig, no
         events=tuple(events),
         verification=verification,
         notice_drafts=tuple((await drafts_of(db, [iid]))[iid]),
+        category_names=config.regimes.category_names(),
     )

@@ -16,8 +16,6 @@ package holds one concept per module:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from incident.regimes.conditions import (
     ANY,
     AllOf,
@@ -78,15 +76,6 @@ from incident.regimes.model import (
     obligation_title,
     split_obligation_id,
 )
-from incident.text import Text
-
-
-def __getattr__(name: str) -> Mapping[str, Text]:
-    # ``CATEGORY_LABELS``: the packaged file's category names, for code with no loaded config at hand.
-    if name == "CATEGORY_LABELS":
-        return default_vocabulary().categories
-    raise AttributeError(name)
-
 
 __all__ = [
     "ANY",
