@@ -192,6 +192,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the environment; a bad value becomes a one-line SettingsError naming the variable."""
     try:
+        # The overrides are the fields' own names; pydantic checks each value as it would the variable.
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -92,6 +92,7 @@ async def refresh(deps: Deps, *, reschedule: bool = False) -> None:
     values = await ws.load(deps.db)
     pinned = base.pinned
     deps.config = ws.overlay(base.config, values)
+    # A stored language was checked against the supported ones when an admin saved it.
     deps.locale = values.get(ws.LOCALE, base.locale) if ws.LOCALE not in pinned else base.locale  # type: ignore[assignment]
     cadences = deps.cadences  # one dict shared with the scheduler: change it in place
     fresh = ws.cadences(base.cadences, values, pinned)

@@ -52,7 +52,7 @@ def facts_of(incident: Incident, firm: FirmFacts | None = None) -> Facts:
         data_categories=frozenset(incident.data_categories) if incident.data_categories else None,
         encrypted=incident.encrypted,
         exfiltration_confirmed=incident.exfiltration_confirmed,
-        role=incident.processor_role,  # type: ignore[arg-type]
+        role=incident.processor_role,  # type: ignore[arg-type]  # a Role: the forms validate it (incident/facts.py)
         public_company_material=extra.get("public_company_material"),
         **{name: extra.get(name) for name in EXTRA_FACTS},
         discovered_at=incident.discovered_at,

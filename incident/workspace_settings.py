@@ -143,7 +143,7 @@ async def change(
 async def history(database: Database, limit: int = 10) -> list[SettingChange]:
     """The latest changes, newest first."""
     async with database.session() as db:
-        stmt = select(SettingChange).order_by(SettingChange.id.desc()).limit(limit)  # type: ignore[union-attr]
+        stmt = select(SettingChange).order_by(col(SettingChange.id).desc()).limit(limit)
         return list((await db.execute(stmt)).scalars().all())
 
 

@@ -290,7 +290,8 @@ def _regimes(file: _File, info: ValidationInfo) -> model.Regimes:
         )
         for i, regime in enumerate(file.regimes)
     ]
-    groups, categories = file.jurisdictions, file.categories  # each entry became the model's object (_as)
+    # Each entry became the model's object (_as); the file's annotations still name the entries.
+    groups, categories = file.jurisdictions, file.categories
     return model.Regimes(regimes, known(info, "name") or "", groups, categories)  # type: ignore[arg-type]
 
 
