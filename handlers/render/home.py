@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.i18n import t
-from handlers.render.common import context, divider, header, section, when
+from handlers.render.common import MESSAGE_BLOCKS_MAX, context, divider, header, section, when
 from incident.lifecycle import Standing
 from incident.overview import playbook_of
 from incident.register import RegisterRow
@@ -37,7 +37,7 @@ def incident_list(incidents: list[Incident], locale: str) -> list[dict[str, Any]
     blocks = [header(t("home.list.title", locale))]
     for start in range(0, len(lines), LINES_PER_SECTION):
         blocks.append(section("\n".join(lines[start : start + LINES_PER_SECTION])))
-    return blocks[:50]
+    return blocks[:MESSAGE_BLOCKS_MAX]
 
 
 def _item_line(incident: Incident, item: ChecklistItem, locale: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.render.common import (
+    MESSAGE_BLOCKS_MAX,
     VALUE,
     button,
     clip,
@@ -333,7 +334,7 @@ def actions_list(
         blocks.append(section("\n".join(lines)))
     if len(items) > LIST_MAX:
         blocks.append(context(t("records.actions.more", locale, count=len(items) - LIST_MAX)))
-    return blocks[:50], title
+    return blocks[:MESSAGE_BLOCKS_MAX], title
 
 
 def actions_overview(
@@ -367,7 +368,7 @@ def actions_overview(
         )
     if len(rows) > LIST_MAX:
         blocks.append(context(t("records.actions.more", locale, count=len(rows) - LIST_MAX)))
-    return blocks[:50], title
+    return blocks[:MESSAGE_BLOCKS_MAX], title
 
 
 # The guard's private word to the author ---------------------------------------------------------
