@@ -7,6 +7,7 @@ PostgreSQL comes from TEST_DATABASE_URL (default: the local server on 127.0.0.1:
 from __future__ import annotations
 
 import asyncio
+import gc
 import graphlib
 import os
 import shutil
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp.web_app
 import asyncpg
 import pytest
 from sqlalchemy import text
@@ -177,6 +179,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "processes: starts real bot processes; `make test` runs these after the parallel part"
     )
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """Let go of the test's web apps. aiohttp memoizes each app's middleware chain in a
+    module-level LRU cache of 1,024 entries keyed by the app, harmless for a server's one app but
+    here it kept every test's bot and sandbox alive, with all they hold: a worker's heap grew by
+    some 17,000 objects a test, and the garbage collector's full passes over it grew with it, to
+    stalls of seconds in the middle of a request that the sandbox saw as acks later than Slack's
+    3 seconds."""
+    cache = getattr(aiohttp.web_app, "_cached_build_middleware", None)
+    if cache is not None:
+        cache.cache_clear()
+    # What outlives a test is what the libraries keep for the process (SQLAlchemy's statement
+    # caches hold each test's dialect, up to their bounds). Collect the test's own garbage now,
+    # while it is young and cheap to scan, and freeze the rest out of later collections, so that
+    # no full collection ever walks the hundreds of tests before it.
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture
