@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import aiohttp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -64,6 +65,27 @@ async def tell(
             await client.chat_postMessage(channel=user, text=text, blocks=blocks)
         else:
             raise
+
+
+async def answer_command(
+    respond: Any,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
+    """Answer the person who typed a slash command, privately: through the command's response URL,
+    or, when that fails (unreachable, expired after 30 minutes, used up after 5 answers), as an
+    ephemeral message where they typed it. Either way the answer reaches them and nothing is
+    raised after the ack, which Bolt would take back (handlers/gate.py `answered_after_ack`)."""
+    try:
+        sent = await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        if sent is None or sent.status_code == 200:
+            return
+        log.warning("the response URL refused an answer (HTTP %s): posting it instead", sent.status_code)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("the response URL failed (%s): posting the answer instead", type(exc).__name__)
+    await tell(client, body, text, blocks)
 
 
 async def refuse_fields(ack: Any, errors: Mapping[str, str], locale: Locale | str, **params: Any) -> None:

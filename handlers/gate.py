@@ -30,7 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
-from handlers.errors import VERIFIED, message_for, reply_error, tell
+from handlers.errors import VERIFIED, answer_command, message_for, reply_error, tell
 from handlers.membership import answer_in_time, channel_members_now, rate_limited
 from incident import lookup
 from incident.errors import DomainError, NotFound
@@ -338,7 +338,7 @@ class Gate:
             async def say() -> None:
                 try:
                     if kind == "command" and respond is not None:
-                        await respond(text=text, response_type="ephemeral", replace_original=False)
+                        await answer_command(respond, client, body, text)
                     else:
                         await tell(client, body, text)
                 except Exception:
@@ -434,4 +434,9 @@ def event(app: Any, deps: Deps, event_type: str, how: Find) -> Callable[[Listene
 def command(app: Any, deps: Deps, name: str) -> Callable[[Listener], Listener]:
     """The slash command: each subcommand says how its incident is found (handlers/commands.py)."""
     gate_of(deps).add("command", name, Find.HERE_OR_KEY)
-    return app.command(name)
+
+    def register(listener: Listener) -> Listener:
+        app.command(name)(answered_after_ack(deps, listener))
+        return listener
+
+    return register

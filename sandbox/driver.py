@@ -114,9 +114,18 @@ class Person:
         self, text: str = "", channel: str = "C0GENERAL1", command: str = "/breach"
     ) -> Delivery:
         """Type `command text` in `channel`; an ack with text/blocks shows as an ephemeral."""
+        form = self.command_form(text, channel, command)
+        result = await self.sandbox.deliver("command", form)
+        self._show_ack(result, form["channel_id"])
+        return result
+
+    def command_form(
+        self, text: str = "", channel: str = "C0GENERAL1", command: str = "/breach"
+    ) -> dict[str, str]:
+        """The form Slack posts when this person types `command text` in `channel`."""
         target = self.ws.require_channel(channel)
         response = self.ws.issue_response_url(target.id, self.id)
-        form = {
+        return {
             "token": self.sandbox_token,
             "team_id": self.ws.team_id,
             "team_domain": self.ws.team_domain,
@@ -131,9 +140,6 @@ class Person:
             "response_url": f"{self.sandbox.url}/response/{response.id}",
             "trigger_id": self.ws.issue_trigger(self.id),
         }
-        result = await self.sandbox.deliver("command", form)
-        self._show_ack(result, target.id)
-        return result
 
     @property
     def sandbox_token(self) -> str:

@@ -1,7 +1,10 @@
 """Read-only subcommands answer in the ack's HTTP body: the person sees the answer with no second
-round trip to Slack (no response URL post, no chat.postEphemeral)."""
+round trip to Slack (no response URL post, no chat.postEphemeral). Any other answer goes through
+the command's response URL, or, when that URL fails, as an ephemeral message."""
 
 from __future__ import annotations
+
+import socket
 
 from tests.harness import Slack
 from tests.test_declare import declare
@@ -32,3 +35,24 @@ async def test_an_outsider_gets_no_incident_in_the_ack(slack: Slack) -> None:
     delivery = await slack.mallory.command(f"status {incident.key}")
     await slack.settle()
     assert incident.title not in delivery.body and incident.key not in delivery.body
+
+
+def closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_an_answer_reaches_the_person_when_the_response_url_fails(slack: Slack) -> None:
+    incident = await declare(slack)
+    form = slack.bob.command_form("role scribe <@UFRANK001|frank>", channel=incident.channel_id)
+    form["response_url"] = f"http://127.0.0.1:{closed_port()}/response/gone"
+    mark = len(slack.sb.calls())
+    delivery = await slack.sb.deliver("command", form)
+    await slack.settle()
+    # Acked in time (the harness fails the test on a late ack), and Bob, who may not hand out
+    # roles, is still told why, as an ephemeral message in the channel where he typed.
+    assert delivery.status == 200
+    assert "commander: <@UHEIDI001>" in slack.bob.ephemerals[-1].all_text
+    assert [c.method for c in slack.sb.calls()[mark:]].count("chat.postEphemeral") == 1
