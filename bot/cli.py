@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -48,6 +49,15 @@ async def check_schema(settings: Settings) -> str | None:
     return None
 
 
+def freeze_startup_heap() -> None:
+    """Take what start-up built (modules, configuration, the app; some 150,000 objects) out of the
+    garbage collector's full passes. It lives as long as the process, and each full pass walked
+    all of it, about 0.1 s on a small machine, at moments nobody chooses: an ack's 3 seconds or a
+    reminder's minute included."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _serve(settings: Settings, socket: bool, worker: bool = True) -> int:
     from bot.runtime import Runtime
     from bot.server import start_http
@@ -57,6 +67,7 @@ async def _serve(settings: Settings, socket: bool, worker: bool = True) -> int:
     if not worker:
         log.info("front only (--no-worker): effects and reminders are delivered by `breachroom worker`")
     runner, port = await start_http(rt, settings.host, settings.port)
+    freeze_startup_heap()
     handler = None
     if socket:
         handler = rt.socket_handler()
@@ -89,6 +100,7 @@ async def _worker(settings: Settings) -> int:
 
     rt = Runtime(settings, worker=True)
     await rt.start()
+    freeze_startup_heap()
     log.info("delivering effects and reminders as %s", rt.engine.worker)
     await _stop_event().wait()
     log.info("stopping: finishing the delivery pass in progress")
