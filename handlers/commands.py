@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import gate
 from handlers.deps import Deps
-from handlers.errors import answer_command, message_for
+from handlers.errors import answer_privately, message_for
 from handlers.gate import Find
 from handlers.i18n import t
 from incident.errors import DomainError
@@ -62,7 +62,7 @@ class CommandCtx:
             ack, self.ack = self.ack, None
             await ack(text=text, blocks=blocks, response_type="ephemeral")
             return
-        await answer_command(self.respond, self.client, self.body, text, blocks)
+        await answer_privately(self.respond, self.client, self.body, text, blocks)
 
 
 Subcommand = Callable[[CommandCtx], Awaitable[None]]

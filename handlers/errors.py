@@ -67,19 +67,24 @@ async def tell(
             raise
 
 
-async def answer_command(
+async def answer_privately(
     respond: Any,
     client: AsyncWebClient,
     body: dict[str, Any],
     text: str,
     blocks: list[dict[str, Any]] | None = None,
+    *,
+    replace_original: bool = False,
 ) -> None:
-    """Answer the person who typed a slash command, privately: through the command's response URL,
-    or, when that fails (unreachable, expired after 30 minutes, used up after 5 answers), as an
-    ephemeral message where they typed it. Either way the answer reaches them and nothing is
-    raised after the ack, which Bolt would take back (handlers/gate.py `answered_after_ack`)."""
+    """Answer the person behind a slash command or a click, privately: through the request's
+    response URL, or, when that fails (unreachable, expired after 30 minutes, used up after 5
+    answers), as an ephemeral message where they are. Either way the answer reaches them and
+    nothing is raised after the ack, which Bolt would take back (handlers/gate.py
+    `answered_after_ack`) before saying something went wrong, untrue after a write."""
     try:
-        sent = await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        sent = await respond(
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=replace_original
+        )
         if sent is None or sent.status_code == 200:
             return
         log.warning("the response URL refused an answer (HTTP %s): posting it instead", sent.status_code)

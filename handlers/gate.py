@@ -30,7 +30,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
-from handlers.errors import VERIFIED, answer_command, message_for, reply_error, tell
+from handlers.errors import VERIFIED, answer_privately, message_for, reply_error, tell
 from handlers.membership import answer_in_time, channel_members_now, rate_limited
 from incident import lookup
 from incident.errors import DomainError, NotFound
@@ -338,7 +338,7 @@ class Gate:
             async def say() -> None:
                 try:
                     if kind == "command" and respond is not None:
-                        await answer_command(respond, client, body, text)
+                        await answer_privately(respond, client, body, text)
                     else:
                         await tell(client, body, text)
                 except Exception:

@@ -15,7 +15,7 @@ from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, key_in
 from handlers.deps import Deps
 from handlers.effects import Announcer, Line, announcer
-from handlers.errors import refuse_fields, reply_error, tell
+from handlers.errors import answer_privately, refuse_fields, reply_error, tell
 from handlers.gate import Find, is_admin, may_see
 from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
@@ -188,7 +188,7 @@ async def on_action_done(
             async with deps.db.session() as db:
                 rows = await records.open_actions(db, owner=user)
             blocks, text = render.actions_overview(rows, deps.locale, deps.clock.now(), admin=False)
-        await respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
+        await answer_privately(respond, client, body, text, blocks, replace_original=True)
     except Exception as exc:
         await reply_error(client, body, exc, deps.locale)
 

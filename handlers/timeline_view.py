@@ -13,7 +13,7 @@ from handlers import anchors, gate
 from handlers.commands import CommandCtx, subcommand
 from handlers.context import incident_by_id, incident_for, key_in
 from handlers.deps import Deps
-from handlers.errors import reply_error
+from handlers.errors import answer_privately, reply_error
 from handlers.gate import Find
 from handlers.ids import ActionId
 from handlers.listener import listener
@@ -50,7 +50,7 @@ async def on_card_timeline(
     try:
         incident = await incident_by_id(client, deps, records.parse_id(body["actions"][0].get("value")), user)
         blocks, text = await timeline_view(deps, incident, None)
-        await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        await answer_privately(respond, client, body, text, blocks)
     except Exception as exc:
         await reply_error(client, body, exc, deps.locale)
 

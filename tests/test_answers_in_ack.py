@@ -56,3 +56,23 @@ async def test_an_answer_reaches_the_person_when_the_response_url_fails(slack: S
     assert delivery.status == 200
     assert "commander: <@UHEIDI001>" in slack.bob.ephemerals[-1].all_text
     assert [c.method for c in slack.sb.calls()[mark:]].count("chat.postEphemeral") == 1
+
+
+async def test_a_clicks_answer_reaches_the_person_when_the_response_url_fails(slack: Slack) -> None:
+    incident = await declare(slack)
+    await slack.judy.command("note first containment step", channel=incident.channel_id)
+    await slack.settle()
+    card = slack.channel(incident.channel_id).pins[0]
+    button = next(
+        element
+        for block in card.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element.get("text", {}).get("text") == "Timeline"
+    )
+    payload = slack.frank.block_actions(card, button)
+    payload["response_url"] = f"http://127.0.0.1:{closed_port()}/response/gone"
+    delivery = await slack.sb.deliver("interactive", payload)
+    await slack.settle()
+    assert delivery.status == 200
+    assert "first containment step" in slack.frank.ephemerals[-1].all_text
