@@ -85,7 +85,7 @@ async def answer_privately(
         sent = await respond(
             text=text, blocks=blocks, response_type="ephemeral", replace_original=replace_original
         )
-        if sent is None or sent.status_code == 200:
+        if sent.status_code == 200:
             return
         log.warning("the response URL refused an answer (HTTP %s): posting it instead", sent.status_code)
     except (aiohttp.ClientError, TimeoutError) as exc:
