@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -54,10 +54,15 @@ async def put_message(
     channel: str,
     blocks: list[dict[str, Any]],
     text: str,
+    *,
+    known: Mapping[str, BotMessage] | None = None,
 ) -> BotMessage:
-    """Post the message the first time, update it afterwards; skip the call when nothing changed."""
+    """Post the message the first time, update it afterwards; skip the call when nothing changed.
+
+    ``known``: the incident's messages of this kind by ref, when the caller read them with the
+    state it renders (``bot_messages.of_kind``); otherwise this message is looked up."""
     digest = rendered_hash(blocks, text)
-    existing = await owned_message(deps, incident_id, kind, ref)
+    existing = known.get(ref) if known is not None else await owned_message(deps, incident_id, kind, ref)
     if existing and existing.ts and existing.rendered_hash == digest:
         return existing
     if existing and existing.ts:
@@ -81,12 +86,14 @@ async def refresh_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> 
 
 
 async def _render_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> None:
-    incident = await load(deps, incident_id)
-    if not incident.channel_id:
-        return
     now = deps.clock.now()
-    async with deps.db.session() as db:
+    async with deps.db.session() as db:  # one read: the incident, what the card shows, the card
+        incident = await db.get(Incident, incident_id)
+        assert incident is not None
+        if not incident.channel_id:
+            return
         ov = await overview(db, incident, deps.config, now)
+        known = await bot_messages.of_kind(db, incident_id, "card")
     locale = incident.locale
     await put_message(
         client,
@@ -97,6 +104,7 @@ async def _render_card(client: AsyncWebClient, deps: Deps, incident_id: int) -> 
         incident.channel_id,
         card(ov, deps.config.roles, locale, now, deps.command),
         card_text(ov, locale),
+        known=known,
     )
 
 
@@ -144,14 +152,16 @@ async def refresh_checklists(
 async def _render_checklists(
     client: AsyncWebClient, deps: Deps, incident_id: int, phases: Collection[str] | None
 ) -> None:
-    incident = await load(deps, incident_id)
-    if not incident.channel_id:
-        return
+    async with deps.db.session() as db:  # one read: the incident, its items, their messages
+        incident = await db.get(Incident, incident_id)
+        assert incident is not None
+        if not incident.channel_id:
+            return
+        items = await checklist.items_of(db, incident_id)
+        known = await bot_messages.of_kind(db, incident_id, "checklist")
     playbook = playbook_of(incident)
     open_keys = open_phase_keys(incident, playbook)
     current = current_index(incident, playbook)
-    async with deps.db.session() as db:
-        items = await checklist.items_of(db, incident_id)
     now = deps.clock.now()
     for index, phase in enumerate(playbook.phases):
         if phase.key not in open_keys or (phases is not None and phase.key not in phases):
@@ -177,4 +187,5 @@ async def _render_checklists(
                 incident.channel_id,
                 part.blocks,
                 part.text,
+                known=known,
             )

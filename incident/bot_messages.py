@@ -29,6 +29,13 @@ async def find(database: Database, incident_id: int, kind: str, ref: str = "") -
         return await _row(db, incident_id, kind, ref)
 
 
+async def of_kind(db: AsyncSession, incident_id: int, kind: str) -> dict[str, BotMessage]:
+    """Every message of this kind the bot recorded for the incident, by ref: read with the rest of
+    what a re-render draws from, so a render of several messages asks once, not once a message."""
+    stmt = select(BotMessage).where(BotMessage.incident_id == incident_id, BotMessage.kind == kind)
+    return {row.ref: row for row in (await db.execute(stmt)).scalars()}
+
+
 async def remember(
     database: Database, incident_id: int, kind: str, ref: str, *, channel: str, ts: str, rendered_hash: str
 ) -> BotMessage:
