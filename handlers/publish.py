@@ -91,7 +91,7 @@ PERSONAL_INVITE_ERRORS = frozenset(
 )
 
 
-async def _invite(client: AsyncWebClient, channel: str, users: list[str]) -> dict[str, str]:
+async def invite(client: AsyncWebClient, channel: str, users: list[str]) -> dict[str, str]:
     """Invite everyone Slack will take; returns who could not be invited and why.
 
     Slack refuses a whole multi-person invite for one deactivated account, so after such a
@@ -128,7 +128,7 @@ async def _step_invites(client: AsyncWebClient, deps: Deps, incident: Incident) 
     refused: dict[str, str] = {}
     if missing:
         try:
-            refused = await _invite(client, incident.channel_id, missing)
+            refused = await invite(client, incident.channel_id, missing)
         finally:
             forget_members(client, incident.channel_id)
     if refused:

@@ -25,13 +25,14 @@ from handlers.i18n import t
 from handlers.ids import ActionId, CallbackId
 from handlers.lifecycle import about, button_opening, form_incident
 from handlers.listener import listener
-from handlers.publish import PERSONAL_DM_ERRORS, dm_role_duties
+from handlers.publish import PERSONAL_DM_ERRORS, dm_role_duties, invite
 from handlers.render.lifecycle import assign_role_modal, parse_assign_role, roster
 from handlers.views import load, slack_error
-from incident import lifecycle
+from incident import lifecycle, skips
 from incident import roster as roster_domain
 from incident.errors import Invalid
 from incident.roles_config import RoleDef, RolesConfig
+from incident.skips import Skip
 from incident.text import LOCALES
 from storage.models import Effect, Incident
 
@@ -60,7 +61,8 @@ def role_list(roles: RolesConfig, locale: str) -> str:
 async def hand_over(
     client: AsyncWebClient, deps: Deps, incident: Incident, role: str, user: str, actor: str
 ) -> roster_domain.Handoff:
-    """Give the role (managers only), then bring the new holder in, tell them their duties, redraw."""
+    """Give the role (managers only); the effect written with it brings the new holder into the
+    channel and tells them their duties, and the re-render every change writes redraws the card."""
     assert incident.id is not None
     handoff = await roster_domain.hand_over(
         deps.db,
@@ -72,28 +74,31 @@ async def hand_over(
         roles=deps.config.roles,
         is_admin=await is_admin(client, deps, actor),
     )
-    if not handoff.changed:
-        return handoff
-    if incident.channel_id and user not in await channel_members(client, incident.channel_id):
-        try:
-            await client.conversations_invite(channel=incident.channel_id, users=user)
-            forget_members(client, incident.channel_id)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "already_in_channel":
-                raise
-    # The same transaction wrote the new holder's duties DM (`send_role_duties`).
+    # The same transaction wrote the effect that brings the new holder in and tells them their
+    # duties (`send_role_duties`): nothing of the handoff is left to this request after the commit.
     return handoff
 
 
 @dm_sender(roster_domain.ROLE_DUTIES)
 async def send_role_duties(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
-    """Tell a new role holder their duties; a person Slack won't message (deactivated since, a bot)
-    is not asked again."""
+    """Bring a new role holder into the incident's channel, then tell them their duties: after the
+    commit, as an effect, so a crash or a refusal Slack may mend is retried. A person Slack won't
+    add is noted as skipped (on the card); one it won't message (deactivated since, a bot) is not
+    asked again. Before the channel exists there is nothing to do: set-up invites the holders."""
     assert effect.incident_id is not None
     incident = await load(deps, effect.incident_id)
     user = str(effect.payload["user"])
+    role = str(effect.payload["role"])
+    if incident.channel_id and user not in await channel_members(client, incident.channel_id):
+        try:
+            refused = await invite(client, incident.channel_id, [user])
+        finally:
+            forget_members(client, incident.channel_id)
+        if refused:
+            skip = Skip("invite", user, refused[user], role)
+            await skips.record(deps.db, effect.incident_id, [skip], now=deps.clock.now())
     try:
-        await dm_role_duties(client, deps, incident, str(effect.payload["role"]), user)
+        await dm_role_duties(client, deps, incident, role, user)
     except SlackApiError as exc:
         if slack_error(exc) not in PERSONAL_DM_ERRORS:
             raise

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from handlers.roles import find_role
 from incident.roles_config import load_roles
 from storage.models import Incident, RoleAssignment
-from tests.harness import Slack
+from tests.harness import Slack, fire_due
 from tests.test_declare import declare
 
 BOB = "<@UBOB00001|bob>"
@@ -51,6 +51,47 @@ async def test_a_handoff_keeps_history_invites_and_briefs_the_new_holder(slack: 
     assert event.kind == "role_assigned" and event.actor == "UHEIDI001"
     assert event.data == {"role": "tech_lead", "before": "UBOB00001", "after": "UIVAN0001"}
     assert not slack.violations()
+
+
+async def test_a_handoffs_invite_slack_refuses_for_now_is_retried_until_the_holder_is_in(
+    slack: Slack,
+) -> None:
+    """The role is committed before Slack is asked: a refused invite is retried by the outbox, not
+    lost with the request, and the duties come after the new holder is in."""
+    incident = await declare(slack)
+    channel = slack.channel(incident.channel_id)
+    slack.sb.workspace.require_channel(incident.channel_id).members.remove("UIVAN0001")
+    slack.sb.faults.add(method="conversations.invite", kind="error:internal_error", times=1)
+    briefed = len(slack.ivan.dms)
+
+    await slack.heidi.command(f"role tech_lead {IVAN}", channel=incident.channel_id)
+    await slack.settle()
+
+    told = slack.heidi.ephemerals[-1].all_text
+    assert "<@UIVAN0001>" in told and "<@UBOB00001>" in told  # the handoff, not an error
+    assert "UIVAN0001" not in channel.members and len(slack.ivan.dms) == briefed
+    slack.sb.clock.advance(10)  # past the first back-off
+    await fire_due(slack)
+    assert "UIVAN0001" in channel.members
+    assert any("Technical lead" in m.all_text for m in slack.ivan.dms[briefed:])
+
+
+async def test_a_new_holder_slack_will_not_add_is_shown_on_the_card_and_still_briefed(slack: Slack) -> None:
+    incident = await declare(slack)
+    channel = slack.channel(incident.channel_id)
+    slack.sb.workspace.require_channel(incident.channel_id).members.remove("UIVAN0001")
+    slack.sb.faults.add(method="conversations.invite", kind="error:user_is_restricted", times=None)
+
+    await slack.heidi.command(f"role tech_lead {IVAN}", channel=incident.channel_id)
+    await slack.settle()
+
+    assert "UIVAN0001" not in channel.members
+    assert "could not be invited to the channel" in card_of(slack, incident).all_text
+    assert any("Technical lead" in m.all_text for m in slack.ivan.dms)
+    skipped = [e for e in await slack.timeline(incident) if e.kind == "setup_skipped"]
+    assert [(e.data["what"], e.data["target"], e.data["role"]) for e in skipped] == [
+        ("invite", "UIVAN0001", "tech_lead")
+    ]
 
 
 async def test_the_roster_shows_holders_and_who_held_each_role_before(slack: Slack) -> None:
