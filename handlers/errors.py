@@ -15,6 +15,7 @@ from handlers.i18n import t
 from handlers.render.common import user
 from incident.errors import DomainError, Person
 from incident.text import Locale
+from storage.db import committed_while_watched
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +25,21 @@ def shown(value: Any) -> Any:
     return user(value.user_id) if isinstance(value, Person) else value
 
 
+# Set on an exception that left a request after the request had committed something
+# (handlers/gate.py), for Bolt's error path, which runs outside the request's watch.
+AFTER_COMMIT = "breachroom_after_commit"
+
+
 def message_for(exc: BaseException, locale: Locale | str) -> str:
+    """What the person is told about `exc`: a domain refusal's own message; otherwise a generic
+    one, which says nothing was changed only when nothing was committed (storage/db.py)."""
     if isinstance(exc, DomainError):
         try:
             return t(exc.key, locale, **{name: shown(value) for name, value in exc.params.items()})
         except KeyError:
             log.error("missing message key %s", exc.key)
+    if getattr(exc, AFTER_COMMIT, False) or committed_while_watched():
+        return t("error.after_commit", locale)
     return t("error.generic", locale)
 
 

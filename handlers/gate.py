@@ -30,11 +30,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.deps import Deps
-from handlers.errors import VERIFIED, answer_privately, message_for, reply_error, tell
+from handlers.errors import AFTER_COMMIT, VERIFIED, answer_privately, message_for, reply_error, tell
 from handlers.membership import answer_in_time, channel_members_now, rate_limited
 from incident import lookup
 from incident.errors import DomainError, NotFound
 from incident.overview import pending_setup
+from storage.db import watch_commits
 from storage.models import AccessRequest, ActionItem, ChecklistItem, Incident, Reminder
 
 log = logging.getLogger(__name__)
@@ -377,18 +378,22 @@ def answered_after_ack(deps: Deps, listener: Listener) -> Listener:
     ack taken back by Bolt's runner (it sets the ack's response to None before calling the error
     handler). A refusal raised within those 10 ms (a domain check that fails at once) therefore
     left Bolt waiting out its full 3 seconds and answering late: the rare late ack of the suite.
-    Failing before the ack still goes to Bolt's error path (handlers/errors.py), which answers."""
+    Failing before the ack still goes to Bolt's error path (handlers/errors.py), which answers.
+    Either way the answer says nothing was changed only when the listener committed nothing."""
 
     @functools.wraps(listener)
     async def guarded(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return await listener(*args, **kwargs)
-        except Exception as exc:
-            ack, client = kwargs.get("ack"), kwargs.get("client")
-            if getattr(ack, "response", None) is None or client is None:
-                raise
-            await reply_error(client, kwargs.get("body") or {}, exc, deps.locale)
-            return None
+        with watch_commits() as watch:
+            try:
+                return await listener(*args, **kwargs)
+            except Exception as exc:
+                ack, client = kwargs.get("ack"), kwargs.get("client")
+                if getattr(ack, "response", None) is None or client is None:
+                    if watch.committed:
+                        setattr(exc, AFTER_COMMIT, True)
+                    raise
+                await reply_error(client, kwargs.get("body") or {}, exc, deps.locale)
+                return None
 
     return guarded
 

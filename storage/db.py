@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,34 @@ def _prepare_sqlite(engine: AsyncEngine, path: str | None) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
 
 
+@dataclass
+class CommitWatch:
+    """Whether a transaction committed while this was watched (``watch_commits``)."""
+
+    committed: bool = False
+
+
+_COMMITS: ContextVar[CommitWatch | None] = ContextVar("breachroom_commits", default=None)
+
+
+@contextmanager
+def watch_commits() -> Iterator[CommitWatch]:
+    """Watch this task, and the tasks it starts, for committed transactions: a request that fails
+    after one must not be answered "nothing was changed" (handlers/gate.py, handlers/errors.py)."""
+    watch = CommitWatch()
+    token = _COMMITS.set(watch)
+    try:
+        yield watch
+    finally:
+        _COMMITS.reset(token)
+
+
+def committed_while_watched() -> bool:
+    """True when the watched unit of work around this call has committed something already."""
+    watch = _COMMITS.get()
+    return watch is not None and watch.committed
+
+
 class Database:
     """One engine per process; a session per unit of work.
 
@@ -128,6 +158,9 @@ class Database:
         async with self.session(writes=True) as session:
             async with session.begin():
                 yield session
+            watch = _COMMITS.get()
+            if watch is not None:
+                watch.committed = True
             if session.info.pop(EFFECTS_WRITTEN, False) and self.on_effects is not None:
                 self.on_effects()
 

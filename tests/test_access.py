@@ -83,6 +83,24 @@ async def test_the_commander_approves_and_the_requester_is_in_the_channel(slack:
     assert not slack.violations()
 
 
+async def test_an_approval_whose_message_cannot_be_redrawn_is_not_called_unchanged(slack: Slack) -> None:
+    """Slack refuses to redraw the decision message after the approval was committed: the
+    requester still gets in, and the commander is not told that nothing was changed."""
+    await declare(slack)
+    incident = await slack.incident()
+    await ask(slack)
+    slack.sb.faults.add(method="chat.update", kind="error:internal_error", times=None)
+    await slack.heidi.click(decision_dm(slack), "Approve")
+    await slack.settle()
+
+    (request,) = await requests_of(slack, incident)
+    assert request.status == "approved"
+    assert "UMALLORY1" in slack.channel(incident.channel_id).members
+    told = [m.all_text for m in [*slack.heidi.ephemerals, *slack.heidi.dms] if "went wrong" in m.all_text]
+    assert told and all("nothing was changed" not in text for text in told)
+    assert "may already be recorded" in told[-1]
+
+
 async def test_a_denial_keeps_them_out(slack: Slack) -> None:
     await declare(slack)
     incident = await slack.incident()
