@@ -152,6 +152,25 @@ async def test_once_an_admin_group_is_set_only_its_members_see_and_change_settin
     assert not slack.violations()
 
 
+async def test_saved_settings_are_not_called_unchanged_when_app_home_cannot_be_redrawn(fresh: Slack) -> None:
+    """The settings are committed, then App Home is redrawn: when Slack refuses that, the admin is
+    not told that nothing was changed."""
+    slack = fresh
+    await open_home(slack, "heidi")
+    await slack.heidi.click(home_of(slack, "heidi"), "Edit settings")
+    await slack.settle()
+    slack.sb.faults.add(method="views.publish", kind="error:internal_error", times=1)
+    await slack.heidi.submit({"settings_cadence.SEV2": "45m"})
+    await slack.settle()
+
+    told = [m.all_text for m in slack.heidi.dms]
+    assert any("Settings saved" in text for text in told)
+    assert not any("nothing was changed" in text for text in told)
+    assert "may already be recorded" in told[-1]
+    async with slack.db.session() as s:
+        assert len((await s.execute(select(SettingChange))).scalars().all()) == 1
+
+
 async def test_a_bad_cadence_is_refused_on_its_field_and_a_good_one_drives_the_status_reminder(
     fresh: Slack,
 ) -> None:
