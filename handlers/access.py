@@ -93,8 +93,8 @@ async def on_decide(
         is_admin=await is_admin(client, deps, actor),
     )
     incident, request = decided.incident, decided.request
-    await show_request(client, deps, incident, request)
     if not decided.changed:
+        await show_request(client, deps, incident, request)  # a stale copy catches up
         status = t(f"access.status.{request.status}", deps.locale)
         await tell(
             client,
@@ -102,7 +102,8 @@ async def on_decide(
             t("access.already_decided", deps.locale, status=status, by=f"<@{request.decided_by}>"),
         )
         return
-    # The same transaction wrote the requester's answer (`send_answer`), which lets them in first.
+    # The same transaction wrote the requester's answer (`send_answer`), which lets them in first,
+    # and the redraw of the decision message (`send_request`): both retried if Slack refuses.
 
 
 async def _request_of(deps: Deps, effect: Effect) -> tuple[Incident, AccessRequest]:
@@ -114,7 +115,8 @@ async def _request_of(deps: Deps, effect: Effect) -> tuple[Incident, AccessReque
 
 @dm_sender(access.ASK)
 async def send_request(client: AsyncWebClient, deps: Deps, effect: Effect) -> None:
-    """The decision message, to the person asked to decide (redrawn in place on a retry)."""
+    """The decision message, to the person asked to decide; once it is shown (and after the
+    decision), redrawn in place."""
     incident, request = await _request_of(deps, effect)
     await show_request(client, deps, incident, request, to=str(effect.payload["user"]))
 

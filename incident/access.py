@@ -138,6 +138,9 @@ async def decide(
         # Let them in (if approved) and tell them, after the commit; a failed invite is told to `actor`.
         payload = {"user": request.user_id, "say": ANSWER, "request": request.id, "actor": actor}
         await outbox.enqueue(db, outbox.DM, incident_id=incident_id, now=now, payload=payload)
+        # Redraw the decision message where it was shown, as decided (no buttons left).
+        redraw = {"user": actor, "say": ASK, "request": request.id}
+        await outbox.enqueue(db, outbox.DM, incident_id=incident_id, now=now, payload=redraw)
     return Decided(incident, request, changed=True)
 
 

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import select
 
 from storage.models import AccessRequest, Incident
-from tests.harness import Slack
+from tests.harness import Slack, fire_due
 from tests.test_declare import SECRET_TITLE, declare
 
 
@@ -83,9 +83,9 @@ async def test_the_commander_approves_and_the_requester_is_in_the_channel(slack:
     assert not slack.violations()
 
 
-async def test_an_approval_whose_message_cannot_be_redrawn_is_not_called_unchanged(slack: Slack) -> None:
-    """Slack refuses to redraw the decision message after the approval was committed: the
-    requester still gets in, and the commander is not told that nothing was changed."""
+async def test_an_approval_whose_message_slack_will_not_redraw_yet_is_redrawn_later(slack: Slack) -> None:
+    """The approval is committed before Slack is asked to redraw the decision message: a refusal
+    is retried by the outbox, and the commander is told of no failure."""
     await declare(slack)
     incident = await slack.incident()
     await ask(slack)
@@ -96,9 +96,13 @@ async def test_an_approval_whose_message_cannot_be_redrawn_is_not_called_unchang
     (request,) = await requests_of(slack, incident)
     assert request.status == "approved"
     assert "UMALLORY1" in slack.channel(incident.channel_id).members
-    told = [m.all_text for m in [*slack.heidi.ephemerals, *slack.heidi.dms] if "went wrong" in m.all_text]
-    assert told and all("nothing was changed" not in text for text in told)
-    assert "may already be recorded" in told[-1]
+    assert decision_dm(slack).buttons == ["Approve", "Deny"]  # not redrawn yet
+    assert not any("went wrong" in m.all_text for m in [*slack.heidi.ephemerals, *slack.heidi.dms])
+    slack.sb.faults.clear()
+    slack.sb.clock.advance(60)  # past the back-off
+    await fire_due(slack)
+    dm = decision_dm(slack)
+    assert dm.buttons == [] and "Approved by <@UHEIDI001>" in dm.all_text
 
 
 async def test_a_denial_keeps_them_out(slack: Slack) -> None:
