@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+from sqlalchemy import text as sql
+
+from handlers.errors import message_for
+from storage.db import Database, watch_commits
 from tests.harness import Slack
 from tests.test_declare import declare
 
@@ -76,3 +81,21 @@ async def test_a_clicks_answer_reaches_the_person_when_the_response_url_fails(sl
     await slack.settle()
     assert delivery.status == 200
     assert "first containment step" in slack.frank.ephemerals[-1].all_text
+
+
+async def test_the_generic_answer_says_nothing_was_changed_only_before_a_commit(db: Database) -> None:
+    """What a person is told when their request fails unexpectedly follows what the request did:
+    a read or a rolled-back transaction changed nothing; a commit may have."""
+    failure = RuntimeError("boom")
+    with watch_commits() as watch:
+        async with db.session() as session:
+            await session.execute(sql("SELECT 1"))  # a read commits nothing
+        with pytest.raises(ValueError):
+            async with db.transaction():
+                raise ValueError("rolled back")
+        assert not watch.committed and "nothing was changed" in message_for(failure, "en")
+        async with db.transaction():
+            pass
+        assert watch.committed and "may already be recorded" in message_for(failure, "en")
+        assert "可能已经记录" in message_for(failure, "zh-CN")
+    assert "nothing was changed" in message_for(failure, "en")  # the next request starts afresh
