@@ -84,12 +84,14 @@ async def send_role_duties(client: AsyncWebClient, deps: Deps, effect: Effect) -
     """Bring a new role holder into the incident's channel, then tell them their duties: after the
     commit, as an effect, so a crash or a refusal Slack may mend is retried. A person Slack won't
     add is noted as skipped (on the card); one it won't message (deactivated since, a bot) is not
-    asked again. Before the channel exists there is nothing to do: set-up invites the holders."""
+    asked again."""
     assert effect.incident_id is not None
     incident = await load(deps, effect.incident_id)
+    if not incident.channel_id:
+        return  # set-up has not made the channel: it invites and briefs every holder itself
     user = str(effect.payload["user"])
     role = str(effect.payload["role"])
-    if incident.channel_id and user not in await channel_members(client, incident.channel_id):
+    if user not in await channel_members(client, incident.channel_id):
         try:
             refused = await invite(client, incident.channel_id, [user])
         finally:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from handlers.roles import find_role
 from incident.roles_config import load_roles
 from storage.models import Incident, RoleAssignment
-from tests.harness import Slack, fire_due
+from tests.harness import DECLARE_FIELDS, Slack, fire_due, submit_declaration
 from tests.test_declare import declare
 
 BOB = "<@UBOB00001|bob>"
@@ -92,6 +92,29 @@ async def test_a_new_holder_slack_will_not_add_is_shown_on_the_card_and_still_br
     assert [(e.data["what"], e.data["target"], e.data["role"]) for e in skipped] == [
         ("invite", "UIVAN0001", "tech_lead")
     ]
+
+
+async def test_a_role_handed_over_before_the_channel_exists_is_briefed_once_in_it(slack: Slack) -> None:
+    """Slack has not let set-up make the channel yet: the handoff's effect points nobody at a
+    channel that does not exist; set-up, once it makes it, brings the new holder in and briefs them."""
+    slack.sb.faults.add(method="conversations.create", kind="server_error", times=20)
+    incident = await submit_declaration(
+        slack, {**DECLARE_FIELDS, "What happened": "Backups exposed"}, title="Leak"
+    )
+    assert incident.channel_id is None
+    told = slack.alice.ephemerals[-1]
+    await slack.heidi.command(f"role tech_lead {IVAN} {incident.key}", channel="C0GENERAL1")
+    await slack.settle()
+    assert not [m for m in slack.ivan.dms if "Technical lead" in m.all_text]
+
+    slack.sb.faults.clear()
+    await slack.alice.click(told, "Retry")  # the declarer is offered Retry, as the card would
+    await slack.settle()
+    incident = await slack.incident()
+    assert incident.channel_id and "UIVAN0001" in slack.channel(incident.channel_id).members
+    briefs = [m.all_text for m in slack.ivan.dms if "Technical lead" in m.all_text]
+    assert len(briefs) == 1 and incident.channel_id in briefs[0]
+    assert not any("<#None>" in m.all_text for m in slack.ivan.dms)
 
 
 async def test_the_roster_shows_holders_and_who_held_each_role_before(slack: Slack) -> None:
